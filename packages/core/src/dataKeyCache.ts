@@ -1,0 +1,103 @@
+import { ConfigurationError } from './errors.ts';
+
+export interface DataKeyCacheOptions {
+  /** Most data keys held at once; the least recently used is evicted. @default 1000 */
+  readonly maxEntries?: number;
+  /** How long a data key may be served from memory after it was unwrapped. @default 300000 (5 min) */
+  readonly maxAgeMs?: number;
+}
+
+interface Entry {
+  readonly key: Buffer;
+  readonly expiresAt: number;
+}
+
+/**
+ * An in-process LRU of unwrapped data keys, so that reading a secret again costs no KMS call.
+ *
+ * - Keys are zero-filled when evicted, expired or cleared.
+ * - Callers always receive their own copy and zero-fill it after use, so an eviction can never
+ *   pull a key out from under an operation in flight.
+ * - Concurrent misses for one entry share one keyring call.
+ *
+ * Hand-written (a Map keeps insertion order, which is all an LRU needs) to keep the core's
+ * run-time dependencies to the AWS SDK.
+ */
+export class DataKeyCache {
+  readonly maxEntries: number;
+  readonly maxAgeMs: number;
+  readonly #entries = new Map<string, Entry>();
+  readonly #inFlight = new Map<string, Promise<Buffer>>();
+
+  constructor(options: DataKeyCacheOptions = {}) {
+    this.maxEntries = options.maxEntries ?? 1000;
+    this.maxAgeMs = options.maxAgeMs ?? 5 * 60 * 1000;
+    if (!Number.isInteger(this.maxEntries) || this.maxEntries < 1) {
+      throw new ConfigurationError(
+        `dataKeyCache.maxEntries must be a positive integer, received ${this.maxEntries}`,
+      );
+    }
+    if (!Number.isFinite(this.maxAgeMs) || this.maxAgeMs <= 0) {
+      throw new ConfigurationError(
+        `dataKeyCache.maxAgeMs must be a positive number, received ${this.maxAgeMs}`,
+      );
+    }
+  }
+
+  /** How many keys are held now. */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** A copy of the cached key for `id`, or undefined. Refreshes its LRU position. */
+  get(id: string): Buffer | undefined {
+    const entry = this.#entries.get(id);
+    if (!entry) return undefined;
+    this.#entries.delete(id);
+    if (entry.expiresAt <= Date.now()) {
+      entry.key.fill(0);
+      return undefined;
+    }
+    this.#entries.set(id, entry);
+    return Buffer.from(entry.key);
+  }
+
+  /** Caches a copy of `key`; the caller keeps (and zero-fills) its own buffer. */
+  set(id: string, key: Uint8Array): void {
+    this.#entries.get(id)?.key.fill(0);
+    this.#entries.delete(id);
+    this.#entries.set(id, { key: Buffer.from(key), expiresAt: Date.now() + this.maxAgeMs });
+    for (const [oldest, entry] of this.#entries) {
+      if (this.#entries.size <= this.maxEntries) break;
+      entry.key.fill(0);
+      this.#entries.delete(oldest);
+    }
+  }
+
+  /**
+   * A copy of the key for `id`, from memory or else from `load` (whose buffer the cache then
+   * owns). Concurrent calls for one missing `id` share a single `load`.
+   */
+  async getOrLoad(id: string, load: () => Promise<Buffer>): Promise<Buffer> {
+    const cached = this.get(id);
+    if (cached) return cached;
+    let flight = this.#inFlight.get(id);
+    if (!flight) {
+      const started = load().then((key) => {
+        this.set(id, key);
+        // Every waiter copies `key` in a microtask; a macrotask runs only after all of them.
+        setImmediate(() => key.fill(0));
+        return key;
+      });
+      flight = started.finally(() => this.#inFlight.delete(id));
+      this.#inFlight.set(id, flight);
+    }
+    return Buffer.from(await flight);
+  }
+
+  /** Zero-fills and drops every key. */
+  clear(): void {
+    for (const entry of this.#entries.values()) entry.key.fill(0);
+    this.#entries.clear();
+  }
+}

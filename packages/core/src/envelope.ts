@@ -1,0 +1,140 @@
+/**
+ * Envelope v1: the format of the `ciphertext` attribute.
+ *
+ * ```
+ * 0x01 | salt (32) | iv (12) | commitment (32) | AES-256-GCM ciphertext | tag (16)
+ * ```
+ *
+ * HKDF-SHA256 over the secret's data key, salted with the random salt, derives two keys with
+ * distinct labels: the message key and the key commitment. Because every message has its own
+ * key, re-using a data key across writes never re-uses a (key, nonce) pair; because the
+ * commitment is checked before decryption, a ciphertext opens under exactly one data key.
+ * The AAD binds the item's identity (namespace and key), so a ciphertext moved elsewhere fails.
+ */
+import {
+  createCipheriv,
+  createDecipheriv,
+  hkdfSync,
+  randomBytes,
+  timingSafeEqual,
+} from 'node:crypto';
+
+export const ENVELOPE_VERSION = 0x01;
+export const DATA_KEY_BYTES = 32;
+const SALT_BYTES = 32;
+const IV_BYTES = 12;
+const COMMITMENT_BYTES = 32;
+const TAG_BYTES = 16;
+const SALT_OFFSET = 1;
+const IV_OFFSET = SALT_OFFSET + SALT_BYTES;
+const COMMITMENT_OFFSET = IV_OFFSET + IV_BYTES;
+const HEADER_BYTES = COMMITMENT_OFFSET + COMMITMENT_BYTES;
+/** Bytes an envelope adds to its plaintext. */
+export const ENVELOPE_OVERHEAD_BYTES = HEADER_BYTES + TAG_BYTES;
+
+const MESSAGE_KEY_LABEL = Buffer.from('secrets-store/v1 message key');
+const COMMITMENT_LABEL = Buffer.from('secrets-store/v1 key commitment');
+const AAD_LABEL = 'secrets-store/v1';
+
+/** Where a ciphertext belongs; bound into the AAD. */
+export interface SecretIdentity {
+  readonly namespace: string;
+  readonly key: string;
+}
+
+/** The additional authenticated data: the item's identity, not the table's name (see SECURITY). */
+export function envelopeAad({ namespace, key }: SecretIdentity): Buffer {
+  return Buffer.from(JSON.stringify([AAD_LABEL, namespace, key]), 'utf8');
+}
+
+function derive(dataKey: Uint8Array, salt: Uint8Array, label: Buffer, length: number): Buffer {
+  return Buffer.from(hkdfSync('sha256', dataKey, salt, label, length));
+}
+
+function checkDataKey(dataKey: Uint8Array): void {
+  if (dataKey.length !== DATA_KEY_BYTES) {
+    throw new RangeError(`a data key must be ${DATA_KEY_BYTES} bytes, received ${dataKey.length}`);
+  }
+}
+
+/** Encrypts `plaintext` under `dataKey` for the secret `identity`. */
+export function sealEnvelope(
+  dataKey: Uint8Array,
+  plaintext: Uint8Array,
+  identity: SecretIdentity,
+): Buffer {
+  checkDataKey(dataKey);
+  const salt = randomBytes(SALT_BYTES);
+  const iv = randomBytes(IV_BYTES);
+  const messageKey = derive(dataKey, salt, MESSAGE_KEY_LABEL, DATA_KEY_BYTES);
+  const commitment = derive(dataKey, salt, COMMITMENT_LABEL, COMMITMENT_BYTES);
+  try {
+    const cipher = createCipheriv('aes-256-gcm', messageKey, iv, { authTagLength: TAG_BYTES });
+    cipher.setAAD(envelopeAad(identity));
+    const body = cipher.update(plaintext);
+    const final = cipher.final();
+    return Buffer.concat([
+      Buffer.of(ENVELOPE_VERSION),
+      salt,
+      iv,
+      commitment,
+      body,
+      final,
+      cipher.getAuthTag(),
+    ]);
+  } finally {
+    messageKey.fill(0);
+  }
+}
+
+/** Why an envelope was refused; never includes key material or plaintext. */
+export class EnvelopeError extends Error {
+  override readonly name = 'EnvelopeError';
+}
+
+/**
+ * Decrypts an envelope. Throws {@link EnvelopeError} for an unknown version, a truncated
+ * envelope, a commitment that does not match the data key, or a failed GCM authentication.
+ */
+export function openEnvelope(
+  dataKey: Uint8Array,
+  envelope: Uint8Array,
+  identity: SecretIdentity,
+): Buffer {
+  checkDataKey(dataKey);
+  if (envelope.length < ENVELOPE_OVERHEAD_BYTES) {
+    throw new EnvelopeError(
+      `the envelope is ${envelope.length} bytes, shorter than the ${ENVELOPE_OVERHEAD_BYTES} of its fixed parts`,
+    );
+  }
+  if (envelope[0] !== ENVELOPE_VERSION) {
+    throw new EnvelopeError(`unknown envelope version ${envelope[0]}`);
+  }
+  const bytes = Buffer.from(envelope.buffer, envelope.byteOffset, envelope.byteLength);
+  const salt = bytes.subarray(SALT_OFFSET, IV_OFFSET);
+  const iv = bytes.subarray(IV_OFFSET, COMMITMENT_OFFSET);
+  const storedCommitment = bytes.subarray(COMMITMENT_OFFSET, HEADER_BYTES);
+  const body = bytes.subarray(HEADER_BYTES, bytes.length - TAG_BYTES);
+  const tag = bytes.subarray(bytes.length - TAG_BYTES);
+
+  const commitment = derive(dataKey, salt, COMMITMENT_LABEL, COMMITMENT_BYTES);
+  if (!timingSafeEqual(commitment, storedCommitment)) {
+    throw new EnvelopeError('the key commitment does not match this data key');
+  }
+  const messageKey = derive(dataKey, salt, MESSAGE_KEY_LABEL, DATA_KEY_BYTES);
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', messageKey, iv, { authTagLength: TAG_BYTES });
+    decipher.setAAD(envelopeAad(identity));
+    decipher.setAuthTag(tag);
+    const plaintext = decipher.update(body);
+    try {
+      decipher.final(); // GCM holds nothing back: final() only checks the tag
+    } catch (error) {
+      plaintext.fill(0); // unauthenticated bytes must not outlive the failure
+      throw new EnvelopeError('the ciphertext failed authentication', { cause: error });
+    }
+    return plaintext;
+  } finally {
+    messageKey.fill(0);
+  }
+}

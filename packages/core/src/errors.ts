@@ -1,0 +1,107 @@
+/**
+ * Every error the store throws is a {@link SecretsStoreError} with a stable `code`.
+ *
+ * No message, `cause` or property of these errors ever holds a secret value or a plaintext
+ * key: messages name keys, sizes and types, never contents.
+ */
+export type SecretsStoreErrorCode =
+  | 'INVALID_KEY'
+  | 'INVALID_VALUE'
+  | 'VALUE_TOO_LARGE'
+  | 'CONCURRENT_UPDATE'
+  | 'DECRYPTION_FAILED'
+  | 'KEY_ACCESS'
+  | 'STORAGE'
+  | 'CONFIGURATION';
+
+/** Base class of every error thrown by the secrets store. */
+export class SecretsStoreError extends Error {
+  readonly code: SecretsStoreErrorCode;
+
+  constructor(code: SecretsStoreErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'SecretsStoreError';
+    this.code = code;
+  }
+}
+
+/** A secret key or namespace breaks the rules (length, characters). */
+export class InvalidKeyError extends SecretsStoreError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('INVALID_KEY', message, options);
+    this.name = 'InvalidKeyError';
+  }
+}
+
+/** A value is not a hash of primitives; `path` names the offending spot, e.g. `tokens[2].exp`. */
+export class InvalidValueError extends SecretsStoreError {
+  readonly path: string;
+
+  constructor(path: string, message: string, options?: { cause?: unknown }) {
+    super('INVALID_VALUE', path === '' ? message : `${path}: ${message}`, options);
+    this.name = 'InvalidValueError';
+    this.path = path;
+  }
+}
+
+/** The DynamoDB item would exceed its 400 KB limit. Carries sizes, never the value. */
+export class ValueTooLargeError extends SecretsStoreError {
+  readonly size: number;
+  readonly limit: number;
+
+  constructor(size: number, limit: number) {
+    super(
+      'VALUE_TOO_LARGE',
+      `the stored item would be ${size} bytes, the limit is ${limit} bytes (DynamoDB items are at most 400 KB)`,
+    );
+    this.name = 'ValueTooLargeError';
+    this.size = size;
+    this.limit = limit;
+  }
+}
+
+/** `patch` lost the race on every attempt. */
+export class ConcurrentUpdateError extends SecretsStoreError {
+  readonly attempts: number;
+
+  constructor(key: string, attempts: number) {
+    super(
+      'CONCURRENT_UPDATE',
+      `patch of "${key}" gave up after ${attempts} attempts: other writers kept changing it`,
+    );
+    this.name = 'ConcurrentUpdateError';
+    this.attempts = attempts;
+  }
+}
+
+/** A ciphertext or wrapped data key failed authentication: tampered, moved, or wrong context. */
+export class DecryptionError extends SecretsStoreError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('DECRYPTION_FAILED', message, options);
+    this.name = 'DecryptionError';
+  }
+}
+
+/** The KMS key cannot be used: access denied, disabled, pending deletion, not found, unavailable. */
+export class KeyAccessError extends SecretsStoreError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('KEY_ACCESS', message, options);
+    this.name = 'KeyAccessError';
+  }
+}
+
+/** DynamoDB failed after the SDK's own retries. */
+export class StorageError extends SecretsStoreError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('STORAGE', message, options);
+    this.name = 'StorageError';
+  }
+}
+
+/** The store is not configured: a missing environment variable or an invalid option. */
+export class ConfigurationError extends SecretsStoreError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('CONFIGURATION', message, options);
+    this.name = 'ConfigurationError';
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * A keyring makes and unwraps the per-secret data keys. The store never knows whether KMS or a
+ * local master key is behind it.
+ */
+
+/** Bound to every wrapped data key: KMS checks it on Decrypt and logs it in CloudTrail. */
+export interface EncryptionContext {
+  readonly namespace: string;
+  readonly secret: string;
+}
+
+/** A fresh data key: the caller owns `plaintext` and zero-fills it when done. */
+export interface GeneratedDataKey {
+  readonly plaintext: Buffer;
+  /** The data key encrypted by the keyring (KMS CiphertextBlob), stored beside the secret. */
+  readonly wrapped: Uint8Array;
+  /** The wrapping key: a KMS key ARN or `local:<fingerprint>`. */
+  readonly keyId: string;
+}
+
+export interface Keyring {
+  /** Upper bound of `wrapped.length`, so that item sizes are checked before any call. */
+  readonly maxWrappedKeyBytes: number;
+  /** Upper bound of the UTF-8 length of `keyId`. */
+  readonly maxKeyIdBytes: number;
+  /** A new 256-bit data key bound to `context`. */
+  generateDataKey(context: EncryptionContext): Promise<GeneratedDataKey>;
+  /**
+   * Unwraps a data key stored with `keyId` under `context`. The caller owns the returned buffer.
+   * Throws `DecryptionError` when the wrapped key or context do not authenticate.
+   */
+  decryptDataKey(wrapped: Uint8Array, keyId: string, context: EncryptionContext): Promise<Buffer>;
+}
+
+/** The context as a canonical string (field order fixed), used as AAD and cache key. */
+export function canonicalContext(context: EncryptionContext): string {
+  return JSON.stringify([context.namespace, context.secret]);
+}

@@ -1,0 +1,49 @@
+import { ConfigurationError } from './errors.ts';
+import { KmsKeyring } from './keyrings/KmsKeyring.ts';
+import { SecretsStore } from './SecretsStore.ts';
+
+/** The environment variables `storage.secrets` is configured from. */
+export const ENVIRONMENT_VARIABLES = {
+  tableName: 'SECRETS_STORE_TABLE',
+  keyId: 'SECRETS_STORE_KEY_ID',
+  namespace: 'SECRETS_STORE_NAMESPACE',
+} as const;
+
+/**
+ * A store configured from `SECRETS_STORE_TABLE`, `SECRETS_STORE_KEY_ID` and
+ * `SECRETS_STORE_NAMESPACE`, with default AWS SDK clients (region and credentials from the
+ * Lambda environment). Throws a {@link ConfigurationError} naming every missing variable.
+ */
+export function secretsStoreFromEnvironment(
+  environment: Record<string, string | undefined> = process.env,
+): SecretsStore {
+  const missing = Object.values(ENVIRONMENT_VARIABLES).filter((name) => !environment[name]);
+  if (missing.length > 0) {
+    throw new ConfigurationError(
+      `storage.secrets needs the environment variable${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`,
+    );
+  }
+  const read = (name: string): string => environment[name] as string;
+  return new SecretsStore({
+    tableName: read(ENVIRONMENT_VARIABLES.tableName),
+    namespace: read(ENVIRONMENT_VARIABLES.namespace),
+    keyring: new KmsKeyring({ keyId: read(ENVIRONMENT_VARIABLES.keyId) }),
+  });
+}
+
+let secrets: SecretsStore | undefined;
+
+/**
+ * The OCP-style entry point: `storage.secrets` is built from the environment on first use and
+ * then shared by every invocation of the Lambda container, so the data-key cache stays warm.
+ *
+ * @example
+ * import { storage } from '@secrets-store/core';
+ * await storage.secrets.put('authToken', { token, siteId });
+ */
+export const storage: { readonly secrets: SecretsStore } = {
+  get secrets(): SecretsStore {
+    secrets ??= secretsStoreFromEnvironment();
+    return secrets;
+  },
+};
