@@ -6,6 +6,7 @@ export default defineConfig({
   test: {
     // Lambda runs Node 22; the SDK's notice about Node 20 says nothing about this project.
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    setupFiles: ['test/support/setup.ts'],
     projects: [
       {
         extends: true,

@@ -1,0 +1,2 @@
+// Registers toHaveReceivedCommandWith & co. (and their types) for every test file.
+import 'aws-sdk-client-mock-vitest/extend';

@@ -1,0 +1,574 @@
+import {
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { DecryptCommand, GenerateDataKeyCommand } from '@aws-sdk/client-kms';
+import {
+  ConcurrentUpdateError,
+  ConfigurationError,
+  DecryptionError,
+  InvalidKeyError,
+  InvalidValueError,
+  KmsKeyring,
+  SecretsStore,
+  type SecretsStoreOptions,
+  StorageError,
+  ValueTooLargeError,
+} from '@secrets-store/core';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { fakeKms, KEY_ARN } from '../support/fakeKms.ts';
+import { type FakeTable, fakeTable } from '../support/fakeTable.ts';
+
+const TABLE = 'secrets';
+const NAMESPACE = 'app-1:install-7';
+
+let table: FakeTable;
+let kms: ReturnType<typeof fakeKms>;
+
+function newStore(options: Partial<SecretsStoreOptions> = {}): SecretsStore {
+  return new SecretsStore({
+    tableName: TABLE,
+    namespace: NAMESPACE,
+    keyring: new KmsKeyring({ keyId: KEY_ARN, client: kms.client }),
+    dynamoDBClient: table.client,
+    ...options,
+  });
+}
+
+/** AWS calls made by `action`, as "DynamoDB + KMS". */
+async function calls(action: () => Promise<unknown>): Promise<{ dynamodb: number; kms: number }> {
+  table.dynamodb.resetHistory();
+  kms.kms.resetHistory();
+  await action();
+  return { dynamodb: table.dynamodb.calls().length, kms: kms.kms.calls().length };
+}
+
+beforeEach(() => {
+  table = fakeTable();
+  kms = fakeKms();
+});
+
+afterEach(() => {
+  table.dynamodb.restore();
+  kms.kms.restore();
+  vi.useRealTimers();
+});
+
+describe('get', () => {
+  it('resolves {} for an absent key', async () => {
+    expect(await newStore().get('missing')).toEqual({});
+  });
+
+  it('returns what put stored, read with ConsistentRead', async () => {
+    const store = newStore();
+    await store.put('authToken', { token: 'abc', siteId: 123 });
+    expect(await store.get('authToken')).toEqual({ token: 'abc', siteId: 123 });
+    expect(table.dynamodb).toHaveReceivedCommandWith(GetItemCommand, {
+      TableName: TABLE,
+      Key: { pk: { S: NAMESPACE }, sk: { S: 'authToken' } },
+      ConsistentRead: true,
+    });
+  });
+
+  it('with fields returns only listed fields that exist', async () => {
+    const store = newStore();
+    await store.put('k', { a: 1, b: 2, c: 3 });
+    expect(await store.get('k', ['a', 'c', 'zzz', 'toString'])).toEqual({ a: 1, c: 3 });
+  });
+
+  it('uses eventually consistent reads when consistentRead is false', async () => {
+    const store = newStore({ consistentRead: false });
+    await store.get('k');
+    expect(table.dynamodb).toHaveReceivedCommandWith(GetItemCommand, { ConsistentRead: false });
+  });
+
+  it('decrypts with KeyId pinned and the encryption context { namespace, secret }', async () => {
+    const store = newStore({ dataKeyCache: false });
+    await store.put('k', { a: 1 });
+    await store.get('k');
+    expect(kms.kms).toHaveReceivedCommandWith(DecryptCommand, {
+      KeyId: KEY_ARN,
+      EncryptionContext: { namespace: NAMESPACE, secret: 'k' },
+    });
+  });
+});
+
+describe('put', () => {
+  it('resolves true and sends one UpdateItem that SETs the attributes and ADDs 1 to version', async () => {
+    const store = newStore();
+    await expect(store.put('k', { a: 1 })).resolves.toBe(true);
+    expect(table.dynamodb).toHaveReceivedCommandWith(UpdateItemCommand, {
+      TableName: TABLE,
+      Key: { pk: { S: NAMESPACE }, sk: { S: 'k' } },
+      UpdateExpression:
+        'SET #ciphertext = :ciphertext, #dataKey = :dataKey, #keyId = :keyId, ' +
+        '#dataKeyCreatedAt = :now, #updatedAt = :now, #writeId = :writeId ADD #version :one',
+    });
+    const item = table.items.values().next().value;
+    expect(item?.version).toEqual({ N: '1' });
+    expect(item?.keyId).toEqual({ S: KEY_ARN });
+    await store.put('k', { a: 2 });
+    expect(table.items.values().next().value?.version).toEqual({ N: '2' });
+  });
+
+  it('asks KMS for a fresh AES_256 data key with the encryption context, every time', async () => {
+    const store = newStore();
+    await store.put('k', { a: 1 });
+    await store.put('k', { a: 2 });
+    expect(kms.kms).toHaveReceivedCommandTimes(GenerateDataKeyCommand, 2);
+    expect(kms.kms).toHaveReceivedCommandWith(GenerateDataKeyCommand, {
+      KeyId: KEY_ARN,
+      KeySpec: 'AES_256',
+      EncryptionContext: { namespace: NAMESPACE, secret: 'k' },
+    });
+  });
+
+  it('put(key, {}) stores an empty hash, which exists', async () => {
+    const store = newStore();
+    await store.put('empty', {});
+    expect(await store.exists('empty')).toBe(true);
+    expect(await store.get('empty')).toEqual({});
+  });
+
+  it('copies the value: mutating it afterwards changes nothing stored', async () => {
+    const store = newStore();
+    const value = { list: [1, 2], nested: { a: 'x' } };
+    await store.put('k', value);
+    value.list.push(3);
+    value.nested.a = 'changed';
+    expect(await store.get('k')).toEqual({ list: [1, 2], nested: { a: 'x' } });
+  });
+
+  it('drops undefined fields', async () => {
+    const store = newStore();
+    await store.put('k', { a: 1, b: undefined });
+    expect(await store.get('k')).toStrictEqual({ a: 1 });
+  });
+
+  it('zero-fills the plaintext data key KMS handed out', async () => {
+    await newStore().put('k', { a: 1 });
+    expect(kms.issued).toHaveLength(1);
+    expect(kms.issued[0]?.every((byte) => byte === 0)).toBe(true);
+  });
+});
+
+describe('exists', () => {
+  it('projects pk only and never calls KMS', async () => {
+    const store = newStore();
+    await store.put('k', { a: 1 });
+    const made = await calls(async () => {
+      expect(await store.exists('k')).toBe(true);
+      expect(await store.exists('other')).toBe(false);
+    });
+    expect(made).toEqual({ dynamodb: 2, kms: 0 });
+    expect(table.dynamodb).toHaveReceivedCommandWith(GetItemCommand, {
+      Key: { pk: { S: NAMESPACE }, sk: { S: 'k' } },
+      ProjectionExpression: 'pk',
+      ConsistentRead: true,
+    });
+  });
+});
+
+describe('delete', () => {
+  it('sends one DeleteItem and resolves true, also for an absent key', async () => {
+    const store = newStore();
+    await store.put('k', { a: 1 });
+    const made = await calls(async () => {
+      await expect(store.delete('k')).resolves.toBe(true);
+      await expect(store.delete('k')).resolves.toBe(true);
+    });
+    expect(made).toEqual({ dynamodb: 2, kms: 0 });
+    expect(table.dynamodb).toHaveReceivedCommandWith(DeleteItemCommand, {
+      TableName: TABLE,
+      Key: { pk: { S: NAMESPACE }, sk: { S: 'k' } },
+    });
+    expect(await store.exists('k')).toBe(false);
+  });
+
+  it('with fields removes only those fields, as a conditional write', async () => {
+    const store = newStore();
+    await store.put('k', { a: 1, b: 2, c: 3 });
+    await expect(store.delete('k', ['a', 'c', 'zzz'])).resolves.toBe(true);
+    expect(await store.get('k')).toEqual({ b: 2 });
+    expect(table.dynamodb).toHaveReceivedCommandWith(PutItemCommand, {
+      ConditionExpression: '#version = :expectedVersion',
+    });
+  });
+
+  it('with fields writes nothing when the key or the fields are absent', async () => {
+    const store = newStore();
+    await store.put('k', { a: 1 });
+    await store.delete('k', ['zzz']);
+    await store.delete('absent', ['a']);
+    expect(table.dynamodb).not.toHaveReceivedCommand(PutItemCommand);
+    expect(await store.exists('absent')).toBe(false);
+  });
+});
+
+describe('patch', () => {
+  it('with an object merges shallowly and resolves the previous value', async () => {
+    const store = newStore();
+    await store.put('authToken', { token: 'old', siteId: 123, extra: { a: 1 } });
+    const previous = await store.patch('authToken', { token: 'new', extra: { b: 2 } });
+    expect(previous).toEqual({ token: 'old', siteId: 123, extra: { a: 1 } });
+    expect(await store.get('authToken')).toEqual({ token: 'new', siteId: 123, extra: { b: 2 } });
+  });
+
+  it('with an object removes fields set to undefined', async () => {
+    const store = newStore();
+    await store.put('k', { a: 1, b: 2 });
+    await store.patch<{ a?: number; b?: number }>('k', { b: undefined });
+    expect(await store.get('k')).toStrictEqual({ a: 1 });
+  });
+
+  it('creates an absent secret with attribute_not_exists and resolves {}', async () => {
+    const store = newStore();
+    expect(await store.patch('new', { a: 1 })).toEqual({});
+    expect(table.dynamodb).toHaveReceivedCommandWith(PutItemCommand, {
+      TableName: TABLE,
+      ConditionExpression: 'attribute_not_exists(pk)',
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    });
+    expect(await store.get('new')).toEqual({ a: 1 });
+  });
+
+  it('writes on the version it read, with ALL_OLD on a failed condition', async () => {
+    const store = newStore();
+    await store.put('k', { a: 1 });
+    await store.put('k', { a: 2 });
+    await store.patch('k', { a: 3 });
+    expect(table.dynamodb).toHaveReceivedCommandWith(PutItemCommand, {
+      ConditionExpression: '#version = :expectedVersion',
+      ExpressionAttributeNames: { '#version': 'version' },
+      ExpressionAttributeValues: { ':expectedVersion': { N: '2' } },
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    });
+    expect(table.items.values().next().value?.version).toEqual({ N: '3' });
+  });
+
+  it('with an updater passes a deep copy and stores what it returns', async () => {
+    const store = newStore();
+    await store.put('rate', { counter: 1, hour: 5, nested: { a: [1] } });
+    let seen: unknown;
+    const previous = await store.patch<{ counter: number; hour: number; nested: { a: number[] } }>(
+      'rate',
+      (value) => {
+        seen = value;
+        value.counter += 1; // mutating the copy, as the OCP example does
+        value.nested.a.push(2);
+        return value;
+      },
+    );
+    expect(previous).toEqual({ counter: 1, hour: 5, nested: { a: [1] } });
+    expect(previous).not.toBe(seen);
+    expect(await store.get('rate')).toEqual({ counter: 2, hour: 5, nested: { a: [1, 2] } });
+  });
+
+  it('the updater gets {} when the secret is absent', async () => {
+    const store = newStore();
+    const updater = vi.fn(() => ({ counter: 1 }));
+    await store.patch('rate', updater);
+    expect(updater).toHaveBeenCalledWith({});
+  });
+
+  it("if the updater throws, its error reaches the caller unchanged and nothing is written", async () => {
+    const store = newStore();
+    await store.put('k', { a: 1 });
+    const failure = new RangeError('no');
+    table.dynamodb.resetHistory();
+    await expect(
+      store.patch('k', () => {
+        throw failure;
+      }),
+    ).rejects.toBe(failure);
+    expect(table.dynamodb).not.toHaveReceivedCommand(PutItemCommand);
+    expect(await store.get('k')).toEqual({ a: 1 });
+  });
+
+  it('an updater that returns nothing or a Promise is an InvalidValueError, nothing written', async () => {
+    const store = newStore();
+    await store.put('k', { a: 1 });
+    await expect(store.patch('k', (() => undefined) as never)).rejects.toThrow(InvalidValueError);
+    await expect(store.patch('k', (async () => ({ a: 2 })) as never)).rejects.toThrow(
+      /synchronously/,
+    );
+    expect(table.dynamodb).not.toHaveReceivedCommand(PutItemCommand);
+  });
+
+  it('re-uses the data key it just decrypted: a warm patch makes no KMS call', async () => {
+    const store = newStore();
+    await store.put('counter', { n: 0 });
+    await store.get('counter');
+    const made = await calls(() => store.patch('counter', { n: 1 }));
+    expect(made).toEqual({ dynamodb: 2, kms: 0 });
+    const item = table.items.values().next().value;
+    expect(item?.dataKey).toBeDefined();
+  });
+
+  it('asks for a new data key once the current one is older than dataKeyMaxAgeMs', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const store = newStore({ dataKeyMaxAgeMs: 1000 });
+    await store.put('counter', { n: 0 });
+    const wrappedKey = () => Buffer.from(table.items.values().next().value?.dataKey?.B ?? []).toString('hex');
+    const firstKey = wrappedKey();
+    await store.patch('counter', { n: 1 });
+    expect(wrappedKey()).toBe(firstKey);
+    vi.setSystemTime(Date.now() + 1001);
+    await store.patch('counter', { n: 2 });
+    expect(wrappedKey()).not.toBe(firstKey);
+    expect(kms.kms).toHaveReceivedCommandTimes(GenerateDataKeyCommand, 2);
+    expect(await store.get('counter')).toEqual({ n: 2 });
+  });
+
+  it('on a conflict retries at once from the ALL_OLD item, without reading again', async () => {
+    const store = newStore();
+    await store.put('counter', { n: 0 });
+    table.beforePut = () => {
+      table.beforePut = undefined; // a rival's write lands between our read and our write
+      const item = table.items.values().next().value;
+      if (item) item.version = { N: String(Number(item.version?.N) + 1) };
+    };
+    const made = await calls(() =>
+      store.patch<{ n: number }>('counter', (value) => ({ n: value.n + 1 })),
+    );
+    expect(made.dynamodb).toBe(3); // GetItem, PutItem (conflict), PutItem
+    expect(table.dynamodb).toHaveReceivedCommandTimes(GetItemCommand, 1);
+    expect(table.dynamodb).toHaveReceivedCommandTimes(PutItemCommand, 2);
+  });
+
+  it('re-reads once when the server returns no ALL_OLD item', async () => {
+    const store = newStore();
+    await store.put('counter', { n: 0 });
+    table.returnAllOld = false;
+    table.beforePut = () => {
+      table.beforePut = undefined;
+      const item = table.items.values().next().value;
+      if (item) item.version = { N: String(Number(item.version?.N) + 1) };
+    };
+    table.dynamodb.resetHistory();
+    await store.patch<{ n: number }>('counter', (value) => ({ n: value.n + 1 }));
+    expect(table.dynamodb).toHaveReceivedCommandTimes(GetItemCommand, 2);
+    expect(table.dynamodb).toHaveReceivedCommandTimes(PutItemCommand, 2);
+    expect(await store.get('counter')).toEqual({ n: 1 });
+  });
+
+  it('backs off with full jitter from the second conflict on, then reads after the sleep', async () => {
+    vi.useFakeTimers();
+    vi.spyOn(Math, 'random').mockReturnValue(0.5);
+    const store = newStore({ patchRetry: { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 150 } });
+    await store.put('counter', { n: 0 });
+    let conflicts = 0;
+    table.beforePut = () => {
+      if (++conflicts > 3) return;
+      const item = table.items.values().next().value;
+      if (item) item.version = { N: String(Number(item.version?.N) + 1) };
+    };
+    table.dynamodb.resetHistory();
+    const done = store.patch<{ n: number }>('counter', (value) => ({ n: value.n + 1 }));
+    // attempt 1 conflicts, attempt 2 follows at once and conflicts: a 0.5 * 100 ms sleep
+    await vi.advanceTimersByTimeAsync(49);
+    expect(table.dynamodb).toHaveReceivedCommandTimes(PutItemCommand, 2);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(table.dynamodb).toHaveReceivedCommandTimes(PutItemCommand, 3);
+    // attempt 3 conflicts: cap min(150, 200) -> 75 ms
+    await vi.advanceTimersByTimeAsync(74);
+    expect(table.dynamodb).toHaveReceivedCommandTimes(PutItemCommand, 3);
+    await vi.advanceTimersByTimeAsync(1);
+    await expect(done).resolves.toEqual({ n: 0 });
+    expect(table.dynamodb).toHaveReceivedCommandTimes(PutItemCommand, 4);
+    expect(table.dynamodb).toHaveReceivedCommandTimes(GetItemCommand, 3); // first read + 2 after sleeps
+  });
+
+  it('gives up with ConcurrentUpdateError carrying the attempts', async () => {
+    vi.useFakeTimers();
+    const store = newStore({ patchRetry: { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 10 } });
+    await store.put('counter', { n: 0 });
+    table.beforePut = () => {
+      const item = table.items.values().next().value;
+      if (item) item.version = { N: String(Number(item.version?.N) + 1) };
+    };
+    const done = store.patch('counter', { n: 1 });
+    const assertion = expect(done).rejects.toMatchObject({
+      name: 'ConcurrentUpdateError',
+      code: 'CONCURRENT_UPDATE',
+      attempts: 3,
+    });
+    await vi.runAllTimersAsync();
+    await assertion;
+    await expect(done).rejects.toBeInstanceOf(ConcurrentUpdateError);
+  });
+
+  it('does not apply the update twice when its write landed but the response was lost', async () => {
+    const store = newStore();
+    await store.put('counter', { n: 0 });
+    // The SDK sends the write, the response is lost, the SDK retries: the retry then finds
+    // the condition broken by the first copy of the same write.
+    table.dynamodb.on(PutItemCommand).callsFakeOnce(async (input) => {
+      const { ConditionalCheckFailedException } = await import('@aws-sdk/client-dynamodb');
+      table.items.set(`${NAMESPACE}\u0001counter`, structuredClone(input.Item));
+      throw new ConditionalCheckFailedException({
+        message: 'The conditional request failed',
+        $metadata: {},
+        Item: structuredClone(input.Item),
+      });
+    });
+    const updater = vi.fn((value: { n: number }) => ({ n: value.n + 1 }));
+    await expect(store.patch('counter', updater)).resolves.toEqual({ n: 0 });
+    expect(updater).toHaveBeenCalledTimes(1);
+    expect(await store.get('counter')).toEqual({ n: 1 });
+  });
+});
+
+describe('keys and forNamespace', () => {
+  it('lists the namespace keys over several pages, projecting sk only', async () => {
+    const store = newStore();
+    for (const key of ['c', 'a', 'b', 'd', 'e']) await store.put(key, { v: key });
+    await store.forNamespace('other').put('x', { v: 1 });
+    const keys: string[] = [];
+    for await (const key of store.keys()) keys.push(key);
+    expect(keys).toEqual(['a', 'b', 'c', 'd', 'e']);
+    expect(table.dynamodb).toHaveReceivedCommandWith(QueryCommand, {
+      KeyConditionExpression: 'pk = :namespace',
+      ProjectionExpression: 'sk',
+      ExpressionAttributeValues: { ':namespace': { S: NAMESPACE } },
+    });
+    expect(kms.kms).not.toHaveReceivedCommand(DecryptCommand);
+  });
+
+  it('never lists the uninstall marker', async () => {
+    const store = newStore();
+    await store.put('a', { v: 1 });
+    table.items.set(`${NAMESPACE}\u0001\u0000uninstalled`, {
+      pk: { S: NAMESPACE },
+      sk: { S: '\u0000uninstalled' },
+    });
+    const keys: string[] = [];
+    for await (const key of store.keys()) keys.push(key);
+    expect(keys).toEqual(['a']);
+  });
+
+  it('forNamespace shares the clients and the data-key cache', async () => {
+    const store = newStore();
+    const other = store.forNamespace('app-1:install-8');
+    expect(other.namespace).toBe('app-1:install-8');
+    await other.put('k', { v: 'other' });
+    const made = await calls(() => other.get('k'));
+    expect(made).toEqual({ dynamodb: 1, kms: 0 });
+    expect(await store.get('k')).toEqual({});
+  });
+
+  it('forNamespace validates the namespace', () => {
+    expect(() => newStore().forNamespace('bad namespace')).toThrow(InvalidKeyError);
+  });
+});
+
+describe('round trips per operation (DynamoDB + KMS), as in the design', () => {
+  it.each([
+    ['get (cold cache)', 'cold', (s: SecretsStore) => s.get('k'), { dynamodb: 1, kms: 1 }],
+    ['get (warm cache)', 'warm', (s: SecretsStore) => s.get('k'), { dynamodb: 1, kms: 0 }],
+    ['exists', 'warm', (s: SecretsStore) => s.exists('k'), { dynamodb: 1, kms: 0 }],
+    ['put', 'warm', (s: SecretsStore) => s.put('k', { v: 2 }), { dynamodb: 1, kms: 1 }],
+    ['patch (cold cache)', 'cold', (s: SecretsStore) => s.patch('k', { v: 2 }), { dynamodb: 2, kms: 1 }],
+    ['patch (warm cache)', 'warm', (s: SecretsStore) => s.patch('k', { v: 2 }), { dynamodb: 2, kms: 0 }],
+    ['delete', 'warm', (s: SecretsStore) => s.delete('k'), { dynamodb: 1, kms: 0 }],
+    ['delete fields (warm)', 'warm', (s: SecretsStore) => s.delete('k', ['v']), { dynamodb: 2, kms: 0 }],
+  ] as const)('%s', async (_name, cache, operation, expected) => {
+    const writer = newStore();
+    await writer.put('k', { v: 1 });
+    // A cold cache is a new process: a store with a cache of its own.
+    const store = cache === 'cold' ? newStore() : writer;
+    expect(await calls(() => operation(store))).toEqual(expected);
+  });
+
+  it('dataKeyCache: false makes every read call KMS', async () => {
+    const store = newStore({ dataKeyCache: false });
+    await store.put('k', { v: 1 });
+    expect(await calls(() => store.get('k'))).toEqual({ dynamodb: 1, kms: 1 });
+    expect(await calls(() => store.get('k'))).toEqual({ dynamodb: 1, kms: 1 });
+  });
+});
+
+describe('bad input is refused before any AWS call', () => {
+  const cases: [string, (s: SecretsStore) => Promise<unknown>, new (...args: never[]) => Error][] = [
+    ['an empty key', (s) => s.get(''), InvalidKeyError],
+    ['a key with NUL', (s) => s.put('a\u0000b', {}), InvalidKeyError],
+    ['a key with a lone surrogate', (s) => s.exists('a\uD800'), InvalidKeyError],
+    ['a key over 1024 bytes', (s) => s.delete('é'.repeat(513)), InvalidKeyError],
+    ['a non-string key', (s) => s.get(42 as unknown as string), InvalidKeyError],
+    ['an array value', (s) => s.put('k', [1] as never), InvalidValueError],
+    ['a Date field', (s) => s.put('k', { d: new Date() } as never), InvalidValueError],
+    ['a NaN field in a patch', (s) => s.patch('k', { n: Number.NaN }), InvalidValueError],
+    ['fields that are not an array', (s) => s.get('k', 'a' as never), InvalidValueError],
+    ['a value over 400 KB', (s) => s.put('k', { big: 'x'.repeat(400 * 1024) }), ValueTooLargeError],
+  ];
+  it.each(cases)('%s', async (_name, operation, errorClass) => {
+    const store = newStore();
+    await expect(operation(store)).rejects.toBeInstanceOf(errorClass);
+    expect(table.dynamodb.calls()).toHaveLength(0);
+    expect(kms.kms.calls()).toHaveLength(0);
+  });
+
+  it('a too-large value reports sizes, not content', async () => {
+    const error = await newStore()
+      .put('k', { big: 'SECRET'.repeat(80_000) })
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ValueTooLargeError);
+    expect((error as ValueTooLargeError).limit).toBe(400 * 1024);
+    expect((error as ValueTooLargeError).size).toBeGreaterThan((error as ValueTooLargeError).limit);
+    expect(String((error as Error).message)).not.toContain('SECRET');
+  });
+
+  it('configuration mistakes are ConfigurationErrors', () => {
+    expect(() => newStore({ tableName: '' })).toThrow(ConfigurationError);
+    expect(() => newStore({ namespace: 'has space' })).toThrow(InvalidKeyError);
+    expect(() => newStore({ patchRetry: { maxAttempts: 0 } })).toThrow(ConfigurationError);
+    expect(() => newStore({ dataKeyCache: { maxEntries: -1 } })).toThrow(ConfigurationError);
+    expect(() => newStore({ dataKeyMaxAgeMs: -5 })).toThrow(ConfigurationError);
+  });
+});
+
+describe('failures are typed and carry no plaintext', () => {
+  const CANARY = 'canary-7f3a9c-do-not-leak';
+
+  it('a DynamoDB failure is a StorageError with the SDK error as cause', async () => {
+    const store = newStore();
+    table.dynamodb.on(UpdateItemCommand).rejects(
+      Object.assign(new Error('Throughput exceeds the current capacity'), {
+        name: 'ProvisionedThroughputExceededException',
+      }),
+    );
+    const error = await store.put('k', { token: CANARY }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(StorageError);
+    expect((error as StorageError).message).toMatch(/ProvisionedThroughputExceededException/);
+    expect(JSON.stringify(error)).not.toContain(CANARY);
+    expect(String((error as Error).cause)).not.toContain(CANARY);
+  });
+
+  it('a ciphertext swapped between two keys fails with DecryptionError', async () => {
+    const store = newStore();
+    await store.put('a', { token: CANARY });
+    await store.put('b', { token: 'other' });
+    const a = table.items.get(`${NAMESPACE}\u0001a`);
+    const b = table.items.get(`${NAMESPACE}\u0001b`);
+    if (!a || !b) throw new Error('items missing');
+    Object.assign(b, { ciphertext: a.ciphertext, dataKey: a.dataKey });
+    const error = await newStore().get('b').catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(DecryptionError);
+    expect(JSON.stringify(error)).not.toContain(CANARY);
+    // also with a warm cache: the cache is scoped to the item's identity
+    const warm = await store.get('b').catch((caught: unknown) => caught);
+    expect(warm).toBeInstanceOf(DecryptionError);
+  });
+
+  it('a malformed item is a DecryptionError naming the attribute', async () => {
+    const store = newStore();
+    await store.put('k', { a: 1 });
+    const item = table.items.get(`${NAMESPACE}\u0001k`);
+    if (item) delete item.ciphertext;
+    await expect(store.get('k')).rejects.toThrow(/ciphertext is missing/);
+  });
+});
