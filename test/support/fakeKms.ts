@@ -13,15 +13,23 @@ import {
 } from '@aws-sdk/client-kms';
 import { mockClient } from 'aws-sdk-client-mock';
 
-export const KEY_ARN = 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+export const KEY_ARN =
+  'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 
 interface Issued {
   readonly plaintext: Buffer;
   readonly context: string;
 }
 
-export function fakeKms(): { kms: ReturnType<typeof mockClient>; client: KMSClient; issued: Buffer[] } {
-  const client = new KMSClient({ region: 'eu-west-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+export function fakeKms(): {
+  kms: ReturnType<typeof mockClient>;
+  client: KMSClient;
+  issued: Buffer[];
+} {
+  const client = new KMSClient({
+    region: 'eu-west-1',
+    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+  });
   const kms = mockClient(client);
   const wrapped = new Map<string, Issued>();
   const issued: Buffer[] = [];

@@ -53,7 +53,8 @@ export function fakeTable(): FakeTable {
 
   dynamodb.on(UpdateItemCommand).callsFake((input) => {
     const match = /^SET (.+) ADD (#\w+) (:\w+)$/.exec(input.UpdateExpression ?? '');
-    if (!match?.[1] || !match[2] || !match[3]) throw new Error(`unsupported update: ${input.UpdateExpression}`);
+    if (!match?.[1] || !match[2] || !match[3])
+      throw new Error(`unsupported update: ${input.UpdateExpression}`);
     const names = input.ExpressionAttributeNames;
     const values = input.ExpressionAttributeValues;
     const item: Item = { ...(table.items.get(id(input.Key)) ?? {}), ...input.Key };

@@ -275,7 +275,7 @@ describe('patch', () => {
     expect(updater).toHaveBeenCalledWith({});
   });
 
-  it("if the updater throws, its error reaches the caller unchanged and nothing is written", async () => {
+  it('if the updater throws, its error reaches the caller unchanged and nothing is written', async () => {
     const store = newStore();
     await store.put('k', { a: 1 });
     const failure = new RangeError('no');
@@ -313,7 +313,8 @@ describe('patch', () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     const store = newStore({ dataKeyMaxAgeMs: 1000 });
     await store.put('counter', { n: 0 });
-    const wrappedKey = () => Buffer.from(table.items.values().next().value?.dataKey?.B ?? []).toString('hex');
+    const wrappedKey = () =>
+      Buffer.from(table.items.values().next().value?.dataKey?.B ?? []).toString('hex');
     const firstKey = wrappedKey();
     await store.patch('counter', { n: 1 });
     expect(wrappedKey()).toBe(firstKey);
@@ -407,8 +408,7 @@ describe('patch', () => {
     await store.put('counter', { n: 0 });
     // The SDK sends the write, the response is lost, the SDK retries: the retry then finds
     // the condition broken by the first copy of the same write.
-    table.dynamodb.on(PutItemCommand).callsFakeOnce(async (input) => {
-      const { ConditionalCheckFailedException } = await import('@aws-sdk/client-dynamodb');
+    table.dynamodb.on(PutItemCommand).callsFakeOnce((input) => {
       table.items.set(`${NAMESPACE}\u0001counter`, structuredClone(input.Item));
       throw new ConditionalCheckFailedException({
         message: 'The conditional request failed',
@@ -472,10 +472,25 @@ describe('round trips per operation (DynamoDB + KMS), as in the design', () => {
     ['get (warm cache)', 'warm', (s: SecretsStore) => s.get('k'), { dynamodb: 1, kms: 0 }],
     ['exists', 'warm', (s: SecretsStore) => s.exists('k'), { dynamodb: 1, kms: 0 }],
     ['put', 'warm', (s: SecretsStore) => s.put('k', { v: 2 }), { dynamodb: 1, kms: 1 }],
-    ['patch (cold cache)', 'cold', (s: SecretsStore) => s.patch('k', { v: 2 }), { dynamodb: 2, kms: 1 }],
-    ['patch (warm cache)', 'warm', (s: SecretsStore) => s.patch('k', { v: 2 }), { dynamodb: 2, kms: 0 }],
+    [
+      'patch (cold cache)',
+      'cold',
+      (s: SecretsStore) => s.patch('k', { v: 2 }),
+      { dynamodb: 2, kms: 1 },
+    ],
+    [
+      'patch (warm cache)',
+      'warm',
+      (s: SecretsStore) => s.patch('k', { v: 2 }),
+      { dynamodb: 2, kms: 0 },
+    ],
     ['delete', 'warm', (s: SecretsStore) => s.delete('k'), { dynamodb: 1, kms: 0 }],
-    ['delete fields (warm)', 'warm', (s: SecretsStore) => s.delete('k', ['v']), { dynamodb: 2, kms: 0 }],
+    [
+      'delete fields (warm)',
+      'warm',
+      (s: SecretsStore) => s.delete('k', ['v']),
+      { dynamodb: 2, kms: 0 },
+    ],
   ] as const)('%s', async (_name, cache, operation, expected) => {
     const writer = newStore();
     await writer.put('k', { v: 1 });
@@ -493,18 +508,23 @@ describe('round trips per operation (DynamoDB + KMS), as in the design', () => {
 });
 
 describe('bad input is refused before any AWS call', () => {
-  const cases: [string, (s: SecretsStore) => Promise<unknown>, new (...args: never[]) => Error][] = [
-    ['an empty key', (s) => s.get(''), InvalidKeyError],
-    ['a key with NUL', (s) => s.put('a\u0000b', {}), InvalidKeyError],
-    ['a key with a lone surrogate', (s) => s.exists('a\uD800'), InvalidKeyError],
-    ['a key over 1024 bytes', (s) => s.delete('é'.repeat(513)), InvalidKeyError],
-    ['a non-string key', (s) => s.get(42 as unknown as string), InvalidKeyError],
-    ['an array value', (s) => s.put('k', [1] as never), InvalidValueError],
-    ['a Date field', (s) => s.put('k', { d: new Date() } as never), InvalidValueError],
-    ['a NaN field in a patch', (s) => s.patch('k', { n: Number.NaN }), InvalidValueError],
-    ['fields that are not an array', (s) => s.get('k', 'a' as never), InvalidValueError],
-    ['a value over 400 KB', (s) => s.put('k', { big: 'x'.repeat(400 * 1024) }), ValueTooLargeError],
-  ];
+  const cases: [string, (s: SecretsStore) => Promise<unknown>, new (...args: never[]) => Error][] =
+    [
+      ['an empty key', (s) => s.get(''), InvalidKeyError],
+      ['a key with NUL', (s) => s.put('a\u0000b', {}), InvalidKeyError],
+      ['a key with a lone surrogate', (s) => s.exists('a\uD800'), InvalidKeyError],
+      ['a key over 1024 bytes', (s) => s.delete('é'.repeat(513)), InvalidKeyError],
+      ['a non-string key', (s) => s.get(42 as unknown as string), InvalidKeyError],
+      ['an array value', (s) => s.put('k', [1] as never), InvalidValueError],
+      ['a Date field', (s) => s.put('k', { d: new Date() } as never), InvalidValueError],
+      ['a NaN field in a patch', (s) => s.patch('k', { n: Number.NaN }), InvalidValueError],
+      ['fields that are not an array', (s) => s.get('k', 'a' as never), InvalidValueError],
+      [
+        'a value over 400 KB',
+        (s) => s.put('k', { big: 'x'.repeat(400 * 1024) }),
+        ValueTooLargeError,
+      ],
+    ];
   it.each(cases)('%s', async (_name, operation, errorClass) => {
     const store = newStore();
     await expect(operation(store)).rejects.toBeInstanceOf(errorClass);
@@ -556,7 +576,9 @@ describe('failures are typed and carry no plaintext', () => {
     const b = table.items.get(`${NAMESPACE}\u0001b`);
     if (!a || !b) throw new Error('items missing');
     Object.assign(b, { ciphertext: a.ciphertext, dataKey: a.dataKey });
-    const error = await newStore().get('b').catch((caught: unknown) => caught);
+    const error = await newStore()
+      .get('b')
+      .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(DecryptionError);
     expect(JSON.stringify(error)).not.toContain(CANARY);
     // also with a warm cache: the cache is scoped to the item's identity
