@@ -1,11 +1,12 @@
 import { defineConfig } from 'vitest/config';
 
+// Lambda runs Node 22; the SDK's notice about Node 20 says nothing about this project.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 export default defineConfig({
   resolve: { conditions: ['source'] },
   ssr: { resolve: { conditions: ['source'] } },
   test: {
-    // Lambda runs Node 22; the SDK's notice about Node 20 says nothing about this project.
-    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     setupFiles: ['test/support/setup.ts'],
     projects: [
       {

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { newStore } from '../support/integration.ts';
+
+interface Counter {
+  count?: number;
+}
+
+describe('patch under concurrency, with default settings', () => {
+  it('100 concurrent updaters incrementing one counter end at exactly 100', async () => {
+    const secrets = newStore();
+    const attempts: number[] = [];
+    await Promise.all(
+      Array.from({ length: 100 }, async () => {
+        let runs = 0;
+        await secrets.patch<Counter>('counter', (value) => {
+          runs++;
+          return { count: (value.count ?? 0) + 1 };
+        });
+        attempts.push(runs);
+      }),
+    );
+    expect(await secrets.get<Counter>('counter')).toEqual({ count: 100 });
+    attempts.sort((a, b) => a - b);
+    console.log(
+      `100 concurrent patchers: attempts p50 ${attempts[50]}, p99 ${attempts[98]}, max ${attempts[99]}`,
+    );
+  });
+
+  it('two concurrent creates of one key never lose an update', async () => {
+    for (let round = 0; round < 20; round++) {
+      const secrets = newStore();
+      const previous = await Promise.all([
+        secrets.patch('k', { a: 1 }),
+        secrets.patch('k', { b: 2 }),
+      ]);
+      expect(await secrets.get('k')).toEqual({ a: 1, b: 2 });
+      // exactly one of them created the secret
+      expect(previous.filter((value) => Object.keys(value).length === 0)).toHaveLength(1);
+    }
+  });
+
+  it('concurrent partial patches of different fields all survive', async () => {
+    const secrets = newStore();
+    await secrets.put('settings', {});
+    const fields = Array.from({ length: 30 }, (_, index) => `field${index}`);
+    await Promise.all(fields.map((field) => secrets.patch('settings', { [field]: field })));
+    expect(await secrets.get('settings')).toEqual(
+      Object.fromEntries(fields.map((field) => [field, field])),
+    );
+  });
+
+  it('a concurrent put and patches: the counter counts from whatever put stored', async () => {
+    const secrets = newStore();
+    await secrets.put('counter', { count: 0 });
+    await Promise.all([
+      ...Array.from({ length: 20 }, () =>
+        secrets.patch<Counter>('counter', (value) => ({ count: (value.count ?? 0) + 1 })),
+      ),
+    ]);
+    expect(await secrets.get<Counter>('counter')).toEqual({ count: 20 });
+  });
+});
