@@ -1,0 +1,62 @@
+/**
+ * Compile-time tests of the public generics: `npm test` runs `tsc --noEmit` over this file, and
+ * each `@ts-expect-error` fails the build if the line it guards ever compiles.
+ */
+import type { SecretsStore, ValueHash } from '@secrets-store/core';
+
+declare const store: SecretsStore;
+
+// Interfaces work as type arguments, as in the OCP documentation.
+interface Token {
+  value: string;
+  expiration: number;
+}
+interface TokenRateLimit {
+  counter: number;
+  hour: number;
+  token: string;
+  scopes?: string[];
+  nested?: { region: string; retries: number[] };
+}
+interface WithDate {
+  when: Date;
+}
+
+export async function typed(): Promise<void> {
+  const token = await store.get<Token>('token');
+  const expiration: number = token.expiration;
+  void expiration;
+  const untyped: ValueHash = await store.get('anything');
+  void untyped;
+
+  await store.put<Token>('token', { value: 'x', expiration: 1 });
+  await store.put('inferred', { a: 1, b: ['x', null, { c: true }] });
+  await store.patch<TokenRateLimit>('rate', { counter: 1 });
+  await store.patch<TokenRateLimit>('rate', (value) => {
+    value.counter += 1;
+    return value;
+  });
+  const previous: TokenRateLimit = await store.patch<TokenRateLimit>('rate', (value) => ({
+    ...value,
+    hour: 1,
+  }));
+  void previous;
+
+  // @ts-expect-error a field of the wrong type
+  await store.put<Token>('token', { value: 'x', expiration: 'soon' });
+  // @ts-expect-error functions are not storable
+  await store.put('fn', { callback: () => 1 });
+  // @ts-expect-error a Date is not storable
+  await store.put('date', { when: new Date() });
+  const withDate: WithDate = { when: new Date() };
+  // @ts-expect-error an interface with a Date field is not storable
+  await store.put('date', withDate);
+  // @ts-expect-error bigint is not storable
+  await store.put('big', { n: 1n });
+  // @ts-expect-error a secret is a hash, not an array
+  await store.put('list', [1, 2]);
+  // @ts-expect-error the updater must return the value type
+  await store.patch<TokenRateLimit>('rate', (value) => value.counter);
+  // @ts-expect-error an unknown field in a typed partial
+  await store.patch<TokenRateLimit>('rate', { unknown: 1 });
+}
