@@ -38,6 +38,7 @@ import {
 } from './item.ts';
 import type { EncryptionContext, Keyring } from './keyrings/Keyring.ts';
 import { checkKey, checkNamespace, RESERVED_KEY_PREFIX } from './keys.ts';
+import { purgeNamespace } from './purge.ts';
 import {
   checkFields,
   copyValue,
@@ -305,6 +306,19 @@ export class SecretsStore {
       }
       startKey = page.LastEvaluatedKey;
     } while (startKey);
+  }
+
+  /**
+   * Deletes every secret of the namespace (what uninstall does) and resolves to how many there
+   * were. Needs only `dynamodb:Query` and `dynamodb:BatchWriteItem`; never calls the keyring.
+   */
+  async purge(): Promise<number> {
+    const { deleted } = await purgeNamespace({
+      client: this.#client,
+      tableName: this.tableName,
+      namespace: this.namespace,
+    });
+    return deleted;
   }
 
   /**

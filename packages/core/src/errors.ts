@@ -12,6 +12,7 @@ export type SecretsStoreErrorCode =
   | 'DECRYPTION_FAILED'
   | 'KEY_ACCESS'
   | 'STORAGE'
+  | 'PURGE_INCOMPLETE'
   | 'CONFIGURATION';
 
 /** Base class of every error thrown by the secrets store. */
@@ -95,6 +96,22 @@ export class StorageError extends SecretsStoreError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('STORAGE', message, options);
     this.name = 'StorageError';
+  }
+}
+
+/** A purge ran out of retries for throttled deletes; lists the keys that are left. */
+export class PurgeIncompleteError extends SecretsStoreError {
+  readonly deleted: number;
+  readonly remainingKeys: readonly string[];
+
+  constructor(namespace: string, deleted: number, remainingKeys: readonly string[]) {
+    super(
+      'PURGE_INCOMPLETE',
+      `purge of namespace ${namespace} deleted ${deleted} secrets, then ran out of retries with ${remainingKeys.length} left`,
+    );
+    this.name = 'PurgeIncompleteError';
+    this.deleted = deleted;
+    this.remainingKeys = remainingKeys;
   }
 }
 

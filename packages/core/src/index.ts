@@ -7,6 +7,7 @@ export {
   InvalidKeyError,
   InvalidValueError,
   KeyAccessError,
+  PurgeIncompleteError,
   SecretsStoreError,
   type SecretsStoreErrorCode,
   StorageError,
@@ -15,7 +16,14 @@ export {
 export type { EncryptionContext, GeneratedDataKey, Keyring } from './keyrings/Keyring.ts';
 export { KmsKeyring, type KmsKeyringOptions } from './keyrings/KmsKeyring.ts';
 export { LocalKeyring, type LocalKeyringOptions } from './keyrings/LocalKeyring.ts';
-export { MAX_KEY_BYTES, MAX_NAMESPACE_LENGTH, UNINSTALL_MARKER_KEY } from './keys.ts';
+export {
+  checkNamespace,
+  MAX_KEY_BYTES,
+  MAX_NAMESPACE_LENGTH,
+  RESERVED_KEY_PREFIX,
+  UNINSTALL_MARKER_KEY,
+} from './keys.ts';
+export { type PurgeOptions, type PurgeResult, purgeNamespace } from './purge.ts';
 export { SecretsStore, type SecretsStoreOptions } from './SecretsStore.ts';
 export { secretsStoreFromEnvironment, storage } from './storage.ts';
 export type {

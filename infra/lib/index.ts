@@ -1,0 +1,3 @@
+export * from './perms.ts';
+export * from './secrets-store-backend.ts';
+export * from './secrets-store-stack.ts';

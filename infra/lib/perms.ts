@@ -1,0 +1,21 @@
+/** IAM actions of the secrets store, in one place. */
+
+/** get, exists and keys(). */
+export const TABLE_READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:Query'] as const;
+
+/** put, patch, delete and purge() on top of reading. */
+export const TABLE_WRITE_ACTIONS = [
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:BatchWriteItem',
+] as const;
+
+/** Unwrapping data keys. */
+export const KEY_READ_ACTIONS = ['kms:Decrypt'] as const;
+
+/** A fresh data key per put. */
+export const KEY_WRITE_ACTIONS = ['kms:GenerateDataKey'] as const;
+
+/** All the cleanup function may do to the table: find keys, delete them, keep the marker. */
+export const CLEANUP_TABLE_ACTIONS = ['dynamodb:Query', 'dynamodb:BatchWriteItem'] as const;
