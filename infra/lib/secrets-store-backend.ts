@@ -156,16 +156,10 @@ export class SecretsStoreBackend extends Construct {
       new SqsEventSource(this.queue, { batchSize: 5, reportBatchItemFailures: true }),
     );
     acknowledgeLambdaFindings(this.cleanupFunction);
-    Validations.of(this.deadLetterQueue).acknowledge(
-      {
-        id: 'AwsSolutions-SQS3',
-        reason: 'This is the dead-letter queue of the uninstall queue and its rule.',
-      },
-      {
-        id: 'Serverless::Serverless-SQSRedrivePolicy',
-        reason: 'This is the dead-letter queue itself: nothing redrives a dead-letter queue.',
-      },
-    );
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'Serverless::Serverless-SQSRedrivePolicy',
+      reason: 'This is the dead-letter queue itself: nothing redrives a dead-letter queue.',
+    });
     Validations.of(this.cleanupFunction).acknowledge(
       {
         id: 'Serverless::Serverless-LambdaDLQ',
@@ -283,19 +277,19 @@ export function lambdaDefaults(
 export function acknowledgeLambdaFindings(fn: lambda.Function): void {
   Validations.of(fn).acknowledge(
     {
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
       reason: 'AWSLambdaBasicExecutionRole only lets the function write its own CloudWatch logs.',
     },
     {
-      id: 'AwsSolutions-IAM5[Resource::*]',
+      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
       reason: 'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions.',
     },
     {
-      id: 'AwsSolutions-L1',
+      id: 'AwsSolutions::AwsSolutions-L1',
       reason: 'The project is built and tested for the Node.js 22 runtime (see DESIGN.md).',
     },
     {
-      id: 'Serverless-LambdaLatestVersion',
+      id: 'Serverless::Serverless-LambdaLatestVersion',
       reason: 'The project is built and tested for the Node.js 22 runtime (see DESIGN.md).',
     },
   );
