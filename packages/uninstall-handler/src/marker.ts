@@ -3,7 +3,12 @@
  * a namespace is being emptied. It is written and removed with BatchWriteItem and looked up
  * with Query, so the cleanup role needs no other DynamoDB action.
  */
-import { BatchWriteItemCommand, type DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
+import {
+  BatchWriteItemCommand,
+  type DynamoDBClient,
+  QueryCommand,
+  type WriteRequest,
+} from '@aws-sdk/client-dynamodb';
 import { UNINSTALL_MARKER_KEY } from '@secrets-store/core';
 
 export interface MarkerTarget {
@@ -48,12 +53,7 @@ export async function hasUninstallMarker(target: MarkerTarget): Promise<boolean>
   return (response.Items?.length ?? 0) > 0;
 }
 
-async function writeOne(
-  target: MarkerTarget,
-  request: NonNullable<
-    ConstructorParameters<typeof BatchWriteItemCommand>[0]['RequestItems']
-  >[string][number],
-): Promise<void> {
+async function writeOne(target: MarkerTarget, request: WriteRequest): Promise<void> {
   // A single request is never left unprocessed for long: retry the SDK call a few times.
   for (let attempt = 1; attempt <= 5; attempt++) {
     const response = await target.client.send(
