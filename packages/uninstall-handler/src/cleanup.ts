@@ -11,7 +11,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { purgeNamespace } from '@secrets-store/core';
 import { SWEEP, type Task } from './events.ts';
-import { log } from './log.ts';
+import { type Logger, log } from './log.ts';
 import { hasUninstallMarker, removeUninstallMarker, writeUninstallMarker } from './marker.ts';
 
 export interface CleanupConfig {
@@ -36,6 +36,7 @@ export async function runTask(
   task: Task,
   config: CleanupConfig,
   deadline: number,
+  logger: Logger = log,
 ): Promise<TaskReport> {
   const target = {
     client: config.dynamodb,
@@ -58,7 +59,7 @@ export async function runTask(
     case 'uninstall': {
       await writeUninstallMarker(target, Date.now());
       const result = await purge();
-      if (result.complete) await scheduleSweep(task.namespace, config);
+      if (result.complete) await scheduleSweep(task.namespace, config, logger);
       return { ...task, ...result };
     }
     case 'sweep': {
@@ -72,9 +73,13 @@ export async function runTask(
   }
 }
 
-async function scheduleSweep(namespace: string, config: CleanupConfig): Promise<void> {
+async function scheduleSweep(
+  namespace: string,
+  config: CleanupConfig,
+  logger: Logger,
+): Promise<void> {
   if (!config.sqs || !config.sweepQueueUrl) {
-    log('warn', 'no sweep queue configured: second sweep not scheduled', { namespace });
+    logger('warn', 'no sweep queue configured: second sweep not scheduled', { namespace });
     return;
   }
   await config.sqs.send(

@@ -8,8 +8,11 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { type CleanupConfig, runTask, type TaskReport } from './cleanup.ts';
+
+export type { CleanupConfig, TaskReport };
+
 import { parseBody, parseTask } from './events.ts';
-import { log } from './log.ts';
+import { type Logger, log } from './log.ts';
 
 /** Time kept back from the invocation's remaining time: stop starting batches before it ends. */
 export const SAFETY_MARGIN_MS = 10_000;
@@ -35,20 +38,21 @@ function isSqsEvent(event: unknown): event is SQSEvent {
 
 /** Handles one SQS batch (or one direct invocation) with the given configuration. */
 export async function handle(
-  event: SQSEvent | { namespace?: unknown },
+  event: SQSEvent | Record<string, unknown>,
   context: Pick<Context, 'getRemainingTimeInMillis'>,
   config: CleanupConfig,
+  logger: Logger = log,
 ): Promise<SQSBatchResponse | TaskReport> {
   const deadline = Date.now() + Math.max(0, context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS);
 
   if (!isSqsEvent(event)) {
     const parsed = parseTask(event);
     if ('invalid' in parsed) {
-      log('error', 'invalid direct invocation', { reason: parsed.invalid });
+      logger('error', 'invalid direct invocation', { reason: parsed.invalid });
       throw new Error(`invalid invocation: ${parsed.invalid}`);
     }
-    const report = await runTask(parsed.task, config, deadline);
-    log('info', 'task done', { ...report });
+    const report = await runTask(parsed.task, config, deadline, logger);
+    logger('info', 'task done', { ...report });
     return report;
   }
 
@@ -62,12 +66,12 @@ export async function handle(
     const parsed = parseBody(record.body);
     if ('invalid' in parsed) {
       // Retrying cannot make a malformed message valid: report it and drop it.
-      log('error', 'message dropped', { messageId, reason: parsed.invalid });
+      logger('error', 'message dropped', { messageId, reason: parsed.invalid });
       continue;
     }
     try {
-      const report = await runTask(parsed.task, config, deadline);
-      log(
+      const report = await runTask(parsed.task, config, deadline, logger);
+      logger(
         report.complete ? 'info' : 'warn',
         report.complete ? 'task done' : 'task unfinished, will be retried',
         {
@@ -77,7 +81,7 @@ export async function handle(
       );
       if (!report.complete) batchItemFailures.push({ itemIdentifier: messageId });
     } catch (error) {
-      log('error', 'task failed, will be retried', {
+      logger('error', 'task failed, will be retried', {
         messageId,
         namespace: parsed.task.namespace,
         kind: parsed.task.kind,

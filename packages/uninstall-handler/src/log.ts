@@ -4,6 +4,12 @@
  */
 export type LogFields = Record<string, string | number | boolean | undefined>;
 
+export type Logger = (
+  level: 'info' | 'warn' | 'error',
+  message: string,
+  fields?: LogFields,
+) => void;
+
 export function log(
   level: 'info' | 'warn' | 'error',
   message: string,

@@ -1,0 +1,85 @@
+/**
+ * What each command does once its target is open. Values go to stdout as JSON; nothing else does.
+ */
+import { purgeNamespace } from '@secrets-store/core';
+import { EXIT, usageError } from './errors.ts';
+import { parseFields, readValue, type ValueSource } from './input.ts';
+import { printJson } from './output.ts';
+import { startProgress } from './progress.ts';
+import type { Target } from './target.ts';
+
+export interface Io {
+  readonly stdin: NodeJS.ReadableStream;
+  readonly stdout: NodeJS.WriteStream;
+  readonly stderr: NodeJS.WriteStream;
+}
+
+export async function getCommand(target: Target, key: string, fields: string | undefined, io: Io) {
+  printJson(await target.store.get(key, parseFields(fields)), io.stdout);
+  return EXIT.ok;
+}
+
+export async function putCommand(target: Target, key: string, source: ValueSource, io: Io) {
+  const value = await readValue(source, io.stdin);
+  printJson(await target.store.put(key, value as Record<string, never>), io.stdout);
+  return EXIT.ok;
+}
+
+export async function patchCommand(target: Target, key: string, source: ValueSource, io: Io) {
+  const value = await readValue(source, io.stdin);
+  printJson(await target.store.patch(key, value as Record<string, never>), io.stdout);
+  return EXIT.ok;
+}
+
+export async function deleteCommand(
+  target: Target,
+  key: string,
+  fields: string | undefined,
+  io: Io,
+) {
+  printJson(await target.store.delete(key, parseFields(fields)), io.stdout);
+  return EXIT.ok;
+}
+
+export async function existsCommand(target: Target, key: string, io: Io) {
+  const found = await target.store.exists(key);
+  printJson(found, io.stdout);
+  return found ? EXIT.ok : EXIT.notFound;
+}
+
+export async function listCommand(target: Target, io: Io) {
+  const progress = startProgress('listing', io.stderr);
+  const keys: string[] = [];
+  try {
+    for await (const key of target.store.keys()) {
+      keys.push(key);
+      if (keys.length % 100 === 0) progress.update(keys.length);
+    }
+  } finally {
+    progress.stop();
+  }
+  printJson(keys, io.stdout);
+  return EXIT.ok;
+}
+
+export async function purgeCommand(target: Target, yes: boolean | undefined, io: Io) {
+  if (!yes) {
+    throw usageError(
+      `purge deletes every secret of namespace ${target.store.namespace} (${target.description}); add --yes to confirm`,
+    );
+  }
+  const progress = startProgress('deleting', io.stderr);
+  try {
+    const { deleted } = await purgeNamespace({
+      client: target.client,
+      tableName: target.store.tableName,
+      namespace: target.store.namespace,
+      onProgress: (count) => progress.update(count),
+    });
+    progress.stop();
+    printJson({ namespace: target.store.namespace, deleted }, io.stdout);
+    return EXIT.ok;
+  } finally {
+    progress.stop();
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * Where the commands act: AWS (a table, a KMS key, a namespace) or the local store.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { type Keyring, KmsKeyring, SecretsStore } from '@secrets-store/core';
+import { usageError } from './errors.ts';
+import { DEFAULT_LOCAL_DIR, openLocalStore } from './local/localStore.ts';
+
+export interface TargetOptions {
+  /** `--local` alone is `true`; `--local dir` is the folder. */
+  readonly local?: string | boolean;
+  readonly table?: string;
+  readonly keyId?: string;
+  readonly namespace?: string;
+  readonly region?: string;
+  readonly endpoint?: string;
+}
+
+export interface Target {
+  readonly store: SecretsStore;
+  readonly client: DynamoDBClient;
+  readonly keyring: Keyring;
+  /** For messages: "local store in /path" or "table T in region R". */
+  readonly description: string;
+  close(): Promise<void>;
+}
+
+/** The namespace of the local store when none is given. */
+export const DEFAULT_LOCAL_NAMESPACE = 'local';
+
+export async function openTarget(
+  options: TargetOptions,
+  environment: Record<string, string | undefined> = process.env,
+): Promise<Target> {
+  const namespace = options.namespace ?? environment.SECRETS_STORE_NAMESPACE;
+  if (options.local !== undefined && options.local !== false) {
+    const local = await openLocalStore(options.local === true ? DEFAULT_LOCAL_DIR : options.local);
+    const store = new SecretsStore({
+      tableName: local.tableName,
+      namespace: namespace ?? DEFAULT_LOCAL_NAMESPACE,
+      keyring: local.keyring,
+      dynamoDBClient: local.client,
+    });
+    return {
+      store,
+      client: local.client,
+      keyring: local.keyring,
+      description: `local store in ${local.dir}`,
+      close: local.close,
+    };
+  }
+  const tableName = options.table ?? environment.SECRETS_STORE_TABLE;
+  const keyId = options.keyId ?? environment.SECRETS_STORE_KEY_ID;
+  const missing = [
+    tableName ? undefined : '--table (or SECRETS_STORE_TABLE)',
+    keyId ? undefined : '--key-id (or SECRETS_STORE_KEY_ID)',
+    namespace ? undefined : '--namespace (or SECRETS_STORE_NAMESPACE)',
+  ].filter((name) => name !== undefined);
+  if (missing.length > 0 || !tableName || !keyId || !namespace) {
+    throw usageError(
+      `no store to use: pass --local [dir] for the local store, or ${missing.join(', ')} for AWS`,
+    );
+  }
+  const region = options.region;
+  const client = new DynamoDBClient({ region, endpoint: options.endpoint });
+  const keyring = new KmsKeyring({ keyId, client: new KMSClient({ region }) });
+  return {
+    store: new SecretsStore({ tableName, namespace, keyring, dynamoDBClient: client }),
+    client,
+    keyring,
+    description: `table ${tableName}`,
+    close: async () => client.destroy(),
+  };
+}
