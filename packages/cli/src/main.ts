@@ -15,7 +15,8 @@ import {
   putCommand,
 } from './commands.ts';
 import { runDemo } from './demo/demo.ts';
-import { describeError, EXIT, exitCodeOf } from './errors.ts';
+import { describeError, EXIT, exitCodeOf, usageError } from './errors.ts';
+import { DEFAULT_LOCAL_DIR, openLocalStoreDir } from './local/localStore.ts';
 import { openTarget, type Target, type TargetOptions } from './target.ts';
 
 const EXIT_CODES_HELP = `
@@ -40,6 +41,16 @@ function buildProgram(io: Io, setExitCode: (code: number) => void): Command {
     .option('--region <region>', 'AWS region (default: the SDK configuration)')
     .option('--endpoint <url>', 'DynamoDB endpoint, e.g. a DynamoDB Local')
     .addHelpText('after', EXIT_CODES_HELP)
+    .allowExcessArguments()
+    .action((_options, command: Command) => {
+      // Reached when no subcommand matched: `--local [dir]` may have taken a word as its folder.
+      const [first] = command.args;
+      throw usageError(
+        first === undefined
+          ? 'no command given; see secrets-store --help'
+          : `unknown command '${first}'; see secrets-store --help`,
+      );
+    })
     .showSuggestionAfterError()
     .exitOverride()
     .configureOutput({
@@ -155,6 +166,29 @@ Example:
   return program;
 }
 
+/**
+ * `--local` takes an optional folder, so `--local get k` would read "get" as the folder. A bare
+ * `--local` followed by a command name (or nothing, or another option) means the default folder.
+ */
+export function normalizeLocalFlag(argv: readonly string[], commands: readonly string[]): string[] {
+  return argv.map((arg, index) => {
+    const next = argv[index + 1];
+    const bare =
+      arg === '--local' && (next === undefined || next.startsWith('-') || commands.includes(next));
+    return bare ? `--local=${DEFAULT_LOCAL_DIR}` : arg;
+  });
+}
+
+/**
+ * One line for a failure that escaped every handler (a crash inside dynalite while it reads a
+ * damaged database, say), naming the local store when one is open.
+ */
+export function describeUncaught(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const dir = openLocalStoreDir();
+  return dir ? `the local store in ${dir} failed (corrupt or unreadable?): ${message}` : message;
+}
+
 /** Runs the CLI with `argv` (without node and script) and resolves to its exit code. */
 export async function run(argv: readonly string[], io: Io): Promise<number> {
   let exitCode: number = EXIT.ok;
@@ -166,7 +200,8 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
       program.outputHelp({ error: true });
       return EXIT.usage;
     }
-    await program.parseAsync([...argv], { from: 'user' });
+    const commands = program.commands.map((command) => command.name());
+    await program.parseAsync(normalizeLocalFlag(argv, commands), { from: 'user' });
     return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) {

@@ -9,6 +9,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LocalKeyring } from '@secrets-store/core';
 import { storeError } from '../errors.ts';
 import { createSecretsTable, localDynamoDBClient, startDynalite } from './dynalite.ts';
+import { lockLocalStore } from './lock.ts';
 
 export const DEFAULT_LOCAL_DIR = '.secrets-store';
 export const LOCAL_TABLE = 'secrets';
@@ -68,6 +69,13 @@ export async function loadOrCreateMasterKey(dir: string): Promise<Buffer> {
   return key;
 }
 
+let openDir: string | undefined;
+
+/** The folder of the local store this process has open, if any. */
+export function openLocalStoreDir(): string | undefined {
+  return openDir;
+}
+
 /** Opens (or creates) the local store in `dir` for the lifetime of one command. */
 export async function openLocalStore(dirOption: string): Promise<LocalStore> {
   const dir = resolve(dirOption);
@@ -81,10 +89,13 @@ export async function openLocalStore(dirOption: string): Promise<LocalStore> {
   const masterKey = await loadOrCreateMasterKey(dir);
   const keyring = new LocalKeyring({ masterKey });
   masterKey.fill(0);
+  const unlock = await lockLocalStore(dir);
+  openDir = dir;
   let server: Awaited<ReturnType<typeof startDynalite>>;
   try {
     server = await startDynalite({ path: join(dir, DATABASE_DIR) });
   } catch (error) {
+    await unlock();
     throw storeError(`cannot start the local store in ${dir}: ${(error as Error).message}`);
   }
   const client = localDynamoDBClient(server.endpoint);
@@ -93,9 +104,8 @@ export async function openLocalStore(dirOption: string): Promise<LocalStore> {
   } catch (error) {
     client.destroy();
     await server.stop().catch(() => undefined);
-    throw storeError(
-      `the local store in ${dir} cannot be opened (in use by another command, or corrupt): ${(error as Error).name}`,
-    );
+    await unlock();
+    throw storeError(`the local store in ${dir} is corrupt: ${(error as Error).name}`);
   }
   return {
     dir,
@@ -105,6 +115,8 @@ export async function openLocalStore(dirOption: string): Promise<LocalStore> {
     close: async () => {
       client.destroy();
       await server.stop();
+      await unlock();
+      openDir = undefined;
     },
   };
 }
