@@ -32,6 +32,11 @@ export default defineConfig({
           hookTimeout: 60_000,
         },
       },
+      {
+        // The built CLI (npm test builds it first) as a child process on --local folders.
+        extends: true,
+        test: { name: 'cli', include: ['test/cli/**/*.test.ts'], testTimeout: 120_000 },
+      },
     ],
   },
 });

@@ -3,7 +3,7 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
-import { type Keyring, KmsKeyring, SecretsStore } from '@secrets-store/core';
+import { checkNamespace, type Keyring, KmsKeyring, SecretsStore } from '@secrets-store/core';
 import { usageError } from './errors.ts';
 import { DEFAULT_LOCAL_DIR, openLocalStore } from './local/localStore.ts';
 
@@ -33,8 +33,10 @@ export async function openTarget(
   options: TargetOptions,
   environment: Record<string, string | undefined> = process.env,
 ): Promise<Target> {
-  const namespace = options.namespace ?? environment.SECRETS_STORE_NAMESPACE;
+  // An empty variable counts as unset.
+  const namespace = options.namespace || environment.SECRETS_STORE_NAMESPACE || undefined;
   if (options.local !== undefined && options.local !== false) {
+    checkNamespace(namespace ?? DEFAULT_LOCAL_NAMESPACE); // before the store is opened
     const local = await openLocalStore(options.local === true ? DEFAULT_LOCAL_DIR : options.local);
     const store = new SecretsStore({
       tableName: local.tableName,
@@ -50,8 +52,8 @@ export async function openTarget(
       close: local.close,
     };
   }
-  const tableName = options.table ?? environment.SECRETS_STORE_TABLE;
-  const keyId = options.keyId ?? environment.SECRETS_STORE_KEY_ID;
+  const tableName = options.table || environment.SECRETS_STORE_TABLE || undefined;
+  const keyId = options.keyId || environment.SECRETS_STORE_KEY_ID || undefined;
   const missing = [
     tableName ? undefined : '--table (or SECRETS_STORE_TABLE)',
     keyId ? undefined : '--key-id (or SECRETS_STORE_KEY_ID)',

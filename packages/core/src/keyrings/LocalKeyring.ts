@@ -102,7 +102,7 @@ export class LocalKeyring implements Keyring {
     } catch (error) {
       plaintext.fill(0);
       throw new DecryptionError(
-        'the wrapped data key failed authentication: tampered, or another encryption context',
+        `the wrapped data key of secret ${JSON.stringify(context.secret)} in namespace ${context.namespace} failed authentication: tampered, moved, or another encryption context`,
         { cause: error },
       );
     }
