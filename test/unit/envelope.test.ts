@@ -1,10 +1,13 @@
-import { randomBytes } from 'node:crypto';
+import { hkdfSync, randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  COMMITMENT_LABEL,
+  deriveKeys,
   ENVELOPE_OVERHEAD_BYTES,
   EnvelopeError,
   envelopeAad,
+  MESSAGE_KEY_LABEL,
   openEnvelope,
   sealEnvelope,
 } from '../../packages/core/src/envelope.ts';
@@ -87,6 +90,24 @@ describe('envelope v1', () => {
         expect(() => openEnvelope(dataKey, envelope, identity)).toThrow(EnvelopeError);
       }),
       { numRuns: 500 },
+    );
+  });
+});
+
+describe('deriveKeys', () => {
+  it('property: gives exactly the bytes of crypto.hkdfSync for both labels', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        (dataKey, salt) => {
+          const { messageKey, commitment } = deriveKeys(dataKey, salt);
+          const reference = (label: Buffer) =>
+            Buffer.from(hkdfSync('sha256', dataKey, salt, label, 32));
+          expect(messageKey.equals(reference(MESSAGE_KEY_LABEL))).toBe(true);
+          expect(commitment.equals(reference(COMMITMENT_LABEL))).toBe(true);
+        },
+      ),
     );
   });
 });

@@ -14,7 +14,7 @@
 import {
   createCipheriv,
   createDecipheriv,
-  hkdfSync,
+  createHmac,
   randomBytes,
   timingSafeEqual,
 } from 'node:crypto';
@@ -32,9 +32,10 @@ const HEADER_BYTES = COMMITMENT_OFFSET + COMMITMENT_BYTES;
 /** Bytes an envelope adds to its plaintext. */
 export const ENVELOPE_OVERHEAD_BYTES = HEADER_BYTES + TAG_BYTES;
 
-const MESSAGE_KEY_LABEL = Buffer.from('secrets-store/v1 message key');
-const COMMITMENT_LABEL = Buffer.from('secrets-store/v1 key commitment');
+export const MESSAGE_KEY_LABEL = Buffer.from('secrets-store/v1 message key');
+export const COMMITMENT_LABEL = Buffer.from('secrets-store/v1 key commitment');
 const AAD_LABEL = 'secrets-store/v1';
+const FIRST_BLOCK = Buffer.of(1);
 
 /** Where a ciphertext belongs; bound into the AAD. */
 export interface SecretIdentity {
@@ -47,8 +48,23 @@ export function envelopeAad({ namespace, key }: SecretIdentity): Buffer {
   return Buffer.from(JSON.stringify([AAD_LABEL, namespace, key]), 'utf8');
 }
 
-function derive(dataKey: Uint8Array, salt: Uint8Array, label: Buffer, length: number): Buffer {
-  return Buffer.from(hkdfSync('sha256', dataKey, salt, label, length));
+/**
+ * HKDF-SHA256 (RFC 5869) with 32-byte outputs: one extract, then one expand block per label. The
+ * same bytes as `crypto.hkdfSync('sha256', dataKey, salt, label, 32)` (a unit test holds it to
+ * that), in 3 HMACs for both keys, where two `hkdfSync` calls take about 4 times as long.
+ */
+export function deriveKeys(
+  dataKey: Uint8Array,
+  salt: Uint8Array,
+): { messageKey: Buffer; commitment: Buffer } {
+  const pseudorandomKey = createHmac('sha256', salt).update(dataKey).digest();
+  const expand = (label: Buffer) =>
+    createHmac('sha256', pseudorandomKey).update(label).update(FIRST_BLOCK).digest();
+  try {
+    return { messageKey: expand(MESSAGE_KEY_LABEL), commitment: expand(COMMITMENT_LABEL) };
+  } finally {
+    pseudorandomKey.fill(0);
+  }
 }
 
 function checkDataKey(dataKey: Uint8Array): void {
@@ -64,10 +80,10 @@ export function sealEnvelope(
   identity: SecretIdentity,
 ): Buffer {
   checkDataKey(dataKey);
-  const salt = randomBytes(SALT_BYTES);
-  const iv = randomBytes(IV_BYTES);
-  const messageKey = derive(dataKey, salt, MESSAGE_KEY_LABEL, DATA_KEY_BYTES);
-  const commitment = derive(dataKey, salt, COMMITMENT_LABEL, COMMITMENT_BYTES);
+  const random = randomBytes(SALT_BYTES + IV_BYTES); // one call for both: each call has a cost
+  const salt = random.subarray(0, SALT_BYTES);
+  const iv = random.subarray(SALT_BYTES);
+  const { messageKey, commitment } = deriveKeys(dataKey, salt);
   try {
     const cipher = createCipheriv('aes-256-gcm', messageKey, iv, { authTagLength: TAG_BYTES });
     cipher.setAAD(envelopeAad(identity));
@@ -117,11 +133,11 @@ export function openEnvelope(
   const body = bytes.subarray(HEADER_BYTES, bytes.length - TAG_BYTES);
   const tag = bytes.subarray(bytes.length - TAG_BYTES);
 
-  const commitment = derive(dataKey, salt, COMMITMENT_LABEL, COMMITMENT_BYTES);
+  const { messageKey, commitment } = deriveKeys(dataKey, salt);
   if (!timingSafeEqual(commitment, storedCommitment)) {
+    messageKey.fill(0);
     throw new EnvelopeError('the key commitment does not match this data key');
   }
-  const messageKey = derive(dataKey, salt, MESSAGE_KEY_LABEL, DATA_KEY_BYTES);
   try {
     const decipher = createDecipheriv('aes-256-gcm', messageKey, iv, { authTagLength: TAG_BYTES });
     decipher.setAAD(envelopeAad(identity));

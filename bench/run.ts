@@ -1,0 +1,60 @@
+/**
+ * `npm run bench`: every benchmark in one process, side by side, then a table per benchmark and
+ * bench/results/latest.json. Benchmarks report; they assert nothing.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { coldStartBenchmark } from './coldStart.ts';
+import { contentionBenchmark } from './contention.ts';
+import { endToEndBenchmark } from './endToEnd.ts';
+import { envelopeBenchmark } from './envelope.ts';
+import { roundTripBenchmark } from './roundTrips.ts';
+import { startServers } from './servers.ts';
+import { machine, type Row, table } from './support.ts';
+
+const only = process.argv.slice(2);
+const wanted = (name: string) => only.length === 0 || only.includes(name);
+const results: Record<string, unknown> = { date: new Date().toISOString(), machine: machine() };
+const print = (title: string, rows: Row[]) => process.stdout.write(`${table(title, rows)}\n`);
+
+process.stdout.write(`${table('Machine', [machine()])}\n`);
+if (wanted('envelope')) {
+  results.envelope = await envelopeBenchmark();
+  print(
+    '1. Envelope crypto, seal + open with a fresh data key (median of 3 runs)',
+    results.envelope as Row[],
+  );
+}
+const servers = await startServers();
+try {
+  if (wanted('round-trips')) {
+    const { operations, conflict } = await roundTripBenchmark(servers);
+    results.roundTrips = operations;
+    results.conflictReads = conflict;
+    print('2. AWS calls per operation (middleware counts on the real clients)', operations);
+    print('   Two patchers racing, 20 rounds: reads beyond the first of each patch', conflict);
+  }
+  if (wanted('end-to-end')) {
+    results.endToEnd = await endToEndBenchmark(servers);
+    print(
+      '3. End to end on dynalite, sequential ops/s (median of 5 rounds)',
+      results.endToEnd as Row[],
+    );
+  }
+  if (wanted('contention')) {
+    results.contention = await contentionBenchmark(servers);
+    print('4. Concurrent patchers of one counter (3 rounds each)', results.contention as Row[]);
+  }
+} finally {
+  await servers.stop();
+}
+if (wanted('cold-start')) {
+  results.coldStart = await coldStartBenchmark();
+  print('5. Cold start: a handler that reads one secret', results.coldStart as Row[]);
+}
+if (only.length === 0) {
+  const directory = join(import.meta.dirname, 'results');
+  mkdirSync(directory, { recursive: true });
+  writeFileSync(join(directory, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+  process.stdout.write('Written to bench/results/latest.json\n');
+}

@@ -1,0 +1,218 @@
+/**
+ * An HTTP proxy on loopback in front of a DynamoDB implementation.
+ *
+ * - `allOld`: adds what DynamoDB returns and dynalite does not: on a conditional PutItem that
+ *   fails with `ReturnValuesOnConditionCheckFailure: ALL_OLD`, the current item in the error.
+ *   The proxy reads it from the server itself, so the client makes no extra request.
+ * - `faults`: at a seeded random rate, drops the connection before or after forwarding the
+ *   request, answers 500/503 or a throttling error, or adds delay.
+ */
+import { createServer, request as httpRequest, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface FaultRates {
+  /** Drop the connection without forwarding: the request never reached the server. */
+  readonly dropBefore?: number;
+  /** Forward, then drop the connection: the write happened, its response is lost. */
+  readonly dropAfter?: number;
+  readonly serverError?: number;
+  readonly throttle?: number;
+  /** Probability of a delay of up to `maxDelayMs`. */
+  readonly delay?: number;
+  readonly maxDelayMs?: number;
+}
+
+export interface ProxyOptions {
+  readonly target: string;
+  readonly allOld?: boolean;
+  readonly faults?: FaultRates;
+  readonly seed?: number;
+}
+
+export interface DynamoProxy {
+  readonly endpoint: string;
+  readonly injected: Map<string, number>;
+  setFaults(faults: FaultRates | undefined): void;
+  stop(): Promise<void>;
+}
+
+/** mulberry32: a small seeded generator, so a failing run can be replayed. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface Forwarded {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly body: Buffer;
+}
+
+function forward(
+  target: URL,
+  request: IncomingMessage,
+  body: Buffer,
+  headers = request.headers,
+): Promise<Forwarded> {
+  return new Promise((resolve, reject) => {
+    const outgoing = httpRequest(
+      {
+        host: target.hostname,
+        port: target.port,
+        method: request.method,
+        path: request.url,
+        headers,
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () =>
+          resolve({
+            status: response.statusCode ?? 500,
+            headers: response.headers,
+            body: Buffer.concat(chunks),
+          }),
+        );
+        response.on('error', reject);
+      },
+    );
+    outgoing.on('error', reject);
+    outgoing.end(body);
+  });
+}
+
+export async function startDynamoProxy(options: ProxyOptions): Promise<DynamoProxy> {
+  const target = new URL(options.target);
+  const random = seededRandom(options.seed ?? 1);
+  let faults = options.faults;
+  const injected = new Map<string, number>();
+  const count = (kind: string) => injected.set(kind, (injected.get(kind) ?? 0) + 1);
+
+  const server = createServer(async (request, response) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks);
+    const operation = String(request.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
+    const roll = faults ? random() : 1;
+    let edge = 0;
+    const hit = (rate: number | undefined) => {
+      edge += rate ?? 0;
+      return roll < edge;
+    };
+    if (faults) {
+      if (hit(faults.dropBefore)) {
+        count('dropBefore');
+        request.socket.destroy();
+        return;
+      }
+      if (hit(faults.serverError)) {
+        count('serverError');
+        response.writeHead(random() < 0.5 ? 500 : 503, {
+          'content-type': 'application/x-amz-json-1.0',
+        });
+        response.end(
+          JSON.stringify({
+            __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError',
+            message: 'injected',
+          }),
+        );
+        return;
+      }
+      if (hit(faults.throttle)) {
+        count('throttle');
+        response.writeHead(400, { 'content-type': 'application/x-amz-json-1.0' });
+        response.end(
+          JSON.stringify({
+            __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException',
+            message: 'injected',
+          }),
+        );
+        return;
+      }
+      if (random() < (faults.delay ?? 0)) {
+        count('delay');
+        await new Promise((resolve) => setTimeout(resolve, random() * (faults?.maxDelayMs ?? 50)));
+      }
+    }
+    let result: Forwarded;
+    try {
+      result = await forward(target, request, body);
+    } catch {
+      request.socket.destroy();
+      return;
+    }
+    if (faults && hit(faults.dropAfter)) {
+      count('dropAfter');
+      request.socket.destroy();
+      return;
+    }
+    if (options.allOld && operation === 'PutItem' && result.status === 400) {
+      result = await addAllOld(target, request, body, result);
+    }
+    response.writeHead(result.status, result.headers);
+    response.end(result.body);
+  });
+
+  /** On ConditionalCheckFailed with ALL_OLD requested, puts the current item into the error. */
+  async function addAllOld(
+    target: URL,
+    request: IncomingMessage,
+    body: Buffer,
+    result: Forwarded,
+  ): Promise<Forwarded> {
+    const error = JSON.parse(result.body.toString('utf8')) as { __type?: string; Item?: unknown };
+    const input = JSON.parse(body.toString('utf8')) as {
+      TableName: string;
+      Item: Record<string, unknown>;
+      ReturnValuesOnConditionCheckFailure?: string;
+    };
+    if (
+      !error.__type?.endsWith('ConditionalCheckFailedException') ||
+      input.ReturnValuesOnConditionCheckFailure !== 'ALL_OLD'
+    ) {
+      return result;
+    }
+    const getBody = Buffer.from(
+      JSON.stringify({
+        TableName: input.TableName,
+        Key: { pk: input.Item.pk, sk: input.Item.sk },
+        ConsistentRead: true,
+      }),
+    );
+    const headers = {
+      ...request.headers,
+      'x-amz-target': 'DynamoDB_20120810.GetItem',
+      'content-length': String(getBody.length),
+    };
+    // dynalite does not check signatures, so the re-targeted request needs none.
+    const current = await forward(target, request, getBody, headers);
+    const item = (JSON.parse(current.body.toString('utf8')) as { Item?: unknown }).Item;
+    if (!item) return result;
+    const patched = Buffer.from(JSON.stringify({ ...error, Item: item }));
+    return {
+      ...result,
+      headers: { ...result.headers, 'content-length': String(patched.length) },
+      body: patched,
+    };
+  }
+
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    injected,
+    setFaults: (next) => {
+      faults = next;
+    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
