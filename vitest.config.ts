@@ -33,6 +33,10 @@ export default defineConfig({
         },
       },
       {
+        extends: true,
+        test: { name: 'security', include: ['test/security/**/*.test.ts'], testTimeout: 120_000 },
+      },
+      {
         // The built CLI (npm test builds it first) as a child process on --local folders.
         extends: true,
         test: { name: 'cli', include: ['test/cli/**/*.test.ts'], testTimeout: 120_000 },

@@ -5,11 +5,7 @@
  * DecryptionError and no plaintext. The test names carry the figures they prove.
  */
 import { type AttributeValue, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import {
-  DecryptionError,
-  LocalKeyring,
-  SecretsStore,
-} from '@secrets-store/core';
+import { DecryptionError, LocalKeyring, SecretsStore } from '@secrets-store/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENVELOPE_OVERHEAD_BYTES } from '../../packages/core/src/envelope.ts';
 import { type FakeTable, fakeTable } from '../support/fakeTable.ts';
@@ -23,7 +19,13 @@ let original: Record<string, AttributeValue>;
 
 /** A reader that asks the keyring every time: a cached data key would skip the keyring's check. */
 const reader = () =>
-  new SecretsStore({ tableName: 'secrets', namespace: NAMESPACE, keyring, dynamoDBClient: table.client, dataKeyCache: false });
+  new SecretsStore({
+    tableName: 'secrets',
+    namespace: NAMESPACE,
+    keyring,
+    dynamoDBClient: table.client,
+    dataKeyCache: false,
+  });
 
 function storeItem(item: Record<string, AttributeValue>, key = KEY, namespace = NAMESPACE) {
   table.items.set(`${namespace}\u0001${key}`, { ...item, pk: { S: namespace }, sk: { S: key } });
@@ -101,7 +103,9 @@ describe('the ciphertext attribute', () => {
   });
 
   it('the envelope is the small value plus its fixed overhead', () => {
-    expect(ciphertext().length).toBe(JSON.stringify({ token: CANARY }).length + ENVELOPE_OVERHEAD_BYTES);
+    expect(ciphertext().length).toBe(
+      JSON.stringify({ token: CANARY }).length + ENVELOPE_OVERHEAD_BYTES,
+    );
   });
 });
 
@@ -114,7 +118,9 @@ describe('the wrapped data key', () => {
       storeItem({ ...original, dataKey: { B: flipped } });
       expectRejected(await readError());
     }
-    console.log(`wrapped data key: ${bytes.length * 8} of ${bytes.length * 8} single-bit flips rejected`);
+    console.log(
+      `wrapped data key: ${bytes.length * 8} of ${bytes.length * 8} single-bit flips rejected`,
+    );
   });
 
   it('every truncation is rejected', async () => {
@@ -139,12 +145,23 @@ describe('moving a ciphertext with its data key', () => {
 
   it('to another namespace is rejected', async () => {
     storeItem(original, KEY, 'app:2');
-    const elsewhere = new SecretsStore({ tableName: 'secrets', namespace: 'app:2', keyring, dynamoDBClient: table.client, dataKeyCache: false });
+    const elsewhere = new SecretsStore({
+      tableName: 'secrets',
+      namespace: 'app:2',
+      keyring,
+      dynamoDBClient: table.client,
+      dataKeyCache: false,
+    });
     expectRejected(await readError(elsewhere));
   });
 
   it('is rejected with a warm cache too: cache entries are scoped to the secret', async () => {
-    const cached = new SecretsStore({ tableName: 'secrets', namespace: NAMESPACE, keyring, dynamoDBClient: table.client });
+    const cached = new SecretsStore({
+      tableName: 'secrets',
+      namespace: NAMESPACE,
+      keyring,
+      dynamoDBClient: table.client,
+    });
     storeItem(original);
     expect(await cached.get(KEY)).toEqual({ token: CANARY });
     storeItem(original, 'otherKey');
@@ -161,9 +178,14 @@ describe('the encryption context', () => {
       { namespace: 'app:2', secret: KEY },
       { namespace: NAMESPACE.toUpperCase(), secret: KEY },
     ]) {
-      await expect(keyring.decryptDataKey(wrapped, keyId, context)).rejects.toThrow(DecryptionError);
+      await expect(keyring.decryptDataKey(wrapped, keyId, context)).rejects.toThrow(
+        DecryptionError,
+      );
     }
-    const right = await keyring.decryptDataKey(wrapped, keyId, { namespace: NAMESPACE, secret: KEY });
+    const right = await keyring.decryptDataKey(wrapped, keyId, {
+      namespace: NAMESPACE,
+      secret: KEY,
+    });
     expect(right).toHaveLength(32);
     right.fill(0);
   });

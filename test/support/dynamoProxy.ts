@@ -32,6 +32,8 @@ export interface ProxyOptions {
 export interface DynamoProxy {
   readonly endpoint: string;
   readonly injected: Map<string, number>;
+  /** Forwards the next request of `operation`, then drops the connection: a lost response. */
+  dropResponseOfNext(operation: string): void;
   setFaults(faults: FaultRates | undefined): void;
   stop(): Promise<void>;
 }
@@ -93,6 +95,7 @@ export async function startDynamoProxy(options: ProxyOptions): Promise<DynamoPro
   let faults = options.faults;
   const injected = new Map<string, number>();
   const count = (kind: string) => injected.set(kind, (injected.get(kind) ?? 0) + 1);
+  const dropResponses: string[] = [];
 
   const server = createServer(async (request, response) => {
     const chunks: Buffer[] = [];
@@ -147,7 +150,9 @@ export async function startDynamoProxy(options: ProxyOptions): Promise<DynamoPro
       request.socket.destroy();
       return;
     }
-    if (faults && hit(faults.dropAfter)) {
+    const targeted = dropResponses.indexOf(operation);
+    if (targeted !== -1) dropResponses.splice(targeted, 1);
+    if (targeted !== -1 || (faults && hit(faults.dropAfter))) {
       count('dropAfter');
       request.socket.destroy();
       return;
@@ -206,6 +211,9 @@ export async function startDynamoProxy(options: ProxyOptions): Promise<DynamoPro
   return {
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     injected,
+    dropResponseOfNext: (operation) => {
+      dropResponses.push(operation);
+    },
     setFaults: (next) => {
       faults = next;
     },

@@ -331,9 +331,15 @@ export class SecretsStore {
    * item after sleeping, because an item read before a sleep is stale by the time it is written
    * on (retrying from stale items multiplies conflicts: see `npm run bench`, contention).
    *
-   * A write whose response was lost is retried by the SDK and then fails its own condition. Each
-   * attempt carries a random `writeId`; when the item that beat us carries our own `writeId`, our
-   * write is the one that landed, so we return instead of applying the update a second time.
+   * Why a write with an unknown outcome is never applied twice: each attempt writes version
+   * `read + 1` on the condition "version is still `read`", and carries a random `writeId`. If the
+   * connection drops after DynamoDB applied it, the SDK sends the same request again; that copy
+   * finds version `read + 1` and fails its condition, so the item cannot move twice from one read.
+   * The failed condition hands back the current item: if its `writeId` is ours, our write is the
+   * one that landed and we return; running the updater again would count it twice. (If another
+   * writer got in between, the item is theirs and retrying from it is right.) A write whose
+   * every copy failed for other reasons ends in a StorageError: it may or may not have landed,
+   * which is why the caller is told, not retried silently.
    */
   async #update(key: string, createIfAbsent: boolean, compute: Compute): Promise<ValueHash> {
     let stored = await this.#read(key, true);
