@@ -166,7 +166,7 @@ export async function runDemo(io: Io, environment = process.env): Promise<number
     const left: string[] = [];
     for await (const key of plainStore.keys()) left.push(key);
     say(
-      `8. AppUninstalled handled by the cleanup handler: deleted ${report.deleted} secrets, complete: ${report.complete} -> keys() ${JSON.stringify(left)}`,
+      `8. AppUninstalled handled by the cleanup handler: deleted ${report.deleted} secret${report.deleted === 1 ? '' : 's'}, complete: ${report.complete} -> keys() ${JSON.stringify(left)}`,
     );
     if (left.length > 0)
       throw storeError(`the namespace still holds ${left.length} secrets after uninstall`);
