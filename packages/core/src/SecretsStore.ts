@@ -73,6 +73,20 @@ export interface SecretsStoreOptions {
   readonly dataKeyMaxAgeMs?: number;
 }
 
+/** put: one UpdateItem that replaces the secret's attributes and counts its version up. */
+const PUT_EXPRESSION =
+  'SET #ciphertext = :ciphertext, #dataKey = :dataKey, #keyId = :keyId, ' +
+  '#dataKeyCreatedAt = :now, #updatedAt = :now, #writeId = :writeId ADD #version :one';
+const PUT_NAMES = {
+  '#ciphertext': ATTRIBUTE.ciphertext,
+  '#dataKey': ATTRIBUTE.dataKey,
+  '#keyId': ATTRIBUTE.keyId,
+  '#dataKeyCreatedAt': ATTRIBUTE.dataKeyCreatedAt,
+  '#updatedAt': ATTRIBUTE.updatedAt,
+  '#writeId': ATTRIBUTE.writeId,
+  '#version': ATTRIBUTE.version,
+};
+
 /** Returned by an internal update to say "nothing to write". */
 const NO_CHANGE = Symbol('no change');
 /** Returned by a conditional write that succeeded. */
@@ -173,24 +187,13 @@ export class SecretsStore {
       this.#cache?.set(this.#cacheId(fresh.keyId, fresh.wrapped, context), fresh.plaintext);
       const now = Date.now();
       const ciphertext = seal(fresh.plaintext, plaintext, this.namespace, key);
-      const names = {
-        '#ciphertext': ATTRIBUTE.ciphertext,
-        '#dataKey': ATTRIBUTE.dataKey,
-        '#keyId': ATTRIBUTE.keyId,
-        '#dataKeyCreatedAt': ATTRIBUTE.dataKeyCreatedAt,
-        '#updatedAt': ATTRIBUTE.updatedAt,
-        '#writeId': ATTRIBUTE.writeId,
-        '#version': ATTRIBUTE.version,
-      };
       await this.#dynamo('put', key, () =>
         this.#client.send(
           new UpdateItemCommand({
             TableName: this.tableName,
             Key: itemKey(this.namespace, key),
-            UpdateExpression:
-              'SET #ciphertext = :ciphertext, #dataKey = :dataKey, #keyId = :keyId, ' +
-              '#dataKeyCreatedAt = :now, #updatedAt = :now, #writeId = :writeId ADD #version :one',
-            ExpressionAttributeNames: names,
+            UpdateExpression: PUT_EXPRESSION,
+            ExpressionAttributeNames: PUT_NAMES,
             ExpressionAttributeValues: {
               ':ciphertext': { B: ciphertext },
               ':dataKey': { B: fresh.wrapped },
