@@ -29,7 +29,7 @@ export async function roundTripBenchmark(
   const dynamodb = localDynamoDBClient(servers.proxy.endpoint);
   const kmsClient = servers.kms.client();
   const dynamoCalls = countRequests(dynamodb);
-  const kmsCalls = countRequests(kmsClient as never);
+  const kmsCalls = countRequests(kmsClient);
   const keyring = new KmsKeyring({ keyId: LOCAL_KMS_KEY_ARN, client: kmsClient });
   let namespaceCounter = 0;
   const newStore = () =>

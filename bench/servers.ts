@@ -2,7 +2,6 @@
  * The loopback servers the benchmarks run against: dynalite, the proxy that adds ALL_OLD as
  * DynamoDB does, and the KMS-protocol stand-in, each reached by the real AWS SDK clients.
  */
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   createSecretsTable,
   localDynamoDBClient,
@@ -32,20 +31,4 @@ export async function startServers() {
   };
 }
 
-/** Counts requests per command name with a middleware, as an operator would see them. */
-export function countRequests(client: { middlewareStack: DynamoDBClient['middlewareStack'] }) {
-  const counts = new Map<string, number>();
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      const name = context.commandName ?? 'unknown';
-      counts.set(name, (counts.get(name) ?? 0) + 1);
-      return next(args);
-    },
-    { step: 'initialize', name: 'benchRequestCounter' },
-  );
-  return {
-    total: () => [...counts.values()].reduce((sum, count) => sum + count, 0),
-    of: (name: string) => counts.get(name) ?? 0,
-    reset: () => counts.clear(),
-  };
-}
+export { countRequests } from '../test/support/countRequests.ts';

@@ -4,7 +4,7 @@
  * or tamper with the items the store wrote.
  */
 import { randomUUID } from 'node:crypto';
-import { type DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import { LocalKeyring, SecretsStore, type SecretsStoreOptions } from '@secrets-store/core';
 import { inject } from 'vitest';
 import { localDynamoDBClient } from './dynamodb.ts';
@@ -41,20 +41,4 @@ export async function itemsOf(namespace: string) {
   return response.Items ?? [];
 }
 
-/** Counts the requests a client sends, by operation name (a middleware, like the benchmarks'). */
-export function countRequests(client: DynamoDBClient): { total(): number; reset(): void } {
-  let count = 0;
-  client.middlewareStack.add(
-    (next) => async (args) => {
-      count++;
-      return next(args);
-    },
-    { step: 'initialize', name: `countRequests-${randomUUID()}` },
-  );
-  return {
-    total: () => count,
-    reset: () => {
-      count = 0;
-    },
-  };
-}
+export { countRequests } from './countRequests.ts';
