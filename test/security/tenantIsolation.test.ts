@@ -2,11 +2,12 @@
  * Tenant isolation in the synthesised IAM: a namespace-scoped grant names its namespace in both
  * the DynamoDB and the KMS condition, and no other; the cleanup role has no KMS access at all.
  */
-import { App } from 'aws-cdk-lib';
+
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { describe, expect, it } from 'vitest';
 import { SecretsStoreStack } from '../../infra/lib/index.ts';
+import { newApp } from '../support/cdkApp.ts';
 
 interface Statement {
   Action: string | string[];
@@ -24,7 +25,7 @@ function statementsOf(template: Template, rolePrefix: string): Statement[] {
 }
 
 describe('tenant isolation in IaC', () => {
-  const stack = new SecretsStoreStack(new App(), 'Isolation');
+  const stack = new SecretsStoreStack(newApp(), 'Isolation');
   const tenants = ['tenant-a:install-1', 'tenant-b:install-9'];
   for (const [index, namespace] of tenants.entries()) {
     const role = new iam.Role(stack, `Tenant${index}`, {
