@@ -193,6 +193,14 @@ describe('bad input: one line on stderr, a non-zero exit, nothing stored', () =>
     expect(result.stderr).not.toContain('hunter2');
   });
 
+  it('--local with AWS options is refused rather than silently ignoring them', () => {
+    expectOneLineError(
+      cli(['--local', '--table', 'secrets', '--key-id', 'alias/x', 'get', 'k']),
+      2,
+      /--local cannot be combined with --table, --key-id/,
+    );
+  });
+
   it('without --local or AWS settings, it says what is missing', () => {
     expectOneLineError(cli(['get', 'k']), 2, /pass --local \[dir\] .* or --table/);
   });

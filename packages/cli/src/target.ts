@@ -36,6 +36,17 @@ export async function openTarget(
   // An empty variable counts as unset.
   const namespace = options.namespace || environment.SECRETS_STORE_NAMESPACE || undefined;
   if (options.local !== undefined && options.local !== false) {
+    const awsOptions = (['table', 'keyId', 'region', 'endpoint'] as const).filter(
+      (name) => options[name] !== undefined,
+    );
+    if (awsOptions.length > 0) {
+      const flags = awsOptions.map(
+        (name) => `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`,
+      );
+      throw usageError(
+        `--local cannot be combined with ${flags.join(', ')}: choose the local store or AWS`,
+      );
+    }
     checkNamespace(namespace ?? DEFAULT_LOCAL_NAMESPACE); // before the store is opened
     const local = await openLocalStore(options.local === true ? DEFAULT_LOCAL_DIR : options.local);
     const store = new SecretsStore({
