@@ -49,7 +49,7 @@ describe('patch under concurrency, with default settings', () => {
     );
   });
 
-  it('a concurrent put and patches: the counter counts from whatever put stored', async () => {
+  it('20 concurrent patchers of a counter that put created end at exactly 20', async () => {
     const secrets = newStore();
     await secrets.put('counter', { count: 0 });
     await Promise.all([
@@ -58,5 +58,21 @@ describe('patch under concurrency, with default settings', () => {
       ),
     ]);
     expect(await secrets.get<Counter>('counter')).toEqual({ count: 20 });
+  });
+
+  it('a put racing patchers: the counter counts on from whatever put stored', async () => {
+    const secrets = newStore();
+    await secrets.put('counter', { count: 0 });
+    const increment = () =>
+      secrets.patch<Counter>('counter', (value) => ({ count: (value.count ?? 0) + 1 }));
+    const before = Array.from({ length: 10 }, increment);
+    const reset = secrets.put('counter', { count: 1000 });
+    const after = Array.from({ length: 10 }, increment);
+    const previous = await Promise.all([...before, ...after]);
+    await reset;
+    // put overwrote whatever patches landed before it; each patch that landed after it read a
+    // value of at least 1000 and counted one on from there.
+    const landedAfterPut = previous.filter((value) => (value.count ?? 0) >= 1000).length;
+    expect(await secrets.get<Counter>('counter')).toEqual({ count: 1000 + landedAfterPut });
   });
 });

@@ -69,17 +69,17 @@ export async function purgeCommand(target: Target, yes: boolean | undefined, io:
     );
   }
   const progress = startProgress('deleting', io.stderr);
+  let deleted: number;
   try {
-    const { deleted } = await purgeNamespace({
+    ({ deleted } = await purgeNamespace({
       client: target.client,
       tableName: target.store.tableName,
       namespace: target.store.namespace,
       onProgress: (count) => progress.update(count),
-    });
-    progress.stop();
-    printJson({ namespace: target.store.namespace, deleted }, io.stdout);
-    return EXIT.ok;
+    }));
   } finally {
-    progress.stop();
+    progress.stop(); // cleared before the result is printed
   }
+  printJson({ namespace: target.store.namespace, deleted }, io.stdout);
+  return EXIT.ok;
 }

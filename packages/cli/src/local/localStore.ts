@@ -91,11 +91,15 @@ export async function openLocalStore(dirOption: string): Promise<LocalStore> {
   masterKey.fill(0);
   const unlock = await lockLocalStore(dir);
   openDir = dir;
+  const release = async () => {
+    await unlock();
+    openDir = undefined;
+  };
   let server: Awaited<ReturnType<typeof startDynalite>>;
   try {
     server = await startDynalite({ path: join(dir, DATABASE_DIR) });
   } catch (error) {
-    await unlock();
+    await release();
     throw storeError(`cannot start the local store in ${dir}: ${(error as Error).message}`);
   }
   const client = localDynamoDBClient(server.endpoint);
@@ -104,7 +108,7 @@ export async function openLocalStore(dirOption: string): Promise<LocalStore> {
   } catch (error) {
     client.destroy();
     await server.stop().catch(() => undefined);
-    await unlock();
+    await release();
     throw storeError(`the local store in ${dir} is corrupt: ${(error as Error).name}`);
   }
   return {
@@ -115,8 +119,7 @@ export async function openLocalStore(dirOption: string): Promise<LocalStore> {
     close: async () => {
       client.destroy();
       await server.stop();
-      await unlock();
-      openDir = undefined;
+      await release();
     },
   };
 }
