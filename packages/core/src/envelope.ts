@@ -18,9 +18,9 @@ import {
   randomBytes,
   timingSafeEqual,
 } from 'node:crypto';
+import { DATA_KEY_BYTES } from './keyrings/Keyring.ts';
 
 export const ENVELOPE_VERSION = 0x01;
-export const DATA_KEY_BYTES = 32;
 const SALT_BYTES = 32;
 const IV_BYTES = 12;
 const COMMITMENT_BYTES = 32;

@@ -11,7 +11,9 @@ export type SecretsStoreErrorCode =
   | 'CONCURRENT_UPDATE'
   | 'DECRYPTION_FAILED'
   | 'KEY_ACCESS'
+  | 'KEY_SERVICE'
   | 'STORAGE'
+  | 'OUTCOME_UNKNOWN'
   | 'PURGE_INCOMPLETE'
   | 'CONFIGURATION';
 
@@ -83,11 +85,22 @@ export class DecryptionError extends SecretsStoreError {
   }
 }
 
-/** The KMS key cannot be used: access denied, disabled, pending deletion, not found, unavailable. */
+/** The KMS key refuses: access denied, disabled, pending deletion, not found. Retrying will not help. */
 export class KeyAccessError extends SecretsStoreError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('KEY_ACCESS', message, options);
     this.name = 'KeyAccessError';
+  }
+}
+
+/**
+ * KMS could not answer after the SDK's own retries: throttling, an internal error,
+ * `KeyUnavailableException`, the network. Nothing was written; worth retrying later.
+ */
+export class KeyServiceError extends SecretsStoreError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('KEY_SERVICE', message, options);
+    this.name = 'KeyServiceError';
   }
 }
 
@@ -96,6 +109,18 @@ export class StorageError extends SecretsStoreError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('STORAGE', message, options);
     this.name = 'StorageError';
+  }
+}
+
+/**
+ * A write may or may not have landed: its response was lost, the SDK sent it again, and the
+ * item's history of recent writes can no longer tell. The store never guesses; read the secret
+ * to see where it stands.
+ */
+export class OutcomeUnknownError extends SecretsStoreError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('OUTCOME_UNKNOWN', message, options);
+    this.name = 'OutcomeUnknownError';
   }
 }
 

@@ -7,6 +7,8 @@ export {
   InvalidKeyError,
   InvalidValueError,
   KeyAccessError,
+  KeyServiceError,
+  OutcomeUnknownError,
   PurgeIncompleteError,
   SecretsStoreError,
   type SecretsStoreErrorCode,

@@ -3,6 +3,9 @@
  * local master key is behind it.
  */
 
+/** Every data key is a 256-bit AES key. */
+export const DATA_KEY_BYTES = 32;
+
 /** Bound to every wrapped data key: KMS checks it on Decrypt and logs it in CloudTrail. */
 export interface EncryptionContext {
   readonly namespace: string;

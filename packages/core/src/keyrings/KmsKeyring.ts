@@ -7,9 +7,12 @@ import {
 } from '@aws-sdk/client-kms';
 import { awsErrorName, safeCause } from '../awsErrors.ts';
 import { ConfigurationError, DecryptionError, KeyAccessError } from '../errors.ts';
-import type { EncryptionContext, GeneratedDataKey, Keyring } from './Keyring.ts';
-
-const DATA_KEY_BYTES = 32;
+import {
+  DATA_KEY_BYTES,
+  type EncryptionContext,
+  type GeneratedDataKey,
+  type Keyring,
+} from './Keyring.ts';
 
 /** KMS answers that mean the ciphertext or its context is wrong, not the key. */
 const DECRYPTION_FAILURES = new Set(['InvalidCiphertextException', 'IncorrectKeyException']);

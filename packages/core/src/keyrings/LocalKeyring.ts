@@ -2,13 +2,13 @@ import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:
 import { ConfigurationError, DecryptionError } from '../errors.ts';
 import {
   canonicalContext,
+  DATA_KEY_BYTES,
   type EncryptionContext,
   type GeneratedDataKey,
   type Keyring,
 } from './Keyring.ts';
 
 const MASTER_KEY_BYTES = 32;
-const DATA_KEY_BYTES = 32;
 const FORMAT = 0x01;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
