@@ -6,8 +6,17 @@
  *   The proxy reads it from the server itself, so the client makes no extra request.
  * - `faults`: at a seeded random rate, drops the connection before or after forwarding the
  *   request, answers 500/503 or a throttling error, or adds delay.
+ * - `intercept`: a schedule for the next matching request: hold it before forwarding until a
+ *   rival has written, run a rival after the server applied it, and drop its response (so the
+ *   SDK sends the same request again). This is how tests force an interleaving instead of
+ *   hoping for one.
  */
-import { createServer, request as httpRequest, type IncomingMessage } from 'node:http';
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface FaultRates {
@@ -29,14 +38,34 @@ export interface ProxyOptions {
   readonly seed?: number;
 }
 
+/** What to do with the next request that matches: see {@link DynamoProxy.intercept}. */
+export interface Interception {
+  /** Runs while the request waits, before it is forwarded (a paused write; a rival goes first). */
+  readonly beforeForward?: () => Promise<void>;
+  /** Runs after the server applied the request, before its response would be sent. */
+  readonly afterForward?: () => Promise<void>;
+  /** Drop the connection instead of answering: the request landed, its response is lost. */
+  readonly dropResponse?: boolean;
+  /** Which request: by its JSON body (default: the next one of the operation). */
+  readonly matches?: (body: Record<string, unknown>) => boolean;
+}
+
 export interface DynamoProxy {
   readonly endpoint: string;
   readonly injected: Map<string, number>;
   /** Forwards the next request of `operation`, then drops the connection: a lost response. */
   dropResponseOfNext(operation: string): void;
+  /**
+   * Applies `interception` to the next request of `operation` (e.g. `PutItem`) that matches;
+   * resolves when that request has been handled (forwarded, hooks run, answered or dropped).
+   */
+  intercept(operation: string, interception: Interception): Promise<void>;
   setFaults(faults: FaultRates | undefined): void;
   stop(): Promise<void>;
 }
+
+/** The writes whose failed condition DynamoDB answers with the item when ALL_OLD is asked for. */
+const CONDITIONAL_WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem']);
 
 /** mulberry32: a small seeded generator, so a failing run can be replayed. */
 export function seededRandom(seed: number): () => number {
@@ -96,12 +125,19 @@ export async function startDynamoProxy(options: ProxyOptions): Promise<DynamoPro
   const injected = new Map<string, number>();
   const count = (kind: string) => injected.set(kind, (injected.get(kind) ?? 0) + 1);
   const dropResponses: string[] = [];
+  const interceptions: { operation: string; interception: Interception; done: () => void }[] = [];
 
   const server = createServer(async (request, response) => {
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks);
     const operation = String(request.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
+    const scheduled = takeInterception(operation, body);
+    if (scheduled) {
+      await handleIntercepted(request, response, body, operation, scheduled.interception);
+      scheduled.done();
+      return;
+    }
     const roll = faults ? random() : 1;
     let edge = 0;
     const hit = (rate: number | undefined) => {
@@ -157,12 +193,56 @@ export async function startDynamoProxy(options: ProxyOptions): Promise<DynamoPro
       request.socket.destroy();
       return;
     }
-    if (options.allOld && operation === 'PutItem' && result.status === 400) {
+    await answer(request, response, body, operation, result);
+  });
+
+  function takeInterception(operation: string, body: Buffer) {
+    const index = interceptions.findIndex(
+      (entry) =>
+        entry.operation === operation &&
+        (entry.interception.matches?.(JSON.parse(body.toString('utf8'))) ?? true),
+    );
+    return index === -1 ? undefined : interceptions.splice(index, 1)[0];
+  }
+
+  async function handleIntercepted(
+    request: IncomingMessage,
+    response: ServerResponse,
+    body: Buffer,
+    operation: string,
+    interception: Interception,
+  ): Promise<void> {
+    await interception.beforeForward?.();
+    let result: Forwarded;
+    try {
+      result = await forward(target, request, body);
+    } catch {
+      request.socket.destroy();
+      return;
+    }
+    await interception.afterForward?.();
+    if (interception.dropResponse) {
+      count('dropAfter');
+      request.socket.destroy();
+      return;
+    }
+    await answer(request, response, body, operation, result);
+  }
+
+  async function answer(
+    request: IncomingMessage,
+    response: ServerResponse,
+    body: Buffer,
+    operation: string,
+    forwarded: Forwarded,
+  ): Promise<void> {
+    let result = forwarded;
+    if (options.allOld && CONDITIONAL_WRITES.has(operation) && result.status === 400) {
       result = await addAllOld(target, request, body, result);
     }
     response.writeHead(result.status, result.headers);
     response.end(result.body);
-  });
+  }
 
   /** On ConditionalCheckFailed with ALL_OLD requested, puts the current item into the error. */
   async function addAllOld(
@@ -174,9 +254,11 @@ export async function startDynamoProxy(options: ProxyOptions): Promise<DynamoPro
     const error = JSON.parse(result.body.toString('utf8')) as { __type?: string; Item?: unknown };
     const input = JSON.parse(body.toString('utf8')) as {
       TableName: string;
-      Item: Record<string, unknown>;
+      Item?: Record<string, unknown>;
+      Key?: Record<string, unknown>;
       ReturnValuesOnConditionCheckFailure?: string;
     };
+    const key = input.Key ?? input.Item ?? {};
     if (
       !error.__type?.endsWith('ConditionalCheckFailedException') ||
       input.ReturnValuesOnConditionCheckFailure !== 'ALL_OLD'
@@ -186,7 +268,7 @@ export async function startDynamoProxy(options: ProxyOptions): Promise<DynamoPro
     const getBody = Buffer.from(
       JSON.stringify({
         TableName: input.TableName,
-        Key: { pk: input.Item.pk, sk: input.Item.sk },
+        Key: { pk: key.pk, sk: key.sk },
         ConsistentRead: true,
       }),
     );
@@ -214,6 +296,10 @@ export async function startDynamoProxy(options: ProxyOptions): Promise<DynamoPro
     dropResponseOfNext: (operation) => {
       dropResponses.push(operation);
     },
+    intercept: (operation, interception) =>
+      new Promise<void>((done) => {
+        interceptions.push({ operation, interception, done });
+      }),
     setFaults: (next) => {
       faults = next;
     },

@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import {
-  ConditionalCheckFailedException,
   DeleteItemCommand,
   DynamoDBClient,
   GetItemCommand,
@@ -9,34 +8,52 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import {
+  contentionDelay,
   DEFAULT_PATCH_RETRY,
-  fullJitterDelay,
   type RetryOptions,
   type RetryPolicy,
   retryPolicy,
   sleep,
 } from './backoff.ts';
 import { DataKeyCache, type DataKeyCacheOptions } from './dataKeyCache.ts';
+import {
+  type CallSite,
+  type ConditionFailure,
+  callDynamo,
+  certainlyNotApplied,
+  conditionalWrite,
+} from './dynamoCall.ts';
 import { ENVELOPE_OVERHEAD_BYTES, EnvelopeError, openEnvelope, sealEnvelope } from './envelope.ts';
 import {
   ConcurrentUpdateError,
   ConfigurationError,
   DecryptionError,
   InvalidValueError,
+  OutcomeUnknownError,
   StorageError,
   ValueTooLargeError,
 } from './errors.ts';
+import { GroupCommit } from './groupCommit.ts';
 import {
-  ATTRIBUTE,
+  deleteSecretInput,
+  existsInput,
   fromItem,
+  getSecretInput,
+  historyOf,
   type Item,
   itemBytesBesidesCiphertext,
-  itemKey,
+  keyOf,
   MAX_ITEM_BYTES,
+  putSecretInput,
+  queryKeysInput,
+  replaceSecretInput,
+  type SecretAddress,
+  type SecretRecord,
   type StoredSecret,
-  toItem,
+  type WriteState,
+  writeStateOf,
 } from './item.ts';
-import type { EncryptionContext, Keyring } from './keyrings/Keyring.ts';
+import type { EncryptionContext, GeneratedDataKey, Keyring } from './keyrings/Keyring.ts';
 import { checkKey, checkNamespace, RESERVED_KEY_PREFIX } from './keys.ts';
 import { purgeNamespace } from './purge.ts';
 import {
@@ -50,6 +67,7 @@ import {
   type ValueBudget,
   type ValueHash,
 } from './values.ts';
+import { outcomeOf } from './writeOutcome.ts';
 
 export interface SecretsStoreOptions {
   /** The DynamoDB table (partition key `pk`, sort key `sk`, both strings). */
@@ -73,30 +91,47 @@ export interface SecretsStoreOptions {
   readonly dataKeyMaxAgeMs?: number;
 }
 
-/** put: one UpdateItem that replaces the secret's attributes and counts its version up. */
-const PUT_EXPRESSION =
-  'SET #ciphertext = :ciphertext, #dataKey = :dataKey, #keyId = :keyId, ' +
-  '#dataKeyCreatedAt = :now, #updatedAt = :now, #writeId = :writeId ADD #version :one';
-const PUT_NAMES = {
-  '#ciphertext': ATTRIBUTE.ciphertext,
-  '#dataKey': ATTRIBUTE.dataKey,
-  '#keyId': ATTRIBUTE.keyId,
-  '#dataKeyCreatedAt': ATTRIBUTE.dataKeyCreatedAt,
-  '#updatedAt': ATTRIBUTE.updatedAt,
-  '#writeId': ATTRIBUTE.writeId,
-  '#version': ATTRIBUTE.version,
-};
-
-/** Returned by an internal update to say "nothing to write". */
+/** Returned by an update to say "nothing to write". */
 const NO_CHANGE = Symbol('no change');
-/** Returned by a conditional write that succeeded. */
-const WRITTEN = Symbol('written');
 type Compute = (previous: ValueHash) => ValueHash | typeof NO_CHANGE;
 
-/** A decrypted secret with the data key it was opened with (owned, zero-filled by the caller). */
+/** One caller's read-modify-write, waiting for its batch (see {@link GroupCommit}). */
+interface PendingUpdate {
+  readonly compute: Compute;
+  /** false for a field delete: nothing is created when the secret is absent. */
+  readonly createIfAbsent: boolean;
+  readonly resolve: (previous: ValueHash) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** A secret as read (or as just written) and decrypted: the base of the next read-modify-write. */
 interface OpenedSecret {
+  readonly stored: StoredSecret;
   readonly value: ValueHash;
+  /** Owned: zero-filled by whoever drops it. */
   readonly dataKey: Buffer;
+}
+
+/** The next value of a batch, validated and encoded (zero-filled after sealing). */
+interface NextValue {
+  readonly value: ValueHash;
+  readonly plaintext: Buffer;
+}
+
+/**
+ * How a conditional write ended: `undefined` = written; `'landed'` = failed, but an earlier copy
+ * of it had landed; `{ current }` = certainly not written, here is the item that won.
+ */
+type WriteResult = undefined | 'landed' | { readonly current: Item | undefined };
+
+/** A data key this process generated, with its birth time. */
+interface FreshDataKey extends GeneratedDataKey {
+  readonly createdAt: number;
+}
+
+/** A write id: 128 random bits that never repeat for a key (DESIGN.md, write protocol v2). */
+function newWriteId(): string {
+  return randomBytes(16).toString('base64url');
 }
 
 /**
@@ -122,6 +157,10 @@ export class SecretsStore {
   readonly #consistentRead: boolean;
   readonly #patchRetry: RetryPolicy;
   readonly #dataKeyMaxAgeMs: number;
+  readonly #updates = new GroupCommit<PendingUpdate, OpenedSecret>(
+    (key, batch, carry) => this.#commitBatch(key, batch, carry),
+    (carry) => carry.dataKey.fill(0),
+  );
 
   constructor(options: SecretsStoreOptions) {
     if (typeof options?.tableName !== 'string' || options.tableName === '') {
@@ -168,14 +207,18 @@ export class SecretsStore {
   async get<T extends object = ValueHash>(key: string, fields?: string[]): Promise<T> {
     checkKey(key);
     checkFields(fields);
-    const stored = await this.#read(key, this.#consistentRead);
-    if (!stored) return {} as T;
-    const { value, dataKey } = await this.#open(key, stored);
+    const item = await this.#read('get', key, this.#consistentRead);
+    if (!item) return {} as T;
+    const { value, dataKey } = await this.#open(key, fromItem(item, key));
     dataKey.fill(0);
     return (fields ? pickFields(value, fields) : value) as T;
   }
 
-  /** Stores `value` under `key`, replacing what was there, with a fresh data key. Resolves `true`. */
+  /**
+   * Stores `value` under `key`, replacing what was there, with a fresh data key. Resolves `true`.
+   * Exactly once: a copy of the request that the SDK sends again after a lost response never
+   * overwrites the writes that came after the first copy.
+   */
   async put<T extends object = ValueHash>(key: string, value: T & StorableHash<T>): Promise<true> {
     checkKey(key);
     const budget = this.#budget(key);
@@ -186,25 +229,15 @@ export class SecretsStore {
     try {
       this.#cache?.set(this.#cacheId(fresh.keyId, fresh.wrapped, context), fresh.plaintext);
       const now = Date.now();
-      const ciphertext = seal(fresh.plaintext, plaintext, this.namespace, key);
-      await this.#dynamo('put', key, () =>
-        this.#client.send(
-          new UpdateItemCommand({
-            TableName: this.tableName,
-            Key: itemKey(this.namespace, key),
-            UpdateExpression: PUT_EXPRESSION,
-            ExpressionAttributeNames: PUT_NAMES,
-            ExpressionAttributeValues: {
-              ':ciphertext': { B: ciphertext },
-              ':dataKey': { B: fresh.wrapped },
-              ':keyId': { S: fresh.keyId },
-              ':now': { N: String(now) },
-              ':writeId': { S: randomUUID() },
-              ':one': { N: '1' },
-            },
-          }),
-        ),
-      );
+      const record: SecretRecord = {
+        ciphertext: seal(fresh.plaintext, plaintext, this.namespace, key),
+        wrappedDataKey: fresh.wrapped,
+        keyId: fresh.keyId,
+        dataKeyCreatedAt: now,
+        updatedAt: now,
+        writeId: newWriteId(),
+      };
+      await this.#putRecord(key, record);
       return true;
     } finally {
       fresh.plaintext.fill(0);
@@ -219,6 +252,9 @@ export class SecretsStore {
    * - With a function: read-modify-write. The function gets a deep copy of the current value
    *   (`{}` if none) and returns the next value. It may run more than once when other writers
    *   race; if it throws, nothing is written and its error reaches the caller unchanged.
+   *
+   * Concurrent patches of one key in one store share one write: each sees the value left by the
+   * one before it and resolves to that value.
    *
    * @example
    * await store.patch<RateLimit>('rate', (v) => ({ ...v, counter: (v.counter ?? 0) + 1 }));
@@ -263,10 +299,8 @@ export class SecretsStore {
       });
       return true;
     }
-    await this.#dynamo('delete', key, () =>
-      this.#client.send(
-        new DeleteItemCommand({ TableName: this.tableName, Key: itemKey(this.namespace, key) }),
-      ),
+    await callDynamo(this.#site('delete', key), () =>
+      this.#client.send(new DeleteItemCommand(deleteSecretInput(this.#address(key)))),
     );
     return true;
   }
@@ -274,15 +308,8 @@ export class SecretsStore {
   /** Whether a secret is stored under `key`. Reads the key only: never calls KMS. */
   async exists(key: string): Promise<boolean> {
     checkKey(key);
-    const response = await this.#dynamo('exists', key, () =>
-      this.#client.send(
-        new GetItemCommand({
-          TableName: this.tableName,
-          Key: itemKey(this.namespace, key),
-          ProjectionExpression: ATTRIBUTE.namespace,
-          ConsistentRead: this.#consistentRead,
-        }),
-      ),
+    const response = await callDynamo(this.#site('exists', key), () =>
+      this.#client.send(new GetItemCommand(existsInput(this.#address(key), this.#consistentRead))),
     );
     return response.Item !== undefined;
   }
@@ -291,20 +318,15 @@ export class SecretsStore {
   async *keys(): AsyncIterable<string> {
     let startKey: Item | undefined;
     do {
-      const page = await this.#dynamo('keys', undefined, () =>
+      const page = await callDynamo(this.#site('keys'), () =>
         this.#client.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            KeyConditionExpression: `${ATTRIBUTE.namespace} = :namespace`,
-            ExpressionAttributeValues: { ':namespace': { S: this.namespace } },
-            ProjectionExpression: ATTRIBUTE.key,
-            ConsistentRead: this.#consistentRead,
-            ExclusiveStartKey: startKey,
-          }),
+          new QueryCommand(
+            queryKeysInput(this.tableName, this.namespace, this.#consistentRead, startKey),
+          ),
         ),
       );
       for (const item of page.Items ?? []) {
-        const key = item[ATTRIBUTE.key]?.S;
+        const key = keyOf(item);
         if (key !== undefined && !key.startsWith(RESERVED_KEY_PREFIX)) yield key;
       }
       startKey = page.LastEvaluatedKey;
@@ -324,132 +346,286 @@ export class SecretsStore {
     return deleted;
   }
 
+  // -------------------------------------------------------------------------------------------
+  // put
+
   /**
-   * Optimistic read-modify-write on the item's version. Resolves to the previous value.
-   *
-   * Each attempt writes with the condition "version is still the one I read" (or "still absent"),
-   * so two writers can never both succeed from one read. The loser gets the winner's item back
-   * (ALL_OLD): that item is current, so the first retry starts from it at once, with no read.
-   * Losing again means real contention: the next attempts back off with full jitter and read the
-   * item after sleeping, because an item read before a sleep is stale by the time it is written
-   * on (retrying from stale items multiplies conflicts: see `npm run bench`, contention).
-   *
-   * Why a write with an unknown outcome is never applied twice: each attempt writes version
-   * `read + 1` on the condition "version is still `read`", and carries a random `writeId`. If the
-   * connection drops after DynamoDB applied it, the SDK sends the same request again; that copy
-   * finds version `read + 1` and fails its condition, so the item cannot move twice from one read.
-   * The failed condition hands back the current item: if its `writeId` is ours, our write is the
-   * one that landed and we return; running the updater again would count it twice. (If another
-   * writer got in between, the item is theirs and retrying from it is right.) A write whose
-   * every copy failed for other reasons ends in a StorageError: it may or may not have landed,
-   * which is why the caller is told, not retried silently.
+   * put's write: one UpdateItem, conditioned on its id not being in the item's history. Its
+   * condition fails only when an earlier copy of it landed (the SDK re-sent it after a lost
+   * response), or when the item's count has a type the increment cannot take (then a whole-item
+   * write conditioned on the item's `writeId` repairs it).
    */
-  async #update(key: string, createIfAbsent: boolean, compute: Compute): Promise<ValueHash> {
-    let stored = await this.#read(key, true);
+  async #putRecord(key: string, record: SecretRecord): Promise<void> {
+    const site = this.#site('put', key);
     for (let attempt = 1; ; attempt++) {
-      const opened = stored ? await this.#open(key, stored) : undefined;
-      try {
-        const previous = opened?.value ?? {};
-        if (!stored && !createIfAbsent) return previous;
-        const next = compute(structuredClone(previous));
-        if (next === NO_CHANGE) return previous;
-        const writeId = randomUUID();
-        const outcome = await this.#writeVersion(key, next, stored, opened?.dataKey, writeId);
-        if (outcome === WRITTEN) return previous;
-        // A server that returns no ALL_OLD item (or an item that is gone) costs one read here.
-        const winner = outcome ?? (await this.#read(key, true));
-        if (winner?.writeId === writeId) return previous; // ours landed; its response was lost
-        if (attempt >= this.#patchRetry.maxAttempts) throw new ConcurrentUpdateError(key, attempt);
-        if (attempt === 1) {
-          stored = winner;
-          continue;
-        }
-        await sleep(fullJitterDelay(attempt - 1, this.#patchRetry));
-        stored = await this.#read(key, true);
-      } finally {
-        opened?.dataKey.fill(0);
+      const result = await this.#write(site, record.writeId, undefined, () =>
+        this.#client.send(new UpdateItemCommand(putSecretInput(this.#address(key), record))),
+      );
+      if (result === undefined || result === 'landed') return;
+      const current = result.current ? writeStateOf(result.current) : undefined;
+      if (current?.versionTypeIsWrong) {
+        const repair = await this.#write(site, record.writeId, current, () =>
+          this.#client.send(
+            new PutItemCommand(replaceSecretInput(this.#address(key), record, current)),
+          ),
+        );
+        if (repair === undefined || repair === 'landed') return;
+        if (attempt < this.#patchRetry.maxAttempts) continue; // another writer came first: again
+        throw new ConcurrentUpdateError(key, attempt);
       }
+      throw new OutcomeUnknownError(
+        `the put of ${JSON.stringify(key)} in namespace ${this.namespace} failed its condition without a reason the item shows; read the secret to see where it stands`,
+      );
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // patch and field deletes: optimistic read-modify-write, group-committed
+
+  #update(key: string, createIfAbsent: boolean, compute: Compute): Promise<ValueHash> {
+    return new Promise((resolve, reject) => {
+      this.#updates.add(key, { compute, createIfAbsent, resolve, reject });
+    });
+  }
+
+  /**
+   * Commits one batch of updates of `key` as one conditional write, and leaves what it wrote
+   * for the next batch. Never throws: every update of the batch is settled.
+   *
+   * Each attempt runs the batch's updaters in order on the current value (each sees the one
+   * before it) and writes the result conditioned on the `writeId` it read. A lost race hands
+   * back the winner's item (ALL_OLD): the first retry starts from it at once, with no read.
+   * Losing again means real contention: later attempts back off with full jitter scaled to the
+   * observed round trip, and read the item after sleeping (an item read before a sleep is stale
+   * by the time it is written on).
+   */
+  async #commitBatch(
+    key: string,
+    batch: PendingUpdate[],
+    carry: OpenedSecret | undefined,
+  ): Promise<OpenedSecret | undefined> {
+    let pending = batch;
+    let base = carry;
+    let fresh: FreshDataKey | undefined;
+    try {
+      if (!base) base = await this.#readOpened(key);
+      for (let attempt = 1; ; attempt++) {
+        const round = this.#runUpdaters(key, pending, base);
+        pending = round.survivors;
+        if (!round.next) {
+          for (const [update, previous] of round.previous)
+            update.resolve(structuredClone(previous));
+          return base;
+        }
+        const sealed = await this.#sealForWrite(key, round.next, base, fresh).finally(() =>
+          round.next?.plaintext.fill(0),
+        );
+        const { record, dataKey } = sealed;
+        if (sealed.created) {
+          fresh?.plaintext.fill(0);
+          fresh = sealed.created;
+        }
+        const input = replaceSecretInput(this.#address(key), record, base?.stored);
+        const started = performance.now();
+        let result: WriteResult;
+        try {
+          result = await this.#write(this.#site('patch', key), record.writeId, base?.stored, () =>
+            this.#client.send(new PutItemCommand(input)),
+          );
+        } catch (error) {
+          dataKey.fill(0);
+          throw error;
+        }
+        const roundTripMs = performance.now() - started;
+        if (result === undefined || result === 'landed') {
+          for (const [update, previous] of round.previous)
+            update.resolve(structuredClone(previous));
+          base?.dataKey.fill(0);
+          base = undefined;
+          if (result === 'landed') {
+            dataKey.fill(0);
+            return undefined; // later writes may have followed: the next batch reads
+          }
+          return { stored: fromItem(input.Item as Item, key), value: round.next.value, dataKey };
+        }
+        dataKey.fill(0);
+        if (attempt >= this.#patchRetry.maxAttempts) throw new ConcurrentUpdateError(key, attempt);
+        base?.dataKey.fill(0);
+        base = undefined;
+        if (attempt === 1) {
+          base = result.current ? await this.#open(key, fromItem(result.current, key)) : undefined;
+        } else {
+          await sleep(contentionDelay(attempt - 1, roundTripMs, this.#patchRetry));
+          base = await this.#readOpened(key);
+        }
+      }
+    } catch (error) {
+      for (const update of pending) update.reject(error);
+      base?.dataKey.fill(0);
+      return undefined;
+    } finally {
+      fresh?.plaintext.fill(0);
     }
   }
 
   /**
-   * Writes `value` as the version after `stored` (or as version 1). Resolves {@link WRITTEN} on
-   * success, else the item that won the race as returned by ALL_OLD (`undefined` when none was).
+   * Runs every updater of the batch in order, each on the value the one before it left. An
+   * updater that throws, or returns an invalid or too large value, fails its own call at once
+   * and drops out; the others go on from the value before it.
    */
-  async #writeVersion(
-    key: string,
-    value: ValueHash,
-    stored: StoredSecret | undefined,
-    openedDataKey: Buffer | undefined,
-    writeId: string,
-  ): Promise<typeof WRITTEN | StoredSecret | undefined> {
+  #runUpdaters(key: string, pending: readonly PendingUpdate[], base: OpenedSecret | undefined) {
     const budget = this.#budget(key);
-    const plaintext = encodeValue(copyValue(value, budget));
-    checkSize(plaintext, budget);
-    const now = Date.now();
-    const reuse =
-      stored !== undefined &&
-      openedDataKey !== undefined &&
-      now - stored.dataKeyCreatedAt < this.#dataKeyMaxAgeMs;
-    const context = this.#context(key);
-    const dataKey = reuse
-      ? {
-          plaintext: Buffer.from(openedDataKey),
-          wrapped: stored.wrappedDataKey,
-          keyId: stored.keyId,
-          createdAt: stored.dataKeyCreatedAt,
-        }
-      : { ...(await this.#keyring.generateDataKey(context)), createdAt: now };
-    try {
-      if (!reuse) {
-        this.#cache?.set(this.#cacheId(dataKey.keyId, dataKey.wrapped, context), dataKey.plaintext);
+    const previous = new Map<PendingUpdate, ValueHash>();
+    const survivors: PendingUpdate[] = [];
+    let exists = base !== undefined;
+    let value: ValueHash = base?.value ?? {};
+    let next: NextValue | undefined;
+    for (const update of pending) {
+      if (!exists && !update.createIfAbsent) {
+        previous.set(update, {});
+        survivors.push(update);
+        continue;
       }
-      const item = toItem(this.namespace, key, {
-        version: (stored?.version ?? 0) + 1,
-        ciphertext: seal(dataKey.plaintext, plaintext, this.namespace, key),
-        wrappedDataKey: dataKey.wrapped,
-        keyId: dataKey.keyId,
-        dataKeyCreatedAt: dataKey.createdAt,
-        updatedAt: now,
-        writeId,
-      });
-      await this.#dynamo('patch', key, () =>
-        this.#client.send(
-          new PutItemCommand({
-            TableName: this.tableName,
-            Item: item,
-            ...(stored
-              ? {
-                  ConditionExpression: '#version = :expectedVersion',
-                  ExpressionAttributeNames: { '#version': ATTRIBUTE.version },
-                  ExpressionAttributeValues: { ':expectedVersion': { N: String(stored.version) } },
-                }
-              : { ConditionExpression: `attribute_not_exists(${ATTRIBUTE.namespace})` }),
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          }),
-        ),
-      );
-      return WRITTEN;
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      return error.Item ? fromItem(error.Item, key) : undefined;
-    } finally {
-      dataKey.plaintext.fill(0);
-      plaintext.fill(0);
+      try {
+        const result = update.compute(structuredClone(value));
+        if (result !== NO_CHANGE) {
+          const copy = copyValue(result, budget);
+          const plaintext = encodeValue(copy);
+          try {
+            checkSize(plaintext, budget);
+          } catch (error) {
+            plaintext.fill(0);
+            throw error;
+          }
+          next?.plaintext.fill(0);
+          next = { value: copy, plaintext };
+        }
+      } catch (error) {
+        update.reject(error);
+        continue;
+      }
+      previous.set(update, value);
+      survivors.push(update);
+      value = next?.value ?? value;
+      exists = exists || next !== undefined;
     }
+    return { previous, survivors, next };
   }
 
-  async #read(key: string, consistentRead: boolean): Promise<StoredSecret | undefined> {
-    const response = await this.#dynamo('get', key, () =>
-      this.#client.send(
-        new GetItemCommand({
-          TableName: this.tableName,
-          Key: itemKey(this.namespace, key),
-          ConsistentRead: consistentRead,
-        }),
-      ),
+  /**
+   * Encrypts the next value for a write. The data key is the secret's own while it is young
+   * enough (no KMS call for a hot secret), else one generated for this batch (kept for its
+   * retries), else a new one. A `dataKeyCreatedAt` in the future is not young: it is replaced.
+   */
+  async #sealForWrite(
+    key: string,
+    next: NextValue,
+    base: OpenedSecret | undefined,
+    fresh: FreshDataKey | undefined,
+  ): Promise<{ record: SecretRecord; dataKey: Buffer; created: FreshDataKey | undefined }> {
+    const now = Date.now();
+    const young = (createdAt: number) =>
+      createdAt <= now && now - createdAt < this.#dataKeyMaxAgeMs;
+    let source: FreshDataKey;
+    let created: FreshDataKey | undefined;
+    if (base && young(base.stored.dataKeyCreatedAt)) {
+      source = {
+        plaintext: base.dataKey,
+        wrapped: base.stored.wrappedDataKey,
+        keyId: base.stored.keyId,
+        createdAt: base.stored.dataKeyCreatedAt,
+      };
+    } else if (fresh && young(fresh.createdAt)) {
+      source = fresh;
+    } else {
+      const context = this.#context(key);
+      created = { ...(await this.#keyring.generateDataKey(context)), createdAt: now };
+      this.#cache?.set(this.#cacheId(created.keyId, created.wrapped, context), created.plaintext);
+      source = created;
+    }
+    const record: SecretRecord = {
+      ciphertext: seal(source.plaintext, next.plaintext, this.namespace, key),
+      wrappedDataKey: source.wrapped,
+      keyId: source.keyId,
+      dataKeyCreatedAt: source.createdAt,
+      updatedAt: now,
+      writeId: newWriteId(),
+    };
+    return { record, dataKey: Buffer.from(source.plaintext), created };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // The write protocol's decision, shared by put and patch
+
+  /**
+   * Sends one conditional write. Resolves `undefined` when it landed, `'landed'` when it failed
+   * but an earlier copy of it had landed (its id is in the current item's history), or the
+   * current item when it certainly did not land. Throws {@link OutcomeUnknownError} when the
+   * history cannot tell, and {@link StorageError} when DynamoDB failed a write that certainly
+   * did not land.
+   */
+  async #write(
+    site: CallSite & { readonly key: string },
+    writeId: string,
+    conditionedOn: WriteState | undefined,
+    send: () => Promise<unknown>,
+  ): Promise<WriteResult> {
+    let failure: ConditionFailure | undefined;
+    try {
+      failure = await conditionalWrite(site, send);
+    } catch (error) {
+      if (certainlyNotApplied(error)) throw error;
+      // The SDK gave up on a copy that may have reached the server: one read tells.
+      let current: Item | undefined;
+      try {
+        current = await this.#read(site.operation, site.key, true);
+      } catch {
+        throw this.#outcomeUnknown(site, error);
+      }
+      const outcome = outcomeOf({
+        writeId,
+        conditionedOn: conditionedOn?.writeId,
+        currentHistory: current ? historyOf(current) : undefined,
+        onlyCopy: false,
+      });
+      if (outcome === 'landed') return 'landed';
+      if (outcome === 'not-landed') throw error;
+      throw this.#outcomeUnknown(site, error);
+    }
+    if (!failure) return undefined;
+    // A server that returns no ALL_OLD item (or an item that is gone) costs one read here.
+    const current = failure.item ?? (await this.#read(site.operation, site.key, true));
+    const outcome = outcomeOf({
+      writeId,
+      conditionedOn: conditionedOn?.writeId,
+      currentHistory: current ? historyOf(current) : undefined,
+      onlyCopy: failure.attempts === 1,
+    });
+    if (outcome === 'landed') return 'landed';
+    if (outcome === 'not-landed') return { current };
+    throw this.#outcomeUnknown(site);
+  }
+
+  #outcomeUnknown(site: CallSite & { readonly key: string }, cause?: unknown): OutcomeUnknownError {
+    return new OutcomeUnknownError(
+      `the ${site.operation} of ${JSON.stringify(site.key)} in namespace ${this.namespace} may or may not have landed: a response was lost, the SDK sent the request again, and the secret's history of recent writes no longer tells; read it to see where it stands`,
+      cause === undefined ? undefined : { cause },
     );
-    return response.Item ? fromItem(response.Item, key) : undefined;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Reading and opening
+
+  async #read(operation: string, key: string, consistentRead: boolean): Promise<Item | undefined> {
+    const response = await callDynamo(this.#site(operation, key), () =>
+      this.#client.send(new GetItemCommand(getSecretInput(this.#address(key), consistentRead))),
+    );
+    return response.Item;
+  }
+
+  async #readOpened(key: string): Promise<OpenedSecret | undefined> {
+    const item = await this.#read('patch', key, true);
+    return item ? this.#open(key, fromItem(item, key)) : undefined;
   }
 
   /** Unwraps the data key (from the cache when it can) and decrypts the value. */
@@ -465,7 +641,7 @@ export class SecretsStore {
     let plaintext: Buffer | undefined;
     try {
       plaintext = openEnvelope(dataKey, stored.ciphertext, { namespace: this.namespace, key });
-      return { value: decodeValue(plaintext), dataKey };
+      return { stored, value: decodeValue(plaintext), dataKey };
     } catch (error) {
       dataKey.fill(0);
       const reason = error instanceof EnvelopeError ? error.message : 'the plaintext is not a hash';
@@ -479,19 +655,14 @@ export class SecretsStore {
     }
   }
 
-  /** Runs one DynamoDB call; failures other than a lost condition become a StorageError. */
-  async #dynamo<Output>(operation: string, key: string | undefined, call: () => Promise<Output>) {
-    try {
-      return await call();
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) throw error;
-      const name = error instanceof Error ? error.name : typeof error;
-      const target = key === undefined ? '' : ` of ${JSON.stringify(key)}`;
-      throw new StorageError(
-        `DynamoDB failed the ${operation}${target} in namespace ${this.namespace} (table ${this.tableName}): ${name}`,
-        { cause: error },
-      );
-    }
+  #address(key: string): SecretAddress {
+    return { tableName: this.tableName, namespace: this.namespace, key };
+  }
+
+  #site(operation: string): CallSite;
+  #site(operation: string, key: string): CallSite & { readonly key: string };
+  #site(operation: string, key?: string): CallSite {
+    return { operation, key, namespace: this.namespace, tableName: this.tableName };
   }
 
   #context(key: string): EncryptionContext {
@@ -530,6 +701,6 @@ function checkUpdaterResult(next: unknown): ValueHash {
       'the patch updater returned a Promise; it must return the next value synchronously',
     );
   }
-  // copyValue (in the write) validates the rest, e.g. an updater that forgot to return.
+  // copyValue (in the batch) validates the rest, e.g. an updater that forgot to return.
   return next as ValueHash;
 }

@@ -4,7 +4,10 @@ import { ConfigurationError } from './errors.ts';
 export interface RetryOptions {
   /** Attempts in all, the first included. @default 40 */
   readonly maxAttempts?: number;
-  /** Cap of the first backoff; it doubles on every further attempt. @default 10 */
+  /**
+   * Smallest cap of the first backoff; the store uses the observed round trip when it is
+   * longer, and doubles the cap on every further attempt. @default 2
+   */
   readonly baseDelayMs?: number;
   /** Largest backoff cap. @default 1000 */
   readonly maxDelayMs?: number;
@@ -18,7 +21,7 @@ export type RetryPolicy = Required<RetryOptions>;
  */
 export const DEFAULT_PATCH_RETRY: RetryPolicy = {
   maxAttempts: 40,
-  baseDelayMs: 10,
+  baseDelayMs: 2,
   maxDelayMs: 1000,
 };
 
@@ -55,6 +58,19 @@ function definedOnly<T extends object>(options: T): Partial<T> {
  */
 export function fullJitterDelay(attempt: number, policy: RetryPolicy): number {
   const cap = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+  return Math.random() * cap;
+}
+
+/**
+ * The backoff of a conflicting write before its `retry`-th retry, as full jitter on a cap that
+ * starts at the write's observed round trip (or `baseDelayMs`, if longer) and doubles: a sleep
+ * sized to the server, not to a constant, so the server does not idle while writers wait.
+ */
+export function contentionDelay(retry: number, roundTripMs: number, policy: RetryPolicy): number {
+  const cap = Math.min(
+    policy.maxDelayMs,
+    Math.max(policy.baseDelayMs, roundTripMs) * 2 ** (retry - 1),
+  );
   return Math.random() * cap;
 }
 

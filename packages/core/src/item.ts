@@ -1,10 +1,41 @@
 /**
- * The DynamoDB item schema: one item per secret, `pk` = namespace, `sk` = key.
+ * The one home of the table's item schema and of every DynamoDB command the store sends about a
+ * secret: attribute names, expressions, conditions and the write history. One item per secret,
+ * `pk` = namespace, `sk` = key.
+ *
+ * Write protocol v2 (DESIGN.md). Every write carries a fresh random `writeId` and keeps the ids
+ * of the last {@link HISTORY_LENGTH} writes in the item, newest first: `writeId` itself, then
+ * `priorWriteId1` ... `priorWriteId7`. They are separate top-level attributes, not a list,
+ * because `put` must shift them without reading the item first, and an update expression can
+ * copy one top-level attribute into another (every operand is evaluated against the item as it
+ * was before the update) but cannot truncate a list.
+ *
+ * - A conditional write (patch, field delete) is conditioned on the `writeId` it read, which
+ *   never repeats for a key, or on the item's absence: no ABA after a delete and re-create.
+ * - A write that failed its condition finds out whether an earlier copy of itself landed by
+ *   looking for its own id in the history ({@link historyOf}).
+ * - `put` is conditioned on its id NOT being in the history, so a re-sent copy of a put that
+ *   already landed fails instead of erasing the writes made after it.
  */
-import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import type {
+  AttributeValue,
+  DeleteItemCommandInput,
+  GetItemCommandInput,
+  PutItemCommandInput,
+  QueryCommandInput,
+  UpdateItemCommandInput,
+} from '@aws-sdk/client-dynamodb';
 import { DecryptionError } from './errors.ts';
 
 export type Item = Record<string, AttributeValue>;
+
+/** How many recent write ids an item keeps: the newest (`writeId`) and seven before it. */
+export const HISTORY_LENGTH = 8;
+
+const PRIOR_WRITE_IDS = Array.from(
+  { length: HISTORY_LENGTH - 1 },
+  (_, index) => `priorWriteId${index + 1}`,
+);
 
 /** Attribute names, in one place. */
 export const ATTRIBUTE = {
@@ -19,25 +50,58 @@ export const ATTRIBUTE = {
   writeId: 'writeId',
 } as const;
 
+/** The history's attributes, newest first: `writeId`, `priorWriteId1`, ... */
+const HISTORY_ATTRIBUTES: readonly string[] = [ATTRIBUTE.writeId, ...PRIOR_WRITE_IDS];
+
+/**
+ * What `put` shifts into a history slot that had no id yet. Not an empty string: DynamoDB
+ * accepts those since 2020, but DynamoDB Local's older releases refuse them.
+ */
+const EMPTY_SLOT = '-';
+
 /** DynamoDB's item size limit: 400 KB, attribute names included. */
 export const MAX_ITEM_BYTES = 400 * 1024;
 /** A DynamoDB number takes at most 21 bytes (38 significant digits). */
 const MAX_NUMBER_BYTES = 21;
-/** `crypto.randomUUID()` */
-export const WRITE_ID_BYTES = 36;
+/** A write id: 128 random bits, base64url. */
+export const WRITE_ID_BYTES = 22;
+
+/** Where a secret lives. */
+export interface SecretAddress {
+  readonly tableName: string;
+  readonly namespace: string;
+  readonly key: string;
+}
+
+/** What the write protocol needs of an item: its last write id, the history and the count. */
+export interface WriteState {
+  /**
+   * The write count as DynamoDB holds it (a decimal string), or `undefined` when it is not a
+   * non-negative integer: a damaged count is restarted by the next write, never trusted.
+   */
+  readonly version: string | undefined;
+  /** Whether the count is stored with another type than N, which `put`'s increment cannot take. */
+  readonly versionTypeIsWrong: boolean;
+  /** The id of the write that made this item; `undefined` only for items not written by this library. */
+  readonly writeId: string | undefined;
+  /** The ids of the most recent writes, newest first (`writeId` first). */
+  readonly history: readonly string[];
+}
 
 /** A secret as stored, before decryption. */
-export interface StoredSecret {
-  readonly version: number;
+export interface StoredSecret extends WriteState {
   readonly ciphertext: Uint8Array;
   readonly wrappedDataKey: Uint8Array;
   readonly keyId: string;
   readonly dataKeyCreatedAt: number;
-  readonly writeId: string | undefined;
 }
 
-/** What a write stores besides the identity. */
-export interface SecretRecord extends StoredSecret {
+/** What a write stores, besides the item's identity and history. */
+export interface SecretRecord {
+  readonly ciphertext: Uint8Array;
+  readonly wrappedDataKey: Uint8Array;
+  readonly keyId: string;
+  readonly dataKeyCreatedAt: number;
   readonly updatedAt: number;
   readonly writeId: string;
 }
@@ -46,22 +110,215 @@ export function itemKey(namespace: string, key: string): Item {
   return { [ATTRIBUTE.namespace]: { S: namespace }, [ATTRIBUTE.key]: { S: key } };
 }
 
-export function toItem(namespace: string, key: string, record: SecretRecord): Item {
+// ---------------------------------------------------------------------------------------------
+// Reads
+
+/** GetItem of the whole secret. */
+export function getSecretInput(
+  address: SecretAddress,
+  consistentRead: boolean,
+): GetItemCommandInput {
   return {
-    ...itemKey(namespace, key),
-    [ATTRIBUTE.version]: { N: String(record.version) },
+    TableName: address.tableName,
+    Key: itemKey(address.namespace, address.key),
+    ConsistentRead: consistentRead,
+  };
+}
+
+/** GetItem of the key attribute only: whether the secret exists, with nothing to decrypt. */
+export function existsInput(address: SecretAddress, consistentRead: boolean): GetItemCommandInput {
+  return { ...getSecretInput(address, consistentRead), ProjectionExpression: ATTRIBUTE.namespace };
+}
+
+/** One page of a namespace's keys, names only (sort keys of reserved items included). */
+export function queryKeysInput(
+  tableName: string,
+  namespace: string,
+  consistentRead: boolean,
+  exclusiveStartKey: Item | undefined,
+): QueryCommandInput {
+  return {
+    TableName: tableName,
+    KeyConditionExpression: '#namespace = :namespace',
+    ExpressionAttributeNames: { '#namespace': ATTRIBUTE.namespace, '#key': ATTRIBUTE.key },
+    ExpressionAttributeValues: { ':namespace': { S: namespace } },
+    ProjectionExpression: '#key',
+    ConsistentRead: consistentRead,
+    ExclusiveStartKey: exclusiveStartKey,
+  };
+}
+
+/** The secret key of an item returned by {@link queryKeysInput}. */
+export function keyOf(item: Item): string | undefined {
+  return item[ATTRIBUTE.key]?.S;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writes
+
+/** DeleteItem: unconditional, as the design wants (a delete never loses to a race). */
+export function deleteSecretInput(address: SecretAddress): DeleteItemCommandInput {
+  return { TableName: address.tableName, Key: itemKey(address.namespace, address.key) };
+}
+
+const PUT_NAMES: Record<string, string> = {
+  '#ciphertext': ATTRIBUTE.ciphertext,
+  '#dataKey': ATTRIBUTE.dataKey,
+  '#keyId': ATTRIBUTE.keyId,
+  '#dataKeyCreatedAt': ATTRIBUTE.dataKeyCreatedAt,
+  '#updatedAt': ATTRIBUTE.updatedAt,
+  '#version': ATTRIBUTE.version,
+  ...Object.fromEntries(HISTORY_ATTRIBUTES.map((name, index) => [`#h${index}`, name])),
+};
+
+/**
+ * put: one UpdateItem that replaces the secret's attributes, counts its version up and shifts
+ * the history by one (`#h1 = #h0` reads the old `writeId`: operands see the item before the
+ * update). A slot with nothing to shift in gets {@link EMPTY_SLOT} (an item written by v1 has
+ * only `writeId`).
+ */
+const PUT_EXPRESSION = [
+  'SET #ciphertext = :ciphertext, #dataKey = :dataKey, #keyId = :keyId',
+  '#dataKeyCreatedAt = :now, #updatedAt = :now',
+  '#version = if_not_exists(#version, :zero) + :one',
+  ...HISTORY_ATTRIBUTES.slice(1).map(
+    (_, index) => `#h${index + 1} = if_not_exists(#h${index}, :none)`,
+  ),
+  '#h0 = :writeId',
+].join(', ');
+
+/**
+ * A put's copy that finds its own id in the history is a re-sent copy of a put that landed: it
+ * must not write again. A count of the wrong type would make the update fail, so it is refused
+ * here too and repaired by a full write (see the store).
+ */
+const PUT_CONDITION = [
+  `(attribute_not_exists(#version) OR attribute_type(#version, :numberType))`,
+  `NOT (${HISTORY_ATTRIBUTES.map((_, index) => `#h${index} = :writeId`).join(' OR ')})`,
+].join(' AND ');
+
+export function putSecretInput(
+  address: SecretAddress,
+  record: SecretRecord,
+): UpdateItemCommandInput {
+  return {
+    TableName: address.tableName,
+    Key: itemKey(address.namespace, address.key),
+    UpdateExpression: PUT_EXPRESSION,
+    ConditionExpression: PUT_CONDITION,
+    ExpressionAttributeNames: PUT_NAMES,
+    ExpressionAttributeValues: {
+      ':ciphertext': { B: record.ciphertext },
+      ':dataKey': { B: record.wrappedDataKey },
+      ':keyId': { S: record.keyId },
+      ':now': { N: String(record.updatedAt) },
+      ':writeId': { S: record.writeId },
+      ':zero': { N: '0' },
+      ':one': { N: '1' },
+      ':none': { S: EMPTY_SLOT },
+      ':numberType': { S: 'N' },
+    },
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+  };
+}
+
+/**
+ * A conditional write of a whole item (patch, field delete, repair): it lands only if the item
+ * is still the one that was read (same `writeId`), or still absent when nothing was read.
+ */
+export function replaceSecretInput(
+  address: SecretAddress,
+  record: SecretRecord,
+  read: WriteState | undefined,
+): PutItemCommandInput {
+  const item: Item = {
+    ...itemKey(address.namespace, address.key),
+    [ATTRIBUTE.version]: { N: nextVersion(read) },
     [ATTRIBUTE.ciphertext]: { B: record.ciphertext },
     [ATTRIBUTE.dataKey]: { B: record.wrappedDataKey },
     [ATTRIBUTE.keyId]: { S: record.keyId },
     [ATTRIBUTE.dataKeyCreatedAt]: { N: String(record.dataKeyCreatedAt) },
     [ATTRIBUTE.updatedAt]: { N: String(record.updatedAt) },
-    [ATTRIBUTE.writeId]: { S: record.writeId },
+  };
+  const history = [record.writeId, ...(read?.history ?? [])].slice(0, HISTORY_LENGTH);
+  history.forEach((id, index) => {
+    item[HISTORY_ATTRIBUTES[index] as string] = { S: id };
+  });
+  return {
+    TableName: address.tableName,
+    Item: item,
+    ...writeCondition(read),
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+  };
+}
+
+function writeCondition(
+  read: WriteState | undefined,
+): Pick<
+  PutItemCommandInput,
+  'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
+> {
+  if (!read) {
+    return {
+      ConditionExpression: 'attribute_not_exists(#namespace)',
+      ExpressionAttributeNames: { '#namespace': ATTRIBUTE.namespace },
+    };
+  }
+  if (read.writeId === undefined) {
+    // An item not written by this library: its first write here gives it an id to condition on.
+    return {
+      ConditionExpression: 'attribute_exists(#namespace) AND attribute_not_exists(#writeId)',
+      ExpressionAttributeNames: {
+        '#namespace': ATTRIBUTE.namespace,
+        '#writeId': ATTRIBUTE.writeId,
+      },
+    };
+  }
+  return {
+    ConditionExpression: '#writeId = :readWriteId',
+    ExpressionAttributeNames: { '#writeId': ATTRIBUTE.writeId },
+    ExpressionAttributeValues: { ':readWriteId': { S: read.writeId } },
+  };
+}
+
+/** The count after `read`, exact at any size; a damaged count restarts at 1. */
+function nextVersion(read: WriteState | undefined): string {
+  return read?.version === undefined ? '1' : (BigInt(read.version) + 1n).toString();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decoding
+
+/** The write ids of an item's history, newest first, as far as it holds them. */
+export function historyOf(item: Item): string[] {
+  const history: string[] = [];
+  for (const name of HISTORY_ATTRIBUTES) {
+    const id = item[name]?.S;
+    // A gap ends the history: what follows cannot be trusted to be contiguous.
+    if (id === undefined || id === '' || id === EMPTY_SLOT) break;
+    history.push(id);
+  }
+  return history;
+}
+
+const DECIMAL_COUNT = /^\d{1,38}$/;
+
+/** The write state of any item, even one too damaged to decrypt (a put may still replace it). */
+export function writeStateOf(item: Item): WriteState {
+  const version = item[ATTRIBUTE.version]?.N;
+  return {
+    version: version !== undefined && DECIMAL_COUNT.test(version) ? version : undefined,
+    versionTypeIsWrong:
+      item[ATTRIBUTE.version] !== undefined && item[ATTRIBUTE.version]?.N === undefined,
+    writeId: historyOf(item)[0],
+    history: historyOf(item),
   };
 }
 
 /**
  * Reads the attributes a decryption needs. A malformed item can only come from outside the
- * library (a hand edit, a forgery), so it is reported as a failed decryption.
+ * library (a hand edit, a forgery), so it is reported as a failed decryption. A damaged write
+ * count is not an error: the next write restarts it.
  */
 export function fromItem(item: Item, key: string): StoredSecret {
   const malformed = (attribute: string): never => {
@@ -69,19 +326,17 @@ export function fromItem(item: Item, key: string): StoredSecret {
       `the stored item of ${JSON.stringify(key)} is malformed: ${attribute} is missing or of the wrong type`,
     );
   };
-  const number = (attribute: string): number => {
-    const value = Number(item[attribute]?.N);
-    return item[attribute]?.N !== undefined && Number.isFinite(value)
-      ? value
-      : malformed(attribute);
-  };
+  const createdAt = item[ATTRIBUTE.dataKeyCreatedAt]?.N;
+  const dataKeyCreatedAt = Number(createdAt);
+  if (createdAt === undefined || !Number.isSafeInteger(dataKeyCreatedAt)) {
+    malformed(ATTRIBUTE.dataKeyCreatedAt);
+  }
   return {
-    version: number(ATTRIBUTE.version),
+    ...writeStateOf(item),
     ciphertext: item[ATTRIBUTE.ciphertext]?.B ?? malformed(ATTRIBUTE.ciphertext),
     wrappedDataKey: item[ATTRIBUTE.dataKey]?.B ?? malformed(ATTRIBUTE.dataKey),
     keyId: item[ATTRIBUTE.keyId]?.S ?? malformed(ATTRIBUTE.keyId),
-    dataKeyCreatedAt: number(ATTRIBUTE.dataKeyCreatedAt),
-    writeId: item[ATTRIBUTE.writeId]?.S,
+    dataKeyCreatedAt,
   };
 }
 
@@ -94,7 +349,10 @@ export function itemBytesBesidesCiphertext(
   key: string,
   keyring: { readonly maxWrappedKeyBytes: number; readonly maxKeyIdBytes: number },
 ): number {
-  const names = Object.values(ATTRIBUTE).reduce((sum, name) => sum + name.length, 0);
+  const names = [...Object.values(ATTRIBUTE), ...PRIOR_WRITE_IDS].reduce(
+    (sum, name) => sum + name.length,
+    0,
+  );
   return (
     names +
     Buffer.byteLength(namespace, 'utf8') +
@@ -102,6 +360,6 @@ export function itemBytesBesidesCiphertext(
     3 * MAX_NUMBER_BYTES + // version, dataKeyCreatedAt, updatedAt
     keyring.maxWrappedKeyBytes +
     keyring.maxKeyIdBytes +
-    WRITE_ID_BYTES
+    HISTORY_LENGTH * WRITE_ID_BYTES
   );
 }
