@@ -1,9 +1,15 @@
 /**
- * N concurrent patchers incrementing one counter, through the proxy that returns ALL_OLD as
- * DynamoDB does: this library's default retry policy beside the OCP reference implementation's
- * (5 immediate retries, no backoff).
+ * N patchers appending a unique id each to one secret, on dynalite behind the proxy that returns
+ * ALL_OLD as DynamoDB does, side by side in one run:
+ *
+ * - serial: the same N patches one after another, from one store (the baseline);
+ * - separate stores: N stores at once, each with its own DynamoDB client, KMS client and data-key
+ *   cache, as N Lambda containers would be (goal: at most 4x the serial time);
+ * - one store: N concurrent patches in one store, which group-commits them (goal: at most 0.5x).
+ *
+ * Every run checks the outcome exactly: each patch resolved, and the list holds every id once.
  */
-import { ConcurrentUpdateError, KmsKeyring, SecretsStore } from '@secrets-store/core';
+import { KmsKeyring, SecretsStore } from '@secrets-store/core';
 import { localDynamoDBClient } from '../test/support/dynamodb.ts';
 import { LOCAL_KMS_KEY_ARN } from '../test/support/kmsServer.ts';
 import type { startServers } from './servers.ts';
@@ -11,78 +17,119 @@ import { TABLE } from './servers.ts';
 import { median, percentile, type Row } from './support.ts';
 
 type Servers = Awaited<ReturnType<typeof startServers>>;
-const WRITERS = [1, 10, 50, 100];
+const WRITERS = [10, 100, 200];
 const ROUNDS = 3;
-const POLICIES = {
-  'this library (default)': undefined,
-  'OCP reference (5 immediate retries)': { maxAttempts: 6, baseDelayMs: 0, maxDelayMs: 0 },
-} as const;
+
+interface Log {
+  ids: string[];
+}
 
 interface Run {
-  successes: number;
-  failures: number;
-  lost: number;
-  attempts: number[];
-  ms: number;
+  readonly ms: number;
+  readonly failures: number;
+  readonly exact: boolean;
+  readonly updaterRuns: number[];
 }
 
 export async function contentionBenchmark(servers: Servers): Promise<Row[]> {
-  const client = localDynamoDBClient(servers.proxy.endpoint);
-  const keyring = new KmsKeyring({ keyId: LOCAL_KMS_KEY_ARN, client: servers.kms.client() });
   let namespaces = 0;
+  const storeFor = (namespace: string) =>
+    new SecretsStore({
+      tableName: TABLE,
+      namespace,
+      keyring: new KmsKeyring({ keyId: LOCAL_KMS_KEY_ARN, client: servers.kms.client() }),
+      dynamoDBClient: localDynamoDBClient(servers.proxy.endpoint),
+    });
+
+  /** Runs `writers` patches with `patchOf(index)` and checks the list afterwards. */
+  async function measure(
+    writers: number,
+    run: (patch: (store: SecretsStore, index: number) => Promise<void>) => Promise<unknown>,
+    namespace: string,
+  ): Promise<Run> {
+    const checker = storeFor(namespace);
+    await checker.put('log', { ids: [] });
+    const updaterRuns: number[] = [];
+    let failures = 0;
+    const patch = async (store: SecretsStore, index: number) => {
+      let runs = 0;
+      try {
+        await store.patch<Log>('log', (value) => {
+          runs++;
+          return { ids: [...value.ids, `writer-${index}`] };
+        });
+        updaterRuns.push(runs);
+      } catch {
+        failures++;
+      }
+    };
+    const started = performance.now();
+    await run(patch);
+    const ms = performance.now() - started;
+    const { ids } = await checker.get<Log>('log');
+    const expected = Array.from({ length: writers }, (_, index) => `writer-${index}`);
+    const exact =
+      failures === 0 &&
+      ids.length === writers &&
+      [...ids].sort().join() === [...expected].sort().join();
+    return { ms, failures, exact, updaterRuns };
+  }
+
   const rows: Row[] = [];
   for (const writers of WRITERS) {
-    for (const [policy, patchRetry] of Object.entries(POLICIES)) {
-      const runs: Run[] = [];
-      for (let round = 0; round < ROUNDS; round++) {
-        const store = new SecretsStore({
-          tableName: TABLE,
-          namespace: `contention-${++namespaces}`,
-          keyring,
-          dynamoDBClient: client,
-          patchRetry,
-        });
-        await store.put('counter', { n: 0 });
-        const attempts: number[] = [];
-        let failures = 0;
-        const started = performance.now();
-        await Promise.all(
-          Array.from({ length: writers }, async () => {
-            let runsOfUpdater = 0;
-            try {
-              await store.patch<{ n: number }>('counter', (value) => {
-                runsOfUpdater++;
-                return { n: value.n + 1 };
-              });
-              attempts.push(runsOfUpdater);
-            } catch (error) {
-              if (!(error instanceof ConcurrentUpdateError)) throw error;
-              failures++;
-            }
-          }),
-        );
-        const ms = performance.now() - started;
-        const { n } = await store.get<{ n: number }>('counter');
-        runs.push({
-          successes: attempts.length,
-          failures,
-          lost: attempts.length - n,
-          attempts,
-          ms,
-        });
-      }
-      const all = runs.flatMap((run) => run.attempts);
-      rows.push({
-        writers,
-        policy,
-        'success %': (100 * runs.reduce((sum, run) => sum + run.successes, 0)) / (writers * ROUNDS),
-        'lost updates': runs.reduce((sum, run) => sum + run.lost, 0),
-        'attempts p50': all.length ? percentile(all, 0.5) : 0,
-        'attempts p99': all.length ? percentile(all, 0.99) : 0,
-        'total ms (median)': median(runs.map((run) => run.ms)),
-      });
+    const runs: Record<'serial' | 'separate' | 'shared', Run[]> = {
+      serial: [],
+      separate: [],
+      shared: [],
+    };
+    for (let round = 0; round < ROUNDS; round++) {
+      const serialNamespace = `contention-${++namespaces}`;
+      const serialStore = storeFor(serialNamespace);
+      runs.serial.push(
+        await measure(
+          writers,
+          async (patch) => {
+            for (let index = 0; index < writers; index++) await patch(serialStore, index);
+          },
+          serialNamespace,
+        ),
+      );
+      const separateNamespace = `contention-${++namespaces}`;
+      const stores = Array.from({ length: writers }, () => storeFor(separateNamespace));
+      runs.separate.push(
+        await measure(
+          writers,
+          (patch) => Promise.all(stores.map((store, index) => patch(store, index))),
+          separateNamespace,
+        ),
+      );
+      const sharedNamespace = `contention-${++namespaces}`;
+      const shared = storeFor(sharedNamespace);
+      runs.shared.push(
+        await measure(
+          writers,
+          (patch) =>
+            Promise.all(Array.from({ length: writers }, (_, index) => patch(shared, index))),
+          sharedNamespace,
+        ),
+      );
     }
+    const serialMs = median(runs.serial.map((run) => run.ms));
+    const separateMs = median(runs.separate.map((run) => run.ms));
+    const sharedMs = median(runs.shared.map((run) => run.ms));
+    const all = [...runs.serial, ...runs.separate, ...runs.shared];
+    const separateRuns = runs.separate.flatMap((run) => run.updaterRuns);
+    rows.push({
+      writers,
+      'serial ms': serialMs,
+      'separate stores ms': separateMs,
+      'separate / serial': separateMs / serialMs,
+      'one store ms': sharedMs,
+      'one store / serial': sharedMs / serialMs,
+      'every patch resolved, each id once': all.every((run) => run.exact),
+      'separate: updater runs p50': percentile(separateRuns, 0.5),
+      'separate: updater runs p99': percentile(separateRuns, 0.99),
+    });
   }
-  client.destroy();
   return rows;
 }

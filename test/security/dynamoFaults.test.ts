@@ -3,7 +3,14 @@
  * (before and after forwarding), answers 500/503 and throttling errors, and adds delay, at a
  * seeded random rate. The real SDK client retries as it does against AWS.
  */
-import { LocalKeyring, SecretsStore, SecretsStoreError } from '@secrets-store/core';
+import {
+  ConcurrentUpdateError,
+  LocalKeyring,
+  OutcomeUnknownError,
+  SecretsStore,
+  SecretsStoreError,
+  StorageError,
+} from '@secrets-store/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createSecretsTable,
@@ -81,11 +88,11 @@ describe('a write whose response is lost is not applied twice', () => {
 });
 
 describe('under random faults (seed 20261126)', () => {
-  it('100 concurrent patchers and a mix of put/get/delete: typed errors only, no lost update, every item decrypts', async () => {
+  it('100 patchers in separate stores appending unique ids, and a mix of put/get/delete: typed errors only, every resolved patch present exactly once, none twice', async () => {
     const namespace = `faults-${++namespaces}`;
     const clean = storeVia(dynalite.endpoint, namespace);
     const faulty = storeVia(proxy.endpoint, namespace);
-    await clean.put('counter', { n: 0 });
+    await clean.put('log', { ids: [] });
     proxy.setFaults({
       dropBefore: 0.02,
       dropAfter: 0.02,
@@ -94,20 +101,24 @@ describe('under random faults (seed 20261126)', () => {
       delay: 0.2,
       maxDelayMs: 20,
     });
-    let successes = 0;
-    let unknownOutcome = 0;
+    const resolved: string[] = [];
+    const unknown: string[] = [];
+    const notLanded: string[] = [];
     const untyped: unknown[] = [];
-    const typedFailure = (error: unknown) => {
-      if (!(error instanceof SecretsStoreError)) untyped.push(error);
-    };
-    const patchers = Array.from({ length: 100 }, async () => {
+    // Separate stores (each its own client), as separate Lambda containers: one store would
+    // group-commit its patches into a few writes.
+    const patchers = Array.from({ length: 100 }, async (_, index) => {
+      const id = `patch-${index}`;
       try {
-        await faulty.patch<{ n: number }>('counter', (value) => ({ n: value.n + 1 }));
-        successes++;
+        await storeVia(proxy.endpoint, namespace).patch<{ ids: string[] }>('log', (value) => ({
+          ids: [...value.ids, id],
+        }));
+        resolved.push(id);
       } catch (error) {
-        typedFailure(error);
-        // A StorageError means the last attempt's outcome is unknown: it may have landed.
-        unknownOutcome++;
+        if (error instanceof OutcomeUnknownError) unknown.push(id);
+        else if (error instanceof StorageError || error instanceof ConcurrentUpdateError) {
+          notLanded.push(id);
+        } else untyped.push(error);
       }
     });
     const mixed = Array.from({ length: 60 }, async (_, index) => {
@@ -117,7 +128,7 @@ describe('under random faults (seed 20261126)', () => {
         else if (index % 3 === 1) await faulty.get(key);
         else await faulty.delete(key);
       } catch (error) {
-        typedFailure(error);
+        if (!(error instanceof SecretsStoreError)) untyped.push(error);
       }
     });
     await Promise.all([...patchers, ...mixed]);
@@ -125,14 +136,18 @@ describe('under random faults (seed 20261126)', () => {
 
     const injected = Object.fromEntries(proxy.injected);
     console.log(
-      `faults injected ${JSON.stringify(injected)}; patches: ${successes} succeeded, ${unknownOutcome} failed`,
+      `faults injected ${JSON.stringify(injected)}; patches: ${resolved.length} resolved, ${unknown.length} outcome unknown, ${notLanded.length} failed before landing`,
     );
     expect(untyped).toEqual([]);
     expect(Object.values(injected).reduce((sum, count) => sum + count, 0)).toBeGreaterThan(20);
-    const { n } = await clean.get<{ n: number }>('counter');
-    // No successful increment is lost, none is counted twice; a failed one may have landed.
-    expect(n).toBeGreaterThanOrEqual(successes);
-    expect(n).toBeLessThanOrEqual(successes + unknownOutcome);
+    const { ids } = await clean.get<{ ids: string[] }>('log');
+    const times = (id: string) => ids.filter((each) => each === id).length;
+    // Exact, per call: a resolved patch landed once; one that certainly failed never landed; an
+    // unknown outcome landed at most once. Nothing else is in the list.
+    expect(resolved.filter((id) => times(id) !== 1)).toEqual([]);
+    expect(notLanded.filter((id) => times(id) !== 0)).toEqual([]);
+    expect(unknown.filter((id) => times(id) > 1)).toEqual([]);
+    expect(ids.filter((id) => !resolved.includes(id) && !unknown.includes(id))).toEqual([]);
     for await (const key of clean.keys()) {
       await expect(clean.get(key)).resolves.toBeTypeOf('object');
     }
