@@ -1,0 +1,12 @@
+export type { WireItem, WireValue } from './attributeValues.ts';
+export type { DynamoDBErrorName } from './dynamoErrors.ts';
+export type {
+  FailOptions,
+  LoseResponseOptions,
+  OperationName,
+  PausedRequest,
+  RequestInput,
+  RequestPredicate,
+} from './faultSchedule.ts';
+export { MemoryTable, type MemoryTableOptions, type RecordedRequest } from './MemoryTable.ts';
+export type { MemoryRequestHandler } from './requestHandler.ts';
