@@ -4,7 +4,7 @@
  * toString(), JSON, util.inspect() of the error, and in no log line.
  */
 import { inspect } from 'node:util';
-import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { DecryptCommand, GenerateDataKeyCommand } from '@aws-sdk/client-kms';
 import { KmsKeyring, SecretsStore, SecretsStoreError } from '@secrets-store/core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -73,10 +73,10 @@ describe(`the canary never leaks`, () => {
     [
       'tampered ciphertext',
       async () => {
-        const item = table.items.get(`${NAMESPACE}\u0001secret`);
+        const item = await table.item(NAMESPACE, 'secret');
         const bytes = Buffer.from(item?.ciphertext?.B ?? []);
         bytes[bytes.length - 1] = (bytes[bytes.length - 1] as number) ^ 1;
-        if (item) item.ciphertext = { B: bytes };
+        await table.putItem({ ...item, ciphertext: { B: bytes } });
         const cold = new SecretsStore({
           tableName: 'secrets',
           namespace: NAMESPACE,
@@ -137,10 +137,18 @@ describe(`the canary never leaks`, () => {
     [
       'a conflict that outlasts the retries',
       async () => {
-        table.beforePut = () => {
-          const item = table.items.get(`${NAMESPACE}\u0001secret`);
-          if (item) item.version = { N: String(Number(item.version?.N) + 1) };
-        };
+        // Every write of this store loses to a rival that writes just before it.
+        const rival = new SecretsStore({
+          tableName: 'secrets',
+          namespace: NAMESPACE,
+          keyring: new KmsKeyring({ keyId: KEY_ARN, client: kms.client }),
+          dynamoDBClient: table.memory.client(),
+        });
+        const direct = table.memory.client();
+        table.dynamodb.on(PutItemCommand).callsFake(async (input) => {
+          await rival.patch('secret', (value) => ({ ...value, rival: Date.now() }));
+          return direct.send(new PutItemCommand(input));
+        });
         return store.patch('secret', (value) => ({ ...value, more: CANARY }));
       },
     ],

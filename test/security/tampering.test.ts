@@ -27,8 +27,12 @@ const reader = () =>
     dataKeyCache: false,
   });
 
-function storeItem(item: Record<string, AttributeValue>, key = KEY, namespace = NAMESPACE) {
-  table.items.set(`${namespace}\u0001${key}`, { ...item, pk: { S: namespace }, sk: { S: key } });
+async function storeItem(
+  item: Record<string, AttributeValue>,
+  key = KEY,
+  namespace = NAMESPACE,
+): Promise<void> {
+  await table.putItem({ ...item, pk: { S: namespace }, sk: { S: key } });
 }
 
 /** Reads the tampered item; resolves to the error (a value would be a failure of this test). */
@@ -68,7 +72,7 @@ describe('the ciphertext attribute', () => {
     for (let bit = 0; bit < bytes.length * 8; bit++) {
       const flipped = Buffer.from(bytes);
       flipped[bit >> 3] = (flipped[bit >> 3] as number) ^ (1 << (bit & 7));
-      storeItem({ ...original, ciphertext: { B: flipped } });
+      await storeItem({ ...original, ciphertext: { B: flipped } });
       expectRejected(await readError());
       rejected++;
     }
@@ -79,7 +83,7 @@ describe('the ciphertext attribute', () => {
   it('every truncation is rejected', async () => {
     const bytes = ciphertext();
     for (let length = 0; length < bytes.length; length++) {
-      storeItem({ ...original, ciphertext: { B: bytes.subarray(0, length) } });
+      await storeItem({ ...original, ciphertext: { B: bytes.subarray(0, length) } });
       expectRejected(await readError());
     }
     console.log(`ciphertext: ${bytes.length} of ${bytes.length} truncations rejected`);
@@ -87,7 +91,10 @@ describe('the ciphertext attribute', () => {
 
   it.each([4, 8, 12])('a GCM tag cut to %i bytes is rejected', async (tagBytes) => {
     const bytes = ciphertext();
-    storeItem({ ...original, ciphertext: { B: bytes.subarray(0, bytes.length - 16 + tagBytes) } });
+    await storeItem({
+      ...original,
+      ciphertext: { B: bytes.subarray(0, bytes.length - 16 + tagBytes) },
+    });
     expectRejected(await readError());
   });
 
@@ -95,7 +102,7 @@ describe('the ciphertext attribute', () => {
     for (const format of [0x00, 0x02, 0xff]) {
       const bytes = ciphertext();
       bytes[0] = format;
-      storeItem({ ...original, ciphertext: { B: bytes } });
+      await storeItem({ ...original, ciphertext: { B: bytes } });
       const error = await readError();
       expectRejected(error);
       expect((error as Error).message).toContain(`unknown envelope version ${format}`);
@@ -115,7 +122,7 @@ describe('the wrapped data key', () => {
     for (let bit = 0; bit < bytes.length * 8; bit++) {
       const flipped = Buffer.from(bytes);
       flipped[bit >> 3] = (flipped[bit >> 3] as number) ^ (1 << (bit & 7));
-      storeItem({ ...original, dataKey: { B: flipped } });
+      await storeItem({ ...original, dataKey: { B: flipped } });
       expectRejected(await readError());
     }
     console.log(
@@ -126,25 +133,25 @@ describe('the wrapped data key', () => {
   it('every truncation is rejected', async () => {
     const bytes = wrappedKey();
     for (let length = 0; length < bytes.length; length++) {
-      storeItem({ ...original, dataKey: { B: bytes.subarray(0, length) } });
+      await storeItem({ ...original, dataKey: { B: bytes.subarray(0, length) } });
       expectRejected(await readError());
     }
   });
 
   it('another key id is rejected', async () => {
-    storeItem({ ...original, keyId: { S: 'local:0000000000000000' } });
+    await storeItem({ ...original, keyId: { S: 'local:0000000000000000' } });
     expectRejected(await readError());
   });
 });
 
 describe('moving a ciphertext with its data key', () => {
   it('to another key of the namespace is rejected', async () => {
-    storeItem(original, 'otherKey');
+    await storeItem(original, 'otherKey');
     expectRejected(await readError(reader(), 'otherKey'));
   });
 
   it('to another namespace is rejected', async () => {
-    storeItem(original, KEY, 'app:2');
+    await storeItem(original, KEY, 'app:2');
     const elsewhere = new SecretsStore({
       tableName: 'secrets',
       namespace: 'app:2',
@@ -162,9 +169,9 @@ describe('moving a ciphertext with its data key', () => {
       keyring,
       dynamoDBClient: table.client,
     });
-    storeItem(original);
+    await storeItem(original);
     expect(await cached.get(KEY)).toEqual({ token: CANARY });
-    storeItem(original, 'otherKey');
+    await storeItem(original, 'otherKey');
     expectRejected(await readError(cached, 'otherKey'));
   });
 });

@@ -1,11 +1,14 @@
 /**
- * A one-table DynamoDB behind aws-sdk-client-mock for unit tests: it understands exactly the
- * expressions the store sends (and throws on any other), so that tests can count calls and
- * script races while integration tests cover a real implementation.
+ * The unit tests' DynamoDB: the in-process {@link MemoryTable} (DynamoDB's semantics for every
+ * command, ALL_OLD, the 400 KB limit, schedule hooks) behind a client that aws-sdk-client-mock
+ * watches, so a test can both pin the exact commands the store sends
+ * (`toHaveReceivedCommandWith`) and force an interleaving (`memory.pauseNext`,
+ * `memory.loseResponseOfNext`). The watched client hands every command to a real client of the
+ * memory table, so the SDK's serialisers, retries and error classes run as against AWS.
  */
 import {
   type AttributeValue,
-  ConditionalCheckFailedException,
+  BatchWriteItemCommand,
   DeleteItemCommand,
   DynamoDBClient,
   GetItemCommand,
@@ -13,104 +16,56 @@ import {
   QueryCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
+import { MemoryTable } from '@secrets-store/core/testing';
+import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 
 type Item = Record<string, AttributeValue>;
 
 export interface FakeTable {
-  readonly dynamodb: ReturnType<typeof mockClient>;
+  /** Every command the store sent (one entry per `send`, whatever the SDK retried below it). */
+  readonly dynamodb: AwsClientStub<DynamoDBClient>;
+  /** The client to give the store. */
   readonly client: DynamoDBClient;
-  readonly items: Map<string, Item>;
-  /** Runs before each conditional PutItem is evaluated, e.g. to let a rival write first. */
-  beforePut?: (input: { Item?: Item }) => void;
-  /** Whether a failed condition returns the current item (as DynamoDB does for ALL_OLD). */
-  returnAllOld: boolean;
+  /** The table itself: its hooks, and `requests` (every copy the SDK sent). */
+  readonly memory: MemoryTable;
+  /** The stored item of a secret, attributes and all, as the SDK returns it. */
+  item(namespace: string, key: string): Promise<Item | undefined>;
+  /** Stores `item` as it is (a tampered or hand-made item), bypassing the store. */
+  putItem(item: Item): Promise<void>;
 }
 
-const id = (key: Item | undefined) => `${key?.pk?.S}\u0001${key?.sk?.S}`;
-
-function resolveName(name: string, names: Record<string, string> | undefined): string {
-  return name.startsWith('#') ? (names?.[name] ?? name) : name;
-}
-
-export function fakeTable(): FakeTable {
+export function fakeTable(tableName = 'secrets'): FakeTable {
+  const memory = new MemoryTable();
+  const direct = memory.client();
   const client = new DynamoDBClient({
     region: 'eu-west-1',
     credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
   });
   const dynamodb = mockClient(client);
-  const table: FakeTable = { dynamodb, client, items: new Map(), returnAllOld: true };
-
-  dynamodb.on(GetItemCommand).callsFake((input) => {
-    const item = table.items.get(id(input.Key));
-    if (!item) return {};
-    if (input.ProjectionExpression) {
-      const fields = input.ProjectionExpression.split(',').map((field: string) => field.trim());
-      return { Item: Object.fromEntries(fields.map((field: string) => [field, item[field]])) };
-    }
-    return { Item: structuredClone(item) };
-  });
-
-  dynamodb.on(UpdateItemCommand).callsFake((input) => {
-    const match = /^SET (.+) ADD (#\w+) (:\w+)$/.exec(input.UpdateExpression ?? '');
-    if (!match?.[1] || !match[2] || !match[3])
-      throw new Error(`unsupported update: ${input.UpdateExpression}`);
-    const names = input.ExpressionAttributeNames;
-    const values = input.ExpressionAttributeValues;
-    const item: Item = { ...(table.items.get(id(input.Key)) ?? {}), ...input.Key };
-    for (const assignment of match[1].split(',')) {
-      const [name, value] = assignment.split('=').map((part: string) => part.trim());
-      item[resolveName(name as string, names)] = values[value as string];
-    }
-    const counter = resolveName(match[2], names);
-    item[counter] = { N: String(Number(item[counter]?.N ?? 0) + Number(values[match[3]].N)) };
-    table.items.set(id(input.Key), item);
-    return {};
-  });
-
-  dynamodb.on(PutItemCommand).callsFake((input) => {
-    table.beforePut?.(input);
-    const current = table.items.get(id(input.Item));
-    const condition = input.ConditionExpression;
-    let holds: boolean;
-    if (condition === 'attribute_not_exists(pk)') holds = current === undefined;
-    else if (condition === '#version = :expectedVersion') {
-      holds = current?.version?.N === input.ExpressionAttributeValues[':expectedVersion'].N;
-    } else throw new Error(`unsupported condition: ${condition}`);
-    if (!holds) {
-      throw new ConditionalCheckFailedException({
-        message: 'The conditional request failed',
-        $metadata: {},
-        ...(table.returnAllOld && current && input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD'
-          ? { Item: structuredClone(current) }
-          : {}),
-      });
-    }
-    table.items.set(id(input.Item), structuredClone(input.Item));
-    return {};
-  });
-
-  dynamodb.on(DeleteItemCommand).callsFake((input) => {
-    table.items.delete(id(input.Key));
-    return {};
-  });
-
-  dynamodb.on(QueryCommand).callsFake((input) => {
-    const namespace = input.ExpressionAttributeValues[':namespace'].S;
-    const keys = [...table.items.values()]
-      .filter((item) => item.pk?.S === namespace)
-      .map((item) => item.sk?.S as string)
-      .sort();
-    const start = input.ExclusiveStartKey?.sk?.S;
-    const page = keys.filter((key) => start === undefined || key > start).slice(0, 2);
-    const last = page.at(-1);
-    return {
-      Items: page.map((key) => ({ sk: { S: key } })),
-      ...(page.length === 2 && last !== keys.at(-1)
-        ? { LastEvaluatedKey: { pk: { S: namespace }, sk: { S: last } } }
-        : {}),
-    };
-  });
-
-  return table;
+  dynamodb.on(GetItemCommand).callsFake((input) => direct.send(new GetItemCommand(input)));
+  dynamodb.on(PutItemCommand).callsFake((input) => direct.send(new PutItemCommand(input)));
+  dynamodb.on(UpdateItemCommand).callsFake((input) => direct.send(new UpdateItemCommand(input)));
+  dynamodb.on(DeleteItemCommand).callsFake((input) => direct.send(new DeleteItemCommand(input)));
+  dynamodb.on(QueryCommand).callsFake((input) => direct.send(new QueryCommand(input)));
+  dynamodb
+    .on(BatchWriteItemCommand)
+    .callsFake((input) => direct.send(new BatchWriteItemCommand(input)));
+  return {
+    dynamodb,
+    client,
+    memory,
+    item: async (namespace, key) => {
+      const response = await direct.send(
+        new GetItemCommand({
+          TableName: tableName,
+          Key: { pk: { S: namespace }, sk: { S: key } },
+          ConsistentRead: true,
+        }),
+      );
+      return response.Item;
+    },
+    putItem: async (item) => {
+      await direct.send(new PutItemCommand({ TableName: tableName, Item: item }));
+    },
+  };
 }

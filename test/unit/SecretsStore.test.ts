@@ -1,5 +1,4 @@
 import {
-  ConditionalCheckFailedException,
   DeleteItemCommand,
   GetItemCommand,
   PutItemCommand,
@@ -8,7 +7,6 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { DecryptCommand, GenerateDataKeyCommand } from '@aws-sdk/client-kms';
 import {
-  ConcurrentUpdateError,
   ConfigurationError,
   DecryptionError,
   InvalidKeyError,
@@ -98,21 +96,29 @@ describe('get', () => {
 });
 
 describe('put', () => {
-  it('resolves true and sends one UpdateItem that SETs the attributes and ADDs 1 to version', async () => {
+  it('resolves true and sends one UpdateItem that sets the attributes, counts the version and shifts the history', async () => {
     const store = newStore();
     await expect(store.put('k', { a: 1 })).resolves.toBe(true);
     expect(table.dynamodb).toHaveReceivedCommandWith(UpdateItemCommand, {
       TableName: TABLE,
       Key: { pk: { S: NAMESPACE }, sk: { S: 'k' } },
-      UpdateExpression:
-        'SET #ciphertext = :ciphertext, #dataKey = :dataKey, #keyId = :keyId, ' +
-        '#dataKeyCreatedAt = :now, #updatedAt = :now, #writeId = :writeId ADD #version :one',
+      UpdateExpression: expect.stringMatching(
+        /^SET #ciphertext = :ciphertext, #dataKey = :dataKey, #keyId = :keyId, #dataKeyCreatedAt = :now, #updatedAt = :now, #version = if_not_exists\(#version, :zero\) \+ :one, #h1 = if_not_exists\(#h0, :none\), .*#h7 = if_not_exists\(#h6, :none\), #h0 = :writeId$/,
+      ),
+      // A re-sent copy of a put that landed finds its own id in the history and does nothing.
+      ConditionExpression: expect.stringContaining(
+        'NOT (#h0 = :writeId OR #h1 = :writeId OR #h2 = :writeId',
+      ),
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     });
-    const item = table.items.values().next().value;
-    expect(item?.version).toEqual({ N: '1' });
-    expect(item?.keyId).toEqual({ S: KEY_ARN });
+    const first = await table.item(NAMESPACE, 'k');
+    expect(first?.version).toEqual({ N: '1' });
+    expect(first?.keyId).toEqual({ S: KEY_ARN });
+    expect(first?.writeId?.S).toMatch(/^[A-Za-z0-9_-]{22}$/);
     await store.put('k', { a: 2 });
-    expect(table.items.values().next().value?.version).toEqual({ N: '2' });
+    const second = await table.item(NAMESPACE, 'k');
+    expect(second?.version).toEqual({ N: '2' });
+    expect(second?.priorWriteId1).toEqual(first?.writeId);
   });
 
   it('asks KMS for a fresh AES_256 data key with the encryption context, every time', async () => {
@@ -195,7 +201,7 @@ describe('delete', () => {
     await expect(store.delete('k', ['a', 'c', 'zzz'])).resolves.toBe(true);
     expect(await store.get('k')).toEqual({ b: 2 });
     expect(table.dynamodb).toHaveReceivedCommandWith(PutItemCommand, {
-      ConditionExpression: '#version = :expectedVersion',
+      ConditionExpression: '#writeId = :readWriteId',
     });
   });
 
@@ -230,24 +236,31 @@ describe('patch', () => {
     expect(await store.patch('new', { a: 1 })).toEqual({});
     expect(table.dynamodb).toHaveReceivedCommandWith(PutItemCommand, {
       TableName: TABLE,
-      ConditionExpression: 'attribute_not_exists(pk)',
+      ConditionExpression: 'attribute_not_exists(#namespace)',
+      ExpressionAttributeNames: { '#namespace': 'pk' },
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     });
     expect(await store.get('new')).toEqual({ a: 1 });
   });
 
-  it('writes on the version it read, with ALL_OLD on a failed condition', async () => {
+  it('writes conditioned on the writeId it read, with ALL_OLD on a failed condition, and adds its id to the history', async () => {
     const store = newStore();
     await store.put('k', { a: 1 });
     await store.put('k', { a: 2 });
+    const read = await table.item(NAMESPACE, 'k');
     await store.patch('k', { a: 3 });
     expect(table.dynamodb).toHaveReceivedCommandWith(PutItemCommand, {
-      ConditionExpression: '#version = :expectedVersion',
-      ExpressionAttributeNames: { '#version': 'version' },
-      ExpressionAttributeValues: { ':expectedVersion': { N: '2' } },
+      ConditionExpression: '#writeId = :readWriteId',
+      ExpressionAttributeNames: { '#writeId': 'writeId' },
+      ExpressionAttributeValues: { ':readWriteId': { S: read?.writeId?.S as string } },
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     });
-    expect(table.items.values().next().value?.version).toEqual({ N: '3' });
+    const written = await table.item(NAMESPACE, 'k');
+    expect(written?.version).toEqual({ N: '3' });
+    expect([written?.priorWriteId1, written?.priorWriteId2]).toEqual([
+      read?.writeId,
+      read?.priorWriteId1,
+    ]);
   });
 
   it('with an updater passes a deep copy and stores what it returns', async () => {
@@ -305,121 +318,23 @@ describe('patch', () => {
     await store.get('counter');
     const made = await calls(() => store.patch('counter', { n: 1 }));
     expect(made).toEqual({ dynamodb: 2, kms: 0 });
-    const item = table.items.values().next().value;
-    expect(item?.dataKey).toBeDefined();
+    expect((await table.item(NAMESPACE, 'counter'))?.dataKey).toBeDefined();
   });
 
   it('asks for a new data key once the current one is older than dataKeyMaxAgeMs', async () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     const store = newStore({ dataKeyMaxAgeMs: 1000 });
     await store.put('counter', { n: 0 });
-    const wrappedKey = () =>
-      Buffer.from(table.items.values().next().value?.dataKey?.B ?? []).toString('hex');
-    const firstKey = wrappedKey();
+    const wrappedKey = async () =>
+      Buffer.from((await table.item(NAMESPACE, 'counter'))?.dataKey?.B ?? []).toString('hex');
+    const firstKey = await wrappedKey();
     await store.patch('counter', { n: 1 });
-    expect(wrappedKey()).toBe(firstKey);
+    expect(await wrappedKey()).toBe(firstKey);
     vi.setSystemTime(Date.now() + 1001);
     await store.patch('counter', { n: 2 });
-    expect(wrappedKey()).not.toBe(firstKey);
+    expect(await wrappedKey()).not.toBe(firstKey);
     expect(kms.kms).toHaveReceivedCommandTimes(GenerateDataKeyCommand, 2);
     expect(await store.get('counter')).toEqual({ n: 2 });
-  });
-
-  it('on a conflict retries at once from the ALL_OLD item, without reading again', async () => {
-    const store = newStore();
-    await store.put('counter', { n: 0 });
-    table.beforePut = () => {
-      table.beforePut = undefined; // a rival's write lands between our read and our write
-      const item = table.items.values().next().value;
-      if (item) item.version = { N: String(Number(item.version?.N) + 1) };
-    };
-    const made = await calls(() =>
-      store.patch<{ n: number }>('counter', (value) => ({ n: value.n + 1 })),
-    );
-    expect(made.dynamodb).toBe(3); // GetItem, PutItem (conflict), PutItem
-    expect(table.dynamodb).toHaveReceivedCommandTimes(GetItemCommand, 1);
-    expect(table.dynamodb).toHaveReceivedCommandTimes(PutItemCommand, 2);
-  });
-
-  it('re-reads once when the server returns no ALL_OLD item', async () => {
-    const store = newStore();
-    await store.put('counter', { n: 0 });
-    table.returnAllOld = false;
-    table.beforePut = () => {
-      table.beforePut = undefined;
-      const item = table.items.values().next().value;
-      if (item) item.version = { N: String(Number(item.version?.N) + 1) };
-    };
-    table.dynamodb.resetHistory();
-    await store.patch<{ n: number }>('counter', (value) => ({ n: value.n + 1 }));
-    expect(table.dynamodb).toHaveReceivedCommandTimes(GetItemCommand, 2);
-    expect(table.dynamodb).toHaveReceivedCommandTimes(PutItemCommand, 2);
-    expect(await store.get('counter')).toEqual({ n: 1 });
-  });
-
-  it('backs off with full jitter from the second conflict on, then reads after the sleep', async () => {
-    vi.useFakeTimers();
-    vi.spyOn(Math, 'random').mockReturnValue(0.5);
-    const store = newStore({ patchRetry: { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 150 } });
-    await store.put('counter', { n: 0 });
-    let conflicts = 0;
-    table.beforePut = () => {
-      if (++conflicts > 3) return;
-      const item = table.items.values().next().value;
-      if (item) item.version = { N: String(Number(item.version?.N) + 1) };
-    };
-    table.dynamodb.resetHistory();
-    const done = store.patch<{ n: number }>('counter', (value) => ({ n: value.n + 1 }));
-    // attempt 1 conflicts, attempt 2 follows at once and conflicts: a 0.5 * 100 ms sleep
-    await vi.advanceTimersByTimeAsync(49);
-    expect(table.dynamodb).toHaveReceivedCommandTimes(PutItemCommand, 2);
-    await vi.advanceTimersByTimeAsync(1);
-    expect(table.dynamodb).toHaveReceivedCommandTimes(PutItemCommand, 3);
-    // attempt 3 conflicts: cap min(150, 200) -> 75 ms
-    await vi.advanceTimersByTimeAsync(74);
-    expect(table.dynamodb).toHaveReceivedCommandTimes(PutItemCommand, 3);
-    await vi.advanceTimersByTimeAsync(1);
-    await expect(done).resolves.toEqual({ n: 0 });
-    expect(table.dynamodb).toHaveReceivedCommandTimes(PutItemCommand, 4);
-    expect(table.dynamodb).toHaveReceivedCommandTimes(GetItemCommand, 3); // first read + 2 after sleeps
-  });
-
-  it('gives up with ConcurrentUpdateError carrying the attempts', async () => {
-    vi.useFakeTimers();
-    const store = newStore({ patchRetry: { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 10 } });
-    await store.put('counter', { n: 0 });
-    table.beforePut = () => {
-      const item = table.items.values().next().value;
-      if (item) item.version = { N: String(Number(item.version?.N) + 1) };
-    };
-    const done = store.patch('counter', { n: 1 });
-    const assertion = expect(done).rejects.toMatchObject({
-      name: 'ConcurrentUpdateError',
-      code: 'CONCURRENT_UPDATE',
-      attempts: 3,
-    });
-    await vi.runAllTimersAsync();
-    await assertion;
-    await expect(done).rejects.toBeInstanceOf(ConcurrentUpdateError);
-  });
-
-  it('does not apply the update twice when its write landed but the response was lost', async () => {
-    const store = newStore();
-    await store.put('counter', { n: 0 });
-    // The SDK sends the write, the response is lost, the SDK retries: the retry then finds
-    // the condition broken by the first copy of the same write.
-    table.dynamodb.on(PutItemCommand).callsFakeOnce((input) => {
-      table.items.set(`${NAMESPACE}\u0001counter`, structuredClone(input.Item));
-      throw new ConditionalCheckFailedException({
-        message: 'The conditional request failed',
-        $metadata: {},
-        Item: structuredClone(input.Item),
-      });
-    });
-    const updater = vi.fn((value: { n: number }) => ({ n: value.n + 1 }));
-    await expect(store.patch('counter', updater)).resolves.toEqual({ n: 0 });
-    expect(updater).toHaveBeenCalledTimes(1);
-    expect(await store.get('counter')).toEqual({ n: 1 });
   });
 });
 
@@ -432,8 +347,9 @@ describe('keys and forNamespace', () => {
     for await (const key of store.keys()) keys.push(key);
     expect(keys).toEqual(['a', 'b', 'c', 'd', 'e']);
     expect(table.dynamodb).toHaveReceivedCommandWith(QueryCommand, {
-      KeyConditionExpression: 'pk = :namespace',
-      ProjectionExpression: 'sk',
+      KeyConditionExpression: '#namespace = :namespace',
+      ProjectionExpression: '#key',
+      ExpressionAttributeNames: { '#namespace': 'pk', '#key': 'sk' },
       ExpressionAttributeValues: { ':namespace': { S: NAMESPACE } },
     });
     expect(kms.kms).not.toHaveReceivedCommand(DecryptCommand);
@@ -442,10 +358,7 @@ describe('keys and forNamespace', () => {
   it('never lists the uninstall marker', async () => {
     const store = newStore();
     await store.put('a', { v: 1 });
-    table.items.set(`${NAMESPACE}\u0001\u0000uninstalled`, {
-      pk: { S: NAMESPACE },
-      sk: { S: '\u0000uninstalled' },
-    });
+    await table.putItem({ pk: { S: NAMESPACE }, sk: { S: '\u0000uninstalled' } });
     const keys: string[] = [];
     for await (const key of store.keys()) keys.push(key);
     expect(keys).toEqual(['a']);
@@ -559,23 +472,37 @@ describe('failures are typed and carry no plaintext', () => {
     table.dynamodb.on(UpdateItemCommand).rejects(
       Object.assign(new Error('Throughput exceeds the current capacity'), {
         name: 'ProvisionedThroughputExceededException',
+        // DynamoDB refused the only copy: nothing can have been written.
+        $metadata: { httpStatusCode: 400, attempts: 1 },
       }),
     );
     const error = await store.put('k', { token: CANARY }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(StorageError);
-    expect((error as StorageError).message).toMatch(/ProvisionedThroughputExceededException/);
+    expect((error as StorageError).message).toMatch(/: ProvisionedThroughputExceededException$/);
     expect(JSON.stringify(error)).not.toContain(CANARY);
     expect(String((error as Error).cause)).not.toContain(CANARY);
+  });
+
+  it('a network failure names the system error code in the message', async () => {
+    const store = newStore();
+    table.dynamodb
+      .on(GetItemCommand)
+      .rejects(
+        Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' }),
+      );
+    await expect(store.get('k')).rejects.toThrow(
+      /^DynamoDB failed the get of "k" in namespace app-1:install-7 \(table secrets\): Error \(ECONNREFUSED\)$/,
+    );
   });
 
   it('a ciphertext swapped between two keys fails with DecryptionError', async () => {
     const store = newStore();
     await store.put('a', { token: CANARY });
     await store.put('b', { token: 'other' });
-    const a = table.items.get(`${NAMESPACE}\u0001a`);
-    const b = table.items.get(`${NAMESPACE}\u0001b`);
+    const a = await table.item(NAMESPACE, 'a');
+    const b = await table.item(NAMESPACE, 'b');
     if (!a || !b) throw new Error('items missing');
-    Object.assign(b, { ciphertext: a.ciphertext, dataKey: a.dataKey });
+    await table.putItem({ ...b, ciphertext: a.ciphertext as never, dataKey: a.dataKey as never });
     const error = await newStore()
       .get('b')
       .catch((caught: unknown) => caught);
@@ -589,8 +516,9 @@ describe('failures are typed and carry no plaintext', () => {
   it('a malformed item is a DecryptionError naming the attribute', async () => {
     const store = newStore();
     await store.put('k', { a: 1 });
-    const item = table.items.get(`${NAMESPACE}\u0001k`);
+    const item = await table.item(NAMESPACE, 'k');
     if (item) delete item.ciphertext;
+    await table.putItem(item ?? {});
     await expect(store.get('k')).rejects.toThrow(/ciphertext is missing/);
   });
 });

@@ -1,0 +1,512 @@
+/**
+ * Write protocol v2 (DESIGN.md) under forced schedules, in process: the MemoryTable pauses a
+ * write before it is applied, or applies it and drops its response (the real SDK then sends the
+ * same request again), and a rival store (another Lambda: its own client and cache) writes at
+ * exactly that moment. Exactness is checked with unique ids appended to a list.
+ */
+import { GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { GenerateDataKeyCommand } from '@aws-sdk/client-kms';
+import {
+  ConcurrentUpdateError,
+  DecryptionError,
+  InvalidValueError,
+  KmsKeyring,
+  OutcomeUnknownError,
+  SecretsStore,
+  type SecretsStoreOptions,
+  StorageError,
+} from '@secrets-store/core';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { fakeKms, KEY_ARN } from '../support/fakeKms.ts';
+import { type FakeTable, fakeTable } from '../support/fakeTable.ts';
+
+const TABLE = 'secrets';
+const NAMESPACE = 'app-1:install-7';
+
+interface Log {
+  token?: string;
+  ids?: string[];
+}
+
+let table: FakeTable;
+let kms: ReturnType<typeof fakeKms>;
+
+beforeEach(() => {
+  table = fakeTable(TABLE);
+  kms = fakeKms();
+});
+
+afterEach(() => {
+  table.dynamodb.restore();
+  kms.kms.restore();
+  vi.useRealTimers();
+  vi.restoreAllMocks();
+  // Every schedule a test set up was used: no hook waits for a request that never came.
+  expect(table.memory.pendingHooks).toBe(0);
+});
+
+/** The store under test, on the watched client. */
+function subject(options: Partial<SecretsStoreOptions> = {}): SecretsStore {
+  return new SecretsStore({
+    tableName: TABLE,
+    namespace: NAMESPACE,
+    keyring: new KmsKeyring({ keyId: KEY_ARN, client: kms.client }),
+    dynamoDBClient: table.client,
+    ...options,
+  });
+}
+
+/** Another Lambda writing the same secret: its own DynamoDB client and data-key cache. */
+function rival(): SecretsStore {
+  return new SecretsStore({
+    tableName: TABLE,
+    namespace: NAMESPACE,
+    keyring: new KmsKeyring({ keyId: KEY_ARN, client: kms.client }),
+    dynamoDBClient: table.memory.client(),
+  });
+}
+
+function appender(id: string, runs: { count: number } = { count: 0 }) {
+  return (value: Log): Log => {
+    runs.count++;
+    return { ...value, ids: [...(value.ids ?? []), id] };
+  };
+}
+
+async function rivalAppends(count: number): Promise<string[]> {
+  const other = rival();
+  const ids = Array.from({ length: count }, (_, index) => `rival-${index + 1}`);
+  for (const id of ids) await other.patch<Log>('log', appender(id));
+  return ids;
+}
+
+describe('a write whose response is lost (the SDK sends it again)', () => {
+  it('patch: applied once, resolves the previous value, no read beyond the first', async () => {
+    const store = subject();
+    await store.put('log', { ids: [] });
+    table.memory.loseResponseOfNext('PutItem');
+    const runs = { count: 0 };
+    table.dynamodb.resetHistory();
+    expect(await store.patch<Log>('log', appender('subject', runs))).toEqual({ ids: [] });
+    expect(runs.count).toBe(1);
+    expect(table.dynamodb).toHaveReceivedCommandTimes(GetItemCommand, 1);
+    expect(await store.get<Log>('log')).toEqual({ ids: ['subject'] });
+  });
+
+  it.each([1, 2, 7])(
+    'patch, while %i rival writes land before the re-send: applied once and resolves',
+    async (rivals) => {
+      const store = subject();
+      await store.put('log', { ids: [] });
+      let rivalIds: string[] = [];
+      table.memory.loseResponseOfNext('PutItem', undefined, {
+        onLost: async () => {
+          rivalIds = await rivalAppends(rivals);
+        },
+      });
+      const runs = { count: 0 };
+      expect(await store.patch<Log>('log', appender('subject', runs))).toEqual({ ids: [] });
+      expect(runs.count).toBe(1);
+      expect(await store.get<Log>('log')).toEqual({ ids: ['subject', ...rivalIds] });
+    },
+  );
+
+  it.each([8, 20])(
+    'patch, while %i rival writes land: the history no longer reaches back, so OutcomeUnknownError; still applied once',
+    async (rivals) => {
+      const store = subject();
+      await store.put('log', { ids: [] });
+      table.memory.loseResponseOfNext('PutItem', undefined, {
+        onLost: async () => {
+          await rivalAppends(rivals);
+        },
+      });
+      const runs = { count: 0 };
+      const error = await store
+        .patch<Log>('log', appender('subject', runs))
+        .catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(OutcomeUnknownError);
+      expect(error).toMatchObject({ code: 'OUTCOME_UNKNOWN' });
+      expect(runs.count).toBe(1);
+      const { ids = [] } = await store.get<Log>('log');
+      expect(ids.filter((id) => id === 'subject')).toEqual(['subject']);
+      expect(ids).toHaveLength(rivals + 1);
+    },
+  );
+
+  it('a create, while a rival patches the new secret: applied once, resolves {}', async () => {
+    const store = subject();
+    table.memory.loseResponseOfNext('PutItem', undefined, {
+      onLost: async () => {
+        await rivalAppends(1);
+      },
+    });
+    const runs = { count: 0 };
+    expect(await store.patch<Log>('log', appender('subject', runs))).toEqual({});
+    expect(runs.count).toBe(1);
+    expect(await store.get<Log>('log')).toEqual({ ids: ['subject', 'rival-1'] });
+  });
+
+  it('put, while a patch lands on top: the re-sent put fails its condition and erases nothing', async () => {
+    const store = subject();
+    await store.put('log', { ids: ['before'] });
+    table.memory.loseResponseOfNext('UpdateItem', undefined, {
+      onLost: async () => {
+        await rivalAppends(1);
+      },
+    });
+    table.dynamodb.resetHistory();
+    await expect(store.put('log', { ids: ['put'] })).resolves.toBe(true);
+    // Still one DynamoDB call (the SDK re-sent it below) and one KMS call.
+    expect(table.dynamodb.calls()).toHaveLength(1);
+    expect(kms.kms).toHaveReceivedCommandTimes(GenerateDataKeyCommand, 2);
+    expect(await store.get<Log>('log')).toEqual({ ids: ['put', 'rival-1'] });
+    expect((await table.item(NAMESPACE, 'log'))?.version).toEqual({ N: '3' });
+  });
+
+  it('put, alone: the re-sent copy does not count the version twice', async () => {
+    const store = subject();
+    table.memory.loseResponseOfNext('UpdateItem');
+    await expect(store.put('k', { a: 1 })).resolves.toBe(true);
+    const updates = table.memory.requests.filter((request) => request.operation === 'UpdateItem');
+    expect(updates).toHaveLength(2);
+    expect((await table.item(NAMESPACE, 'k'))?.version).toEqual({ N: '1' });
+  });
+
+  it('a field delete, while a rival patches: applied once', async () => {
+    const store = subject();
+    await store.put('log', { token: 't', ids: [] });
+    table.memory.loseResponseOfNext('PutItem', undefined, {
+      onLost: async () => {
+        await rivalAppends(1);
+      },
+    });
+    await store.delete('log', ['token']);
+    expect(await store.get<Log>('log')).toEqual({ ids: ['rival-1'] });
+  });
+
+  it('every copy lost, the first one applied: one read finds the id, and the patch resolves', async () => {
+    const store = subject({ dynamoDBClient: table.memory.client({ maxAttempts: 3 }) });
+    await store.put('log', { ids: [] });
+    table.memory.loseResponseOfNext('PutItem', undefined, { times: 3 }); // all 3 attempts
+    const runs = { count: 0 };
+    const before = table.memory.requests.length;
+    expect(await store.patch<Log>('log', appender('subject', runs))).toEqual({ ids: [] });
+    expect(runs.count).toBe(1);
+    expect(table.memory.requests.slice(before).map((request) => request.operation)).toEqual([
+      'GetItem',
+      'PutItem',
+      'PutItem',
+      'PutItem',
+      'GetItem',
+    ]);
+    expect(await store.get<Log>('log')).toEqual({ ids: ['subject'] });
+  });
+
+  it('every copy lost while 8 rivals wrote: OutcomeUnknownError with the network error as cause', async () => {
+    const store = subject({ dynamoDBClient: table.memory.client({ maxAttempts: 3 }) });
+    await store.put('log', { ids: [] });
+    const readWriteId = String((await table.item(NAMESPACE, 'log'))?.writeId?.S);
+    // Only the subject's copies are conditioned on the id it read (the rivals read later items).
+    const subjectsCopy = (input: Record<string, unknown>) =>
+      JSON.stringify(input.ExpressionAttributeValues ?? {}).includes(readWriteId);
+    let rivalsWrote = false;
+    table.memory.loseResponseOfNext('PutItem', subjectsCopy, {
+      times: 3,
+      onLost: async () => {
+        if (rivalsWrote) return;
+        rivalsWrote = true;
+        await rivalAppends(8);
+      },
+    });
+    const error = await store
+      .patch<Log>('log', appender('subject'))
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(OutcomeUnknownError);
+    expect((error as Error).cause).toBeInstanceOf(StorageError);
+    const { ids = [] } = await store.get<Log>('log');
+    expect(ids.filter((id) => id === 'subject')).toEqual(['subject']);
+    expect(ids).toHaveLength(9);
+  });
+});
+
+describe('a write that certainly did not land', () => {
+  it('a 500 on every copy, nothing applied: one read shows the item unchanged, StorageError, nothing written', async () => {
+    const store = subject({ dynamoDBClient: table.memory.client({ maxAttempts: 3 }) });
+    await store.put('log', { ids: ['before'] });
+    table.memory.failNext('PutItem', 'InternalServerError', undefined, { times: 3 });
+    const error = await store
+      .patch<Log>('log', appender('subject'))
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(StorageError);
+    expect((error as Error).message).toMatch(/: InternalServerError$/);
+    expect(await store.get<Log>('log')).toEqual({ ids: ['before'] });
+  });
+
+  it('a refusal of the only copy (throttled, no SDK retry): StorageError without a read', async () => {
+    const store = subject({ dynamoDBClient: table.memory.client({ maxAttempts: 1 }) });
+    await store.put('log', { ids: [] });
+    table.memory.failNext('PutItem', 'ProvisionedThroughputExceededException');
+    const before = table.memory.requests.length;
+    await expect(store.patch<Log>('log', appender('subject'))).rejects.toThrow(
+      /: ProvisionedThroughputExceededException$/,
+    );
+    expect(table.memory.requests.slice(before).map((request) => request.operation)).toEqual([
+      'GetItem',
+      'PutItem',
+    ]);
+  });
+});
+
+describe('no ABA: a secret deleted and created again while a patch was in flight', () => {
+  it.each([
+    ['put', (other: SecretsStore) => other.put('auth', { token: 'NEW' })],
+    ['patch', (other: SecretsStore) => other.patch('auth', { token: 'NEW' })],
+  ])(
+    're-created by %s: the patch fails its condition once and runs again on the new secret',
+    async (_how, recreate) => {
+      const store = subject();
+      await store.put('auth', { token: 'OLD' });
+      const paused = table.memory.pauseNext('PutItem');
+      const seen: (string | undefined)[] = [];
+      const patching = store.patch<Log>('auth', (value) => {
+        seen.push(value.token);
+        return { ...value, ids: ['subject'] };
+      });
+      await paused.reached;
+      const other = rival();
+      await other.delete('auth');
+      await recreate(other);
+      paused.release();
+      expect(await patching).toEqual({ token: 'NEW' });
+      expect(seen).toEqual(['OLD', 'NEW']);
+      expect(await store.get<Log>('auth')).toEqual({ token: 'NEW', ids: ['subject'] });
+    },
+  );
+
+  it('deleted while a patch that read it was in flight: the patch creates it anew from {}', async () => {
+    const store = subject();
+    await store.put('auth', { token: 'OLD' });
+    const paused = table.memory.pauseNext('PutItem');
+    const patching = store.patch<Log>('auth', appender('subject'));
+    await paused.reached;
+    await rival().delete('auth');
+    paused.release();
+    expect(await patching).toEqual({});
+    expect(await store.get<Log>('auth')).toEqual({ ids: ['subject'] });
+  });
+});
+
+describe('a lost race', () => {
+  it('retries from the item the failed write returned (ALL_OLD), without a read', async () => {
+    const store = subject();
+    await store.put('log', { ids: [] });
+    const paused = table.memory.pauseNext('PutItem');
+    table.dynamodb.resetHistory();
+    const runs = { count: 0 };
+    const patching = store.patch<Log>('log', appender('subject', runs));
+    await paused.reached;
+    await rivalAppends(1);
+    paused.release();
+    expect(await patching).toEqual({ ids: ['rival-1'] });
+    expect(runs.count).toBe(2);
+    expect(table.dynamodb).toHaveReceivedCommandTimes(GetItemCommand, 1);
+    expect(table.dynamodb).toHaveReceivedCommandTimes(PutItemCommand, 2);
+    expect(await store.get<Log>('log')).toEqual({ ids: ['rival-1', 'subject'] });
+  });
+
+  it('reads once when the server returns no ALL_OLD item (as dynalite)', async () => {
+    const store = subject();
+    await store.put('log', { ids: [] });
+    const direct = table.memory.client();
+    table.dynamodb.on(PutItemCommand).callsFake(async (input) => {
+      try {
+        return await direct.send(new PutItemCommand(input));
+      } catch (error) {
+        delete (error as { Item?: unknown }).Item;
+        throw error;
+      }
+    });
+    const paused = table.memory.pauseNext('PutItem');
+    table.dynamodb.resetHistory();
+    const patching = store.patch<Log>('log', appender('subject'));
+    await paused.reached;
+    await rivalAppends(1);
+    paused.release();
+    await patching;
+    expect(table.dynamodb).toHaveReceivedCommandTimes(GetItemCommand, 2);
+    expect(await store.get<Log>('log')).toEqual({ ids: ['rival-1', 'subject'] });
+  });
+
+  it('gives up with ConcurrentUpdateError after maxAttempts writes that all lost', async () => {
+    const store = subject({ patchRetry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 1 } });
+    await store.put('log', { ids: [] });
+    const direct = table.memory.client();
+    const other = rival();
+    let rivals = 0;
+    table.dynamodb.on(PutItemCommand).callsFake(async (input) => {
+      await other.patch<Log>('log', appender(`rival-${++rivals}`)); // always first
+      return direct.send(new PutItemCommand(input));
+    });
+    const error = await store
+      .patch<Log>('log', appender('subject'))
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ConcurrentUpdateError);
+    expect(error).toMatchObject({ code: 'CONCURRENT_UPDATE', attempts: 3 });
+    expect((await store.get<Log>('log')).ids).toEqual(['rival-1', 'rival-2', 'rival-3']);
+  });
+});
+
+describe('group commit: concurrent patches of one key in one store share one write', () => {
+  it('100 patches: one read, two writes, each resolves to the value its predecessor left', async () => {
+    const store = subject();
+    await store.put('log', { ids: [] });
+    table.dynamodb.resetHistory();
+    kms.kms.resetHistory();
+    const ids = Array.from({ length: 100 }, (_, index) => `patch-${index}`);
+    const previous = await Promise.all(ids.map((id) => store.patch<Log>('log', appender(id))));
+    // The first patch finds the key idle and writes alone; the 99 that arrived meanwhile
+    // form the next batch, which starts from what the first wrote: no second read.
+    expect(table.dynamodb).toHaveReceivedCommandTimes(GetItemCommand, 1);
+    expect(table.dynamodb).toHaveReceivedCommandTimes(PutItemCommand, 2);
+    expect(kms.kms.calls()).toHaveLength(0);
+    const { ids: stored = [] } = await store.get<Log>('log');
+    expect(stored).toEqual(ids);
+    // Each resolved to the list just before its own id: exactly the prefixes, once each.
+    expect(previous.map((value) => value.ids?.length)).toEqual(ids.map((_, index) => index));
+    previous.forEach((value, index) => {
+      expect(value.ids).toEqual(ids.slice(0, index));
+    });
+  });
+
+  it('an updater that throws fails only its own call; the others see the value before it', async () => {
+    const store = subject();
+    await store.put('log', { ids: [] });
+    const failure = new RangeError('no');
+    const results = await Promise.allSettled([
+      store.patch<Log>('log', appender('a')),
+      store.patch<Log>('log', appender('b')),
+      store.patch<Log>('log', () => {
+        throw failure;
+      }),
+      store.patch<Log>('log', { ids: [Number.NaN] as never }),
+      store.patch<Log>('log', (() => ({ ids: [() => 1] })) as never),
+      store.patch<Log>('log', appender('c')),
+    ]);
+    expect(results.map((result) => result.status)).toEqual([
+      'fulfilled',
+      'fulfilled',
+      'rejected',
+      'rejected',
+      'rejected',
+      'fulfilled',
+    ]);
+    expect((results[2] as PromiseRejectedResult).reason).toBe(failure);
+    expect((results[3] as PromiseRejectedResult).reason).toBeInstanceOf(InvalidValueError);
+    expect((results[4] as PromiseRejectedResult).reason).toBeInstanceOf(InvalidValueError);
+    expect((results[5] as PromiseFulfilledResult<Log>).value).toEqual({ ids: ['a', 'b'] });
+    expect(await store.get<Log>('log')).toEqual({ ids: ['a', 'b', 'c'] });
+  });
+
+  it('a batch that loses a race runs all its updaters again on the winner', async () => {
+    const store = subject();
+    await store.put('log', { ids: [] });
+    const first = table.memory.pauseNext('PutItem');
+    const one = store.patch<Log>('log', appender('one'));
+    await first.reached;
+    // These queue behind the paused write and form the next batch.
+    const batch = ['two', 'three'].map((id) => store.patch<Log>('log', appender(id)));
+    first.release();
+    await one;
+    const second = table.memory.pauseNext('PutItem');
+    await second.reached;
+    await rivalAppends(1);
+    second.release();
+    expect(await Promise.all(batch)).toEqual([
+      { ids: ['one', 'rival-1'] },
+      { ids: ['one', 'rival-1', 'two'] },
+    ]);
+    expect(await store.get<Log>('log')).toEqual({ ids: ['one', 'rival-1', 'two', 'three'] });
+  });
+
+  it('field deletes and patches of an absent key in one batch', async () => {
+    const store = subject();
+    const paused = table.memory.pauseNext('GetItem');
+    const results = Promise.all([
+      store.delete('k', ['a']),
+      store.patch('k', { a: 1, b: 2 }),
+      store.delete('k', ['a']),
+    ]);
+    paused.release();
+    await results;
+    expect(await store.get('k')).toEqual({ b: 2 });
+  });
+});
+
+describe('item sanity: damaged metadata is handled in bounded time', () => {
+  async function damage(key: string, attributes: Record<string, unknown>): Promise<void> {
+    const item = await table.item(NAMESPACE, key);
+    await table.putItem({ ...item, ...(attributes as object) });
+  }
+
+  it('a version stored as a string: get reads, patch restarts the count, put repairs it with one more write', async () => {
+    const store = subject();
+    await store.put('k', { a: 1 });
+    await damage('k', { version: { S: '7' } });
+    expect(await store.get('k')).toEqual({ a: 1 });
+    await store.patch('k', { a: 2 });
+    expect((await table.item(NAMESPACE, 'k'))?.version).toEqual({ N: '1' });
+    await damage('k', { version: { S: 'seven' } });
+    table.dynamodb.resetHistory();
+    await store.put('k', { a: 3 });
+    expect(table.dynamodb).toHaveReceivedCommandTimes(UpdateItemCommand, 1);
+    expect(table.dynamodb).toHaveReceivedCommandTimes(PutItemCommand, 1);
+    expect((await table.item(NAMESPACE, 'k'))?.version).toEqual({ N: '1' });
+    expect(await store.get('k')).toEqual({ a: 3 });
+  });
+
+  it('a version above 2^53 counts on exactly', async () => {
+    const store = subject();
+    await store.put('k', { a: 1 });
+    await damage('k', { version: { N: '9007199254740993' } });
+    await store.patch('k', { a: 2 });
+    expect((await table.item(NAMESPACE, 'k'))?.version).toEqual({ N: '9007199254740994' });
+    await store.put('k', { a: 3 });
+    expect((await table.item(NAMESPACE, 'k'))?.version).toEqual({ N: '9007199254740995' });
+  });
+
+  it('a dataKeyCreatedAt in the future is not trusted: the next patch takes a new data key', async () => {
+    const store = subject();
+    await store.put('k', { a: 1 });
+    await damage('k', { dataKeyCreatedAt: { N: String(Date.now() + 365 * 24 * 3600 * 1000) } });
+    kms.kms.resetHistory();
+    await store.patch('k', { a: 2 });
+    expect(kms.kms).toHaveReceivedCommandTimes(GenerateDataKeyCommand, 1);
+    const createdAt = Number((await table.item(NAMESPACE, 'k'))?.dataKeyCreatedAt?.N);
+    expect(createdAt).toBeLessThanOrEqual(Date.now());
+  });
+
+  it('a dataKeyCreatedAt that is not a number: DecryptionError after one read, no retry loop', async () => {
+    const store = subject();
+    await store.put('k', { a: 1 });
+    await damage('k', { dataKeyCreatedAt: { S: 'soon' } });
+    table.dynamodb.resetHistory();
+    await expect(store.patch('k', { a: 2 })).rejects.toBeInstanceOf(DecryptionError);
+    expect(table.dynamodb.calls()).toHaveLength(1);
+  });
+
+  it('an item without its history (written by v1): read, then written with a history', async () => {
+    const store = subject();
+    await store.put('k', { a: 1 });
+    const item = await table.item(NAMESPACE, 'k');
+    const v1 = Object.fromEntries(
+      Object.entries(item ?? {}).filter(([name]) => !name.startsWith('priorWriteId')),
+    );
+    v1.writeId = { S: 'c0ffee00-0000-4000-8000-000000000001' };
+    await table.putItem(v1 as never);
+    expect(await store.patch('k', { a: 2 })).toEqual({ a: 1 });
+    const upgraded = await table.item(NAMESPACE, 'k');
+    expect(upgraded?.priorWriteId1).toEqual({ S: 'c0ffee00-0000-4000-8000-000000000001' });
+    expect(upgraded?.priorWriteId2).toBeUndefined();
+  });
+});
