@@ -156,8 +156,14 @@ export async function purgeWrittenBefore(
       return { deleted: 1, spared: 0, left: [] };
     } catch (error) {
       // Rewritten (or deleted) since the Query read it: not ours to delete.
-      if (error instanceof ConditionalCheckFailedException) return { deleted: 0, spared: 1, left: [] };
-      return { deleted: 0, spared: 0, left: [key], error: storageError('DeleteItem', namespace, error) };
+      if (error instanceof ConditionalCheckFailedException)
+        return { deleted: 0, spared: 1, left: [] };
+      return {
+        deleted: 0,
+        spared: 0,
+        left: [key],
+        error: storageError('DeleteItem', namespace, error),
+      };
     }
   };
 

@@ -123,7 +123,8 @@ async function sendBack(
           Entries: chunk.map((record, index) => ({ Id: String(index), MessageBody: record.body })),
         }),
       );
-      for (const failed of response.Failed ?? []) unsent.push(chunk[Number(failed.Id)] as SQSRecord);
+      for (const failed of response.Failed ?? [])
+        unsent.push(chunk[Number(failed.Id)] as SQSRecord);
     } catch (error) {
       logger('error', 'could not send records back', {
         error: error instanceof Error ? error.name : typeof error,
