@@ -67,12 +67,6 @@ function backendStack(props: (stack: Stack) => SecretsStoreBackendProps = () => 
   return { stack, backend, template: Template.fromStack(stack) };
 }
 
-function onlyResourceOf(source: Template, type: string): { Properties: Record<string, unknown> } {
-  const resources = Object.values(source.findResources(type));
-  expect(resources, type).toHaveLength(1);
-  return resources[0] as { Properties: Record<string, unknown> };
-}
-
 describe('the table', () => {
   it('is a TableV2 with pk/sk string keys, on-demand billing, PITR, deletion protection, no LSI', () => {
     template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
