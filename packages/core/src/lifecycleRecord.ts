@@ -86,17 +86,22 @@ export function readLifecycleInput(tableName: string, namespace: string): QueryC
   };
 }
 
+/** The record as stored; its fields carry the names of their attributes. */
 export function parseLifecycleRecord(item: Item | undefined): LifecycleRecord {
-  const number = (name: string) => {
+  const time = (name: string) => {
     const value = item?.[name]?.N;
-    return value === undefined ? undefined : Number(value);
+    return value === undefined ? {} : { [name]: Number(value) };
   };
-  const record: Record<string, string | number> = {};
-  for (const [field, name] of Object.entries(LIFECYCLE_ATTRIBUTE)) {
-    const value = field.endsWith('At') ? number(name) : item?.[name]?.S;
-    if (value !== undefined) record[field] = value;
-  }
-  return record as LifecycleRecord;
+  const id = (name: string) => {
+    const value = item?.[name]?.S;
+    return value === undefined ? {} : { [name]: value };
+  };
+  return {
+    ...time(LIFECYCLE_ATTRIBUTE.installedAt),
+    ...id(LIFECYCLE_ATTRIBUTE.installEventId),
+    ...time(LIFECYCLE_ATTRIBUTE.uninstalledAt),
+    ...id(LIFECYCLE_ATTRIBUTE.uninstallEventId),
+  };
 }
 
 export interface AdvanceResult {
