@@ -10,7 +10,11 @@ import type { SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { CleanupConfig } from '../../packages/uninstall-handler/src/cleanup.ts';
-import { handle, SAFETY_MARGIN_MS } from '../../packages/uninstall-handler/src/handler.ts';
+import {
+  configFromEnvironment,
+  handle,
+  SAFETY_MARGIN_MS,
+} from '../../packages/uninstall-handler/src/handler.ts';
 
 const dynamodb = mockClient(DynamoDBClient);
 const sqs = mockClient(SQSClient);
@@ -314,4 +318,35 @@ it('logs JSON lines with counts, never key names', async () => {
   await handle(sqsEvent(uninstalled('app:1')), plenty, config);
   expect(logs.length).toBeGreaterThan(0);
   expect(JSON.stringify(logs)).not.toContain('secret-key-name');
+});
+
+describe('configFromEnvironment', () => {
+  it('reads the table, the queue and the sweep delay', () => {
+    const read = configFromEnvironment({
+      SECRETS_STORE_TABLE: 'secrets',
+      QUEUE_URL: config.queueUrl,
+      SWEEP_DELAY_SECONDS: '120',
+    });
+    expect(read).toMatchObject({
+      tableName: 'secrets',
+      queueUrl: config.queueUrl,
+      sweepDelaySeconds: 120,
+    });
+    expect(read.sqs).toBeInstanceOf(SQSClient);
+  });
+
+  it('without QUEUE_URL has no SQS client; the sweep delay defaults to 900 s', () => {
+    const read = configFromEnvironment({ SECRETS_STORE_TABLE: 'secrets' });
+    expect(read).toMatchObject({ queueUrl: undefined, sqs: undefined, sweepDelaySeconds: 900 });
+  });
+
+  it.each([
+    [{}, 'the cleanup function needs SECRETS_STORE_TABLE'],
+    [
+      { SECRETS_STORE_TABLE: 'secrets', SWEEP_DELAY_SECONDS: '15m' },
+      'SWEEP_DELAY_SECONDS must be a whole number of seconds, received "15m"',
+    ],
+  ])('refuses %j', (environment, message) => {
+    expect(() => configFromEnvironment(environment)).toThrow(message);
+  });
 });
