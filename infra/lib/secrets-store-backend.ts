@@ -1,7 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { Duration, Names, RemovalPolicy, Validations } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -21,6 +20,7 @@ import {
   TABLE_READ_ACTIONS,
   TABLE_WRITE_ACTIONS,
 } from './perms.ts';
+import { uninstallAlarms } from './uninstall-alarms.ts';
 
 /** The repository root, for bundling the Lambda handlers from their sources. */
 export const REPOSITORY_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -206,37 +206,13 @@ export class SecretsStoreBackend extends Construct {
       new SqsEventSource(this.queue, { batchSize: 5, reportBatchItemFailures: true }),
     );
 
-    this.deadLetterAlarm = new cloudwatch.Alarm(this, 'DeadLetterAlarm', {
-      alarmDescription:
-        'An install or uninstall event failed 5 times (or EventBridge could not deliver it): its secrets are not deleted. Redrive it as the README says.',
-      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-        period: Duration.minutes(5),
-        statistic: cloudwatch.Stats.MAXIMUM,
-      }),
-      threshold: 0,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    const alarms = uninstallAlarms(this, {
+      deadLetterQueue: this.deadLetterQueue,
+      cleanupFunction: this.cleanupFunction,
+      topic: props.alarmTopic,
     });
-    this.errorAlarm = new cloudwatch.Alarm(this, 'ErrorAlarm', {
-      alarmDescription:
-        'The secrets store cleanup function failed an invocation (crash or timeout); SQS retries its messages.',
-      metric: this.cleanupFunction.metricErrors({
-        period: Duration.minutes(5),
-        statistic: cloudwatch.Stats.SUM,
-      }),
-      threshold: 0,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    if (props.alarmTopic) {
-      const action = new cloudwatchActions.SnsAction(props.alarmTopic);
-      for (const alarm of [this.deadLetterAlarm, this.errorAlarm]) {
-        alarm.addAlarmAction(action);
-        alarm.addOkAction(action);
-      }
-    }
+    this.deadLetterAlarm = alarms.deadLetterAlarm;
+    this.errorAlarm = alarms.errorAlarm;
 
     acknowledgeLambdaFindings(this.cleanupFunction);
     Validations.of(this.deadLetterQueue).acknowledge({
