@@ -17,5 +17,14 @@ export const KEY_READ_ACTIONS = ['kms:Decrypt'] as const;
 /** A fresh data key per put. */
 export const KEY_WRITE_ACTIONS = ['kms:GenerateDataKey'] as const;
 
-/** All the cleanup function may do to the table: find keys, delete them, keep the marker. */
-export const CLEANUP_TABLE_ACTIONS = ['dynamodb:Query', 'dynamodb:BatchWriteItem'] as const;
+/**
+ * All the cleanup function may do to the table: list keys (and read its lifecycle record),
+ * delete one item under a condition (a batch delete takes none, and a write racing the delete
+ * must survive), and move its lifecycle record forward (a conditional update). No GetItem,
+ * PutItem or BatchWriteItem.
+ */
+export const CLEANUP_TABLE_ACTIONS = [
+  'dynamodb:Query',
+  'dynamodb:DeleteItem',
+  'dynamodb:UpdateItem',
+] as const;

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, Names, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -9,6 +10,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import {
@@ -18,6 +20,7 @@ import {
   TABLE_READ_ACTIONS,
   TABLE_WRITE_ACTIONS,
 } from './perms.ts';
+import { uninstallAlarms } from './uninstall-alarms.ts';
 
 /** The repository root, for bundling the Lambda handlers from their sources. */
 export const REPOSITORY_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -26,18 +29,34 @@ export const REPOSITORY_ROOT = fileURLToPath(new URL('../../', import.meta.url))
 export const UNINSTALLED_EVENT = 'AppUninstalled';
 export const INSTALLED_EVENT = 'AppInstalled';
 
+/** Receives of one message before SQS moves it to the dead-letter queue. */
+export const MAX_RECEIVE_COUNT = 5;
+
 export interface SecretsStoreBackendProps {
-  /** @default a name CloudFormation generates */
-  readonly tableName?: string;
-  /** @default dynamodb.BillingMode.PAY_PER_REQUEST */
-  readonly billingMode?: dynamodb.BillingMode;
   /**
-   * What happens to the table and the KMS key when the stack is deleted. Secrets cannot be read
-   * without their key, so both are kept by default.
+   * An existing table to keep the secrets in: string partition key `pk`, string sort key `sk`.
+   * The construct then creates none, and `tableName` and `billing` must not be set.
+   * @default a new `TableV2`
+   */
+  readonly table?: dynamodb.ITableV2;
+  /** Name of the table the construct creates. @default a name CloudFormation generates */
+  readonly tableName?: string;
+  /** Billing of the table the construct creates. @default dynamodb.Billing.onDemand() */
+  readonly billing?: dynamodb.Billing;
+  /**
+   * What happens to the table and the KMS key the construct creates when the stack is deleted.
+   * Secrets cannot be read without their key, so both are kept by default. The table's deletion
+   * protection follows: on unless `DESTROY`, so that `cdk destroy` can delete it.
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
-  /** @default 'alias/secrets-store' */
+  /** An existing KMS key (symmetric) to wrap the data keys with. @default a new key, rotated yearly */
+  readonly encryptionKey?: kms.IKey;
+  /**
+   * Alias of the key. Two backends in one account and Region must use different aliases.
+   * @default for a key the construct creates, `alias/secrets-store/<unique id of this construct>`;
+   * for an `encryptionKey` brought in, none
+   */
   readonly keyAlias?: string;
   /** Where `AppUninstalled` / `AppInstalled` events arrive. @default the account's default bus */
   readonly eventBus?: events.IEventBus;
@@ -45,10 +64,17 @@ export interface SecretsStoreBackendProps {
   readonly eventSource?: string;
   /** @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
-  /** Delay of the second sweep after an uninstall; SQS allows at most 15 minutes. @default Duration.minutes(15) */
+  /**
+   * How long after an uninstall an invocation that started before it may still write: the
+   * second sweep runs then and deletes those late writes. Set it to your functions' longest
+   * timeout; SQS delays a message 15 minutes at most.
+   * @default Duration.minutes(15)
+   */
   readonly sweepDelay?: Duration;
-  /** Timeout of the cleanup function; its purge stops 10 s before. @default Duration.minutes(5) */
+  /** Timeout of the cleanup function; it stops starting work 10 s before. @default Duration.minutes(5) */
   readonly cleanupTimeout?: Duration;
+  /** Where the alarms (dead-letter queue, function errors) notify, in alarm and back to OK. @default none */
+  readonly alarmTopic?: sns.ITopic;
 }
 
 /** Options of a grant. */
@@ -66,19 +92,25 @@ export interface ConfigureFunctionOptions extends SecretsGrantOptions {
 
 /**
  * The secrets store's AWS resources: the DynamoDB table, the KMS key, and the uninstall pipeline
- * (EventBridge rule -> SQS queue with dead-letter queue -> cleanup Lambda).
+ * (EventBridge rule -> SQS queue with dead-letter queue -> cleanup Lambda), with alarms.
  *
  * @example
- * const secrets = new SecretsStoreBackend(this, 'Secrets');
+ * const secrets = new SecretsStoreBackend(this, 'Secrets', { alarmTopic: opsTopic });
  * secrets.configureFunction(myFunction, { namespace: 'my-app:install-1' });
  */
 export class SecretsStoreBackend extends Construct {
-  readonly table: dynamodb.Table;
-  readonly key: kms.Key;
+  readonly table: dynamodb.ITableV2;
+  readonly key: kms.IKey;
+  /** The key's alias, when one was made. */
+  readonly keyAlias: kms.IAlias | undefined;
   readonly queue: sqs.Queue;
   readonly deadLetterQueue: sqs.Queue;
-  readonly cleanupFunction: nodejs.NodejsFunction;
+  readonly cleanupFunction: lambda.Function;
   readonly rule: events.Rule;
+  /** In alarm while the dead-letter queue holds a message: an install or uninstall event that failed. */
+  readonly deadLetterAlarm: cloudwatch.Alarm;
+  /** In alarm when the cleanup function fails an invocation (a crash or a timeout). */
+  readonly errorAlarm: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: SecretsStoreBackendProps = {}) {
     super(scope, id);
@@ -88,24 +120,40 @@ export class SecretsStoreBackend extends Construct {
       throw new Error(`sweepDelay is ${sweepDelay.toSeconds()} s, SQS delays at most 900 s`);
     }
     const cleanupTimeout = props.cleanupTimeout ?? Duration.minutes(5);
+    if (props.table && (props.tableName !== undefined || props.billing !== undefined)) {
+      throw new Error(
+        `tableName and billing configure the table the construct creates; with a table brought in (${props.table.node.path}) set them on that table`,
+      );
+    }
 
-    this.table = new dynamodb.Table(this, 'Table', {
-      tableName: props.tableName,
-      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
-      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
-      billingMode: props.billingMode ?? dynamodb.BillingMode.PAY_PER_REQUEST,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      deletionProtection: true,
-      removalPolicy,
-    });
+    this.table =
+      props.table ??
+      new dynamodb.TableV2(this, 'Table', {
+        tableName: props.tableName,
+        partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+        sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+        billing: props.billing ?? dynamodb.Billing.onDemand(),
+        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+        deletionProtection: removalPolicy !== RemovalPolicy.DESTROY,
+        removalPolicy,
+      });
 
-    this.key = new kms.Key(this, 'Key', {
-      description: 'Wraps the per-secret data keys of the secrets store',
-      enableKeyRotation: true,
-      rotationPeriod: Duration.days(365),
-      alias: props.keyAlias ?? 'alias/secrets-store',
-      removalPolicy,
-    });
+    this.key =
+      props.encryptionKey ??
+      new kms.Key(this, 'Key', {
+        description: 'Wraps the per-secret data keys of the secrets store',
+        enableKeyRotation: true,
+        rotationPeriod: Duration.days(365),
+        removalPolicy,
+      });
+    const aliasName =
+      props.keyAlias ??
+      (props.encryptionKey
+        ? undefined
+        : `alias/secrets-store/${Names.uniqueResourceName(this, { maxLength: 200 })}`);
+    this.keyAlias = aliasName
+      ? new kms.Alias(this, 'KeyAlias', { aliasName, targetKey: this.key, removalPolicy })
+      : undefined;
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -117,7 +165,7 @@ export class SecretsStoreBackend extends Construct {
       enforceSSL: true,
       // AWS's advice for Lambda sources: six times the function timeout.
       visibilityTimeout: Duration.seconds(cleanupTimeout.toSeconds() * 6),
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: 5 },
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
     });
 
     this.rule = new events.Rule(this, 'UninstallRule', {
@@ -133,6 +181,7 @@ export class SecretsStoreBackend extends Construct {
       new targets.SqsQueue(this.queue, { deadLetterQueue: this.deadLetterQueue, retryAttempts: 8 }),
     );
 
+    // The cleanup function's code and handler: this one definition.
     this.cleanupFunction = new nodejs.NodejsFunction(this, 'CleanupFunction', {
       description: 'Deletes every secret of an uninstalled app installation',
       entry: `${REPOSITORY_ROOT}packages/uninstall-handler/src/handler.ts`,
@@ -141,7 +190,7 @@ export class SecretsStoreBackend extends Construct {
       timeout: cleanupTimeout,
       environment: {
         SECRETS_STORE_TABLE: this.table.tableName,
-        SWEEP_QUEUE_URL: this.queue.queueUrl,
+        QUEUE_URL: this.queue.queueUrl,
         SWEEP_DELAY_SECONDS: String(sweepDelay.toSeconds()),
       },
     });
@@ -151,10 +200,20 @@ export class SecretsStoreBackend extends Construct {
         resources: [this.table.tableArn],
       }),
     );
-    this.queue.grantSendMessages(this.cleanupFunction); // the delayed second sweep
+    // The delayed second sweep, and records sent back when time ran out.
+    this.queue.grantSendMessages(this.cleanupFunction);
     this.cleanupFunction.addEventSource(
       new SqsEventSource(this.queue, { batchSize: 5, reportBatchItemFailures: true }),
     );
+
+    const alarms = uninstallAlarms(this, {
+      deadLetterQueue: this.deadLetterQueue,
+      cleanupFunction: this.cleanupFunction,
+      topic: props.alarmTopic,
+    });
+    this.deadLetterAlarm = alarms.deadLetterAlarm;
+    this.errorAlarm = alarms.errorAlarm;
+
     acknowledgeLambdaFindings(this.cleanupFunction);
     Validations.of(this.deadLetterQueue).acknowledge({
       id: 'Serverless::Serverless-SQSRedrivePolicy',
@@ -197,10 +256,20 @@ export class SecretsStoreBackend extends Construct {
     };
   }
 
-  /** Grants `fn` access to `namespace` and sets its `SECRETS_STORE_*` variables: one call. */
-  configureFunction(fn: lambda.Function, options: ConfigureFunctionOptions): iam.Grant {
+  /**
+   * Grants `fn` access to `namespace` and sets its `SECRETS_STORE_*` variables: one call.
+   * Needs a function whose environment this app defines (a `lambda.Function`, or an alias or
+   * version of one); for an imported function, grant and use {@link environmentFor} yourself.
+   */
+  configureFunction(fn: lambda.IFunction, options: ConfigureFunctionOptions): iam.Grant {
+    const target = functionWithEnvironment(fn);
+    if (!target) {
+      throw new Error(
+        `configureFunction cannot set environment variables on ${fn.node.path} (an imported function); grant it with grantReadWrite() and set environmentFor() where the function is defined`,
+      );
+    }
     for (const [name, value] of Object.entries(this.environmentFor(options.namespace))) {
-      fn.addEnvironment(name, value);
+      target.addEnvironment(name, value);
     }
     return options.access === 'read'
       ? this.grantRead(fn, { namespace: options.namespace })
@@ -231,6 +300,14 @@ export class SecretsStoreBackend extends Construct {
     });
     return table.combine(key);
   }
+}
+
+/** The function behind `fn` whose environment can be set here, if there is one. */
+function functionWithEnvironment(fn: lambda.IFunction): lambda.Function | undefined {
+  if (fn instanceof lambda.Function) return fn;
+  if (fn instanceof lambda.Alias) return functionWithEnvironment(fn.version.lambda);
+  if (fn instanceof lambda.Version) return functionWithEnvironment(fn.lambda);
+  return undefined;
 }
 
 /** Settings every function of the project shares: ARM64, Node 22, ESM bundle, bounded logs. */

@@ -1,4 +1,4 @@
-import { Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Construct } from 'constructs';
 import {
@@ -34,6 +34,22 @@ export class SecretsStoreStack extends Stack {
       namespace: props.exampleNamespace ?? 'example-app:install-1',
     });
     acknowledgeLambdaFindings(this.exampleFunction);
+    new CfnOutput(this, 'TableName', {
+      description: 'The secrets table (SECRETS_STORE_TABLE)',
+      value: this.backend.table.tableName,
+    });
+    new CfnOutput(this, 'KeyArn', {
+      description: 'The KMS key that wraps the data keys (SECRETS_STORE_KEY_ID)',
+      value: this.backend.key.keyArn,
+    });
+    new CfnOutput(this, 'CleanupFunctionName', {
+      description: 'The cleanup function: invoke it with {"namespace": "..."} to purge one',
+      value: this.backend.cleanupFunction.functionName,
+    });
+    new CfnOutput(this, 'DeadLetterQueueUrl', {
+      description: 'Failed install and uninstall events; redrive them as the README says',
+      value: this.backend.deadLetterQueue.queueUrl,
+    });
     Validations.of(this.exampleFunction).acknowledge({
       id: 'Serverless::Serverless-LambdaDLQ',
       reason: 'The example is invoked synchronously; its caller sees every failure.',

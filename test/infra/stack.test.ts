@@ -1,11 +1,21 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { SecretsStoreStack } from '../../infra/lib/index.ts';
+import {
+  SecretsStoreBackend,
+  type SecretsStoreBackendProps,
+  SecretsStoreStack,
+} from '../../infra/lib/index.ts';
 import { newApp } from '../support/cdkApp.ts';
 
 let stack: SecretsStoreStack;
@@ -46,9 +56,20 @@ function logicalIdOf(type: string, pathFragment: string): string {
   return id;
 }
 
+/** A stack holding only the backend, with the props `props` makes in that stack. */
+function backendStack(props: (stack: Stack) => SecretsStoreBackendProps = () => ({})): {
+  stack: Stack;
+  backend: SecretsStoreBackend;
+  template: Template;
+} {
+  const stack = new Stack(newApp(), 'Props');
+  const backend = new SecretsStoreBackend(stack, 'Secrets', props(stack));
+  return { stack, backend, template: Template.fromStack(stack) };
+}
+
 describe('the table', () => {
-  it('has pk/sk string keys, on-demand billing, PITR, deletion protection, no LSI', () => {
-    template.hasResourceProperties('AWS::DynamoDB::Table', {
+  it('is a TableV2 with pk/sk string keys, on-demand billing, PITR, deletion protection, no LSI', () => {
+    template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
       KeySchema: [
         { AttributeName: 'pk', KeyType: 'HASH' },
         { AttributeName: 'sk', KeyType: 'RANGE' },
@@ -58,29 +79,121 @@ describe('the table', () => {
         { AttributeName: 'sk', AttributeType: 'S' },
       ],
       BillingMode: 'PAY_PER_REQUEST',
-      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
-      DeletionProtectionEnabled: true,
+      Replicas: [
+        Match.objectLike({
+          PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+          DeletionProtectionEnabled: true,
+        }),
+      ],
       LocalSecondaryIndexes: Match.absent(),
     });
   });
 
   it('and the KMS key are retained when the stack is deleted', () => {
-    template.hasResource('AWS::DynamoDB::Table', {
+    template.hasResource('AWS::DynamoDB::GlobalTable', {
       DeletionPolicy: 'Retain',
       UpdateReplacePolicy: 'Retain',
     });
     template.hasResource('AWS::KMS::Key', { DeletionPolicy: 'Retain' });
   });
+
+  it('removalPolicy DESTROY deletes table and key with the stack and turns deletion protection off', () => {
+    const { template: destroyed } = backendStack(() => ({ removalPolicy: RemovalPolicy.DESTROY }));
+    destroyed.hasResource('AWS::DynamoDB::GlobalTable', { DeletionPolicy: 'Delete' });
+    destroyed.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      Replicas: [Match.objectLike({ DeletionProtectionEnabled: false })],
+    });
+    destroyed.hasResource('AWS::KMS::Key', { DeletionPolicy: 'Delete' });
+  });
+
+  it('tableName names it', () => {
+    const { template: named } = backendStack(() => ({ tableName: 'my-secrets' }));
+    named.hasResourceProperties('AWS::DynamoDB::GlobalTable', { TableName: 'my-secrets' });
+  });
+
+  it('billing sets its capacity', () => {
+    const { template: provisioned } = backendStack(() => ({
+      billing: dynamodb.Billing.provisioned({
+        readCapacity: dynamodb.Capacity.fixed(5),
+        writeCapacity: dynamodb.Capacity.autoscaled({ maxCapacity: 10 }),
+      }),
+    }));
+    provisioned.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      BillingMode: 'PROVISIONED',
+    });
+  });
+
+  it('table: a table brought in is used by the cleanup function and the grants, and none is made', () => {
+    const { backend, template: brought } = backendStack((stack) => ({
+      table: dynamodb.TableV2.fromTableName(stack, 'Existing', 'existing-secrets'),
+    }));
+    brought.resourceCountIs('AWS::DynamoDB::GlobalTable', 0);
+    brought.resourceCountIs('AWS::DynamoDB::Table', 0);
+    brought.hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'Deletes every secret of an uninstalled app installation',
+      Environment: { Variables: Match.objectLike({ SECRETS_STORE_TABLE: 'existing-secrets' }) },
+    });
+    expect(backend.environmentFor('a').SECRETS_STORE_TABLE).toBe('existing-secrets');
+    expect(JSON.stringify(brought.findResources('AWS::IAM::Policy'))).toContain(
+      ':table/existing-secrets',
+    );
+  });
+
+  it('table brought in together with tableName or billing is refused, naming the table', () => {
+    expect(() =>
+      backendStack((stack) => ({
+        table: dynamodb.TableV2.fromTableName(stack, 'Existing', 'existing-secrets'),
+        tableName: 'other',
+      })),
+    ).toThrow(/tableName and billing .* \(Props\/Existing\)/);
+  });
 });
 
 describe('the KMS key', () => {
-  it('is symmetric, rotates yearly and has an alias', () => {
+  it('is symmetric, rotates yearly and has an alias unique to the construct', () => {
     template.hasResourceProperties('AWS::KMS::Key', {
       EnableKeyRotation: true,
       RotationPeriodInDays: 365,
       KeySpec: Match.absent(),
     });
-    template.hasResourceProperties('AWS::KMS::Alias', { AliasName: 'alias/secrets-store' });
+    template.hasResourceProperties('AWS::KMS::Alias', {
+      AliasName: Match.stringLikeRegexp('^alias/secrets-store/TestSecrets[0-9A-F]{8}$'),
+    });
+  });
+
+  it('two backends in one stack get different aliases', () => {
+    const stack = new Stack(newApp(), 'Two');
+    new SecretsStoreBackend(stack, 'First');
+    new SecretsStoreBackend(stack, 'Second');
+    const aliases = Object.values(Template.fromStack(stack).findResources('AWS::KMS::Alias')).map(
+      (alias) => alias.Properties.AliasName as string,
+    );
+    expect(aliases).toHaveLength(2);
+    expect(new Set(aliases).size).toBe(2);
+  });
+
+  it('keyAlias names the alias', () => {
+    const { template: aliased } = backendStack(() => ({ keyAlias: 'alias/my-app-secrets' }));
+    aliased.hasResourceProperties('AWS::KMS::Alias', { AliasName: 'alias/my-app-secrets' });
+  });
+
+  it('encryptionKey: a key brought in is used by the grants and gets no alias unless asked', () => {
+    const arn = 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    const { backend, template: brought } = backendStack((stack) => ({
+      encryptionKey: kms.Key.fromKeyArn(stack, 'Existing', arn),
+    }));
+    brought.resourceCountIs('AWS::KMS::Key', 0);
+    brought.resourceCountIs('AWS::KMS::Alias', 0);
+    expect(backend.keyAlias).toBeUndefined();
+    expect(backend.environmentFor('a').SECRETS_STORE_KEY_ID).toBe(arn);
+    const { template: aliased } = backendStack((stack) => ({
+      encryptionKey: kms.Key.fromKeyArn(stack, 'Existing', arn),
+      keyAlias: 'alias/brought',
+    }));
+    aliased.hasResourceProperties('AWS::KMS::Alias', {
+      AliasName: 'alias/brought',
+      TargetKeyId: arn,
+    });
   });
 });
 
@@ -123,8 +236,8 @@ describe('the uninstall pipeline', () => {
       Timeout: 300,
       Environment: {
         Variables: {
-          SECRETS_STORE_TABLE: { Ref: logicalIdOf('AWS::DynamoDB::Table', 'Table') },
-          SWEEP_QUEUE_URL: { Ref: logicalIdOf('AWS::SQS::Queue', 'UninstallQueue') },
+          SECRETS_STORE_TABLE: { Ref: logicalIdOf('AWS::DynamoDB::GlobalTable', 'Table') },
+          QUEUE_URL: { Ref: logicalIdOf('AWS::SQS::Queue', 'UninstallQueue') },
           SWEEP_DELAY_SECONDS: '900',
         },
       },
@@ -138,7 +251,7 @@ describe('the uninstall pipeline', () => {
     });
   });
 
-  it('lets the cleanup role only Query and BatchWriteItem the table, and use no KMS key', () => {
+  it('lets the cleanup role Query, DeleteItem and UpdateItem the table, and use no KMS key', () => {
     const statements = statementsOfRole('SecretsCleanupFunctionServiceRole');
     const tableStatements = statements.filter((statement) =>
       JSON.stringify(statement.Action).includes('dynamodb:'),
@@ -146,15 +259,125 @@ describe('the uninstall pipeline', () => {
     expect(tableStatements).toEqual([
       {
         Effect: 'Allow',
-        Action: ['dynamodb:BatchWriteItem', 'dynamodb:Query'],
-        Resource: { 'Fn::GetAtt': [logicalIdOf('AWS::DynamoDB::Table', 'Table'), 'Arn'] },
+        Action: ['dynamodb:DeleteItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+        Resource: { 'Fn::GetAtt': [logicalIdOf('AWS::DynamoDB::GlobalTable', 'Table'), 'Arn'] },
       },
     ]);
     expect(JSON.stringify(statements)).not.toContain('kms:');
     const sqsActions = statements
       .flatMap((statement) => [statement.Action].flat() as string[])
       .filter((action) => action.startsWith('sqs:'));
-    expect(sqsActions).toContain('sqs:SendMessage'); // the delayed second sweep
+    expect(sqsActions).toContain('sqs:SendMessage'); // the second sweep, records sent back
+  });
+
+  it('eventSource and eventBus choose where the rule listens', () => {
+    const { template: custom } = backendStack((stack) => ({
+      eventSource: 'my.platform',
+      eventBus: new events.EventBus(stack, 'Bus', { eventBusName: 'platform' }),
+    }));
+    custom.hasResourceProperties('AWS::Events::Rule', {
+      EventBusName: { Ref: Match.stringLikeRegexp('^Bus') },
+      EventPattern: Match.objectLike({ source: ['my.platform'] }),
+    });
+  });
+
+  it('logRetention sets the retention of the cleanup log group', () => {
+    const { template: custom } = backendStack(() => ({
+      logRetention: logs.RetentionDays.ONE_YEAR,
+    }));
+    custom.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 365 });
+  });
+
+  it('cleanupTimeout sets the function timeout and six times it as the queue visibility', () => {
+    const { template: custom } = backendStack(() => ({ cleanupTimeout: Duration.minutes(2) }));
+    custom.hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'Deletes every secret of an uninstalled app installation',
+      Timeout: 120,
+    });
+    custom.hasResourceProperties('AWS::SQS::Queue', {
+      VisibilityTimeout: 720,
+      RedrivePolicy: Match.objectLike({ maxReceiveCount: 5 }),
+    });
+  });
+
+  it('sweepDelay reaches the function, and more than SQS can delay is refused', () => {
+    const { template: custom } = backendStack(() => ({ sweepDelay: Duration.minutes(2) }));
+    custom.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ SWEEP_DELAY_SECONDS: '120' }) },
+    });
+    expect(() => backendStack(() => ({ sweepDelay: Duration.minutes(16) }))).toThrow(
+      'sweepDelay is 960 s, SQS delays at most 900 s',
+    );
+  });
+});
+
+describe('alarms', () => {
+  it('deadLetterAlarm fires on any visible message in the dead-letter queue', () => {
+    expect(stack.backend.deadLetterAlarm).toBeDefined();
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [
+        {
+          Name: 'QueueName',
+          Value: {
+            'Fn::GetAtt': [logicalIdOf('AWS::SQS::Queue', 'DeadLetterQueue'), 'QueueName'],
+          },
+        },
+      ],
+      Statistic: 'Maximum',
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 0,
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
+      AlarmActions: Match.absent(),
+    });
+  });
+
+  it('errorAlarm fires on any failed invocation of the cleanup function', () => {
+    expect(stack.backend.errorAlarm).toBeDefined();
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [
+        {
+          Name: 'FunctionName',
+          Value: { Ref: logicalIdOf('AWS::Lambda::Function', 'CleanupFunction') },
+        },
+      ],
+      Statistic: 'Sum',
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 0,
+    });
+  });
+
+  it('alarmTopic is notified by both alarms, in alarm and back to OK', () => {
+    const { template: notified } = backendStack((stack) => ({
+      alarmTopic: new sns.Topic(stack, 'Ops'),
+    }));
+    const alarms = Object.values(notified.findResources('AWS::CloudWatch::Alarm'));
+    expect(alarms).toHaveLength(2);
+    for (const alarm of alarms) {
+      expect(alarm.Properties.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^Ops/) }]);
+      expect(alarm.Properties.OKActions).toEqual([{ Ref: expect.stringMatching(/^Ops/) }]);
+    }
+  });
+});
+
+describe('stack outputs', () => {
+  it('export the table name, key ARN, cleanup function and dead-letter queue', () => {
+    template.hasOutput('TableName', {
+      Value: { Ref: logicalIdOf('AWS::DynamoDB::GlobalTable', 'Table') },
+    });
+    template.hasOutput('KeyArn', {
+      Value: { 'Fn::GetAtt': [logicalIdOf('AWS::KMS::Key', 'Key'), 'Arn'] },
+    });
+    template.hasOutput('CleanupFunctionName', {
+      Value: { Ref: logicalIdOf('AWS::Lambda::Function', 'CleanupFunction') },
+    });
+    template.hasOutput('DeadLetterQueueUrl', {
+      Value: { Ref: logicalIdOf('AWS::SQS::Queue', 'DeadLetterQueue') },
+    });
   });
 });
 
@@ -166,7 +389,7 @@ describe('grants', () => {
       Architectures: ['arm64'],
       Environment: {
         Variables: {
-          SECRETS_STORE_TABLE: { Ref: logicalIdOf('AWS::DynamoDB::Table', 'Table') },
+          SECRETS_STORE_TABLE: { Ref: logicalIdOf('AWS::DynamoDB::GlobalTable', 'Table') },
           SECRETS_STORE_KEY_ID: {
             'Fn::GetAtt': [logicalIdOf('AWS::KMS::Key', 'Key'), 'Arn'],
           },
@@ -192,7 +415,7 @@ describe('grants', () => {
         'dynamodb:Query',
         'dynamodb:UpdateItem',
       ],
-      Resource: { 'Fn::GetAtt': [logicalIdOf('AWS::DynamoDB::Table', 'Table'), 'Arn'] },
+      Resource: { 'Fn::GetAtt': [logicalIdOf('AWS::DynamoDB::GlobalTable', 'Table'), 'Arn'] },
       Condition: {
         'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['example-app:install-1'] },
       },
@@ -218,7 +441,7 @@ describe('grants', () => {
       {
         Effect: 'Allow',
         Action: ['dynamodb:GetItem', 'dynamodb:Query'],
-        Resource: { 'Fn::GetAtt': [idOf('AWS::DynamoDB::Table', 'Table'), 'Arn'] },
+        Resource: { 'Fn::GetAtt': [idOf('AWS::DynamoDB::GlobalTable', 'Table'), 'Arn'] },
       },
       {
         Effect: 'Allow',
@@ -226,6 +449,37 @@ describe('grants', () => {
         Resource: { 'Fn::GetAtt': [idOf('AWS::KMS::Key', 'Key'), 'Arn'] },
       },
     ]);
+  });
+});
+
+describe('configureFunction', () => {
+  it('takes an IFunction: an alias of a function gets the variables on its function', () => {
+    const own = new Stack(newApp(), 'Own');
+    const backend = new SecretsStoreBackend(own, 'Secrets');
+    const fn = new lambda.Function(own, 'App', {
+      runtime: lambda.Runtime.NODEJS_22_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline('export const handler = async () => {};'),
+    });
+    const alias = new lambda.Alias(own, 'Live', { aliasName: 'live', version: fn.currentVersion });
+    backend.configureFunction(alias, { namespace: 'app:1', access: 'read' });
+    Template.fromStack(own).hasResourceProperties('AWS::Lambda::Function', {
+      Handler: 'index.handler',
+      Environment: { Variables: Match.objectLike({ SECRETS_STORE_NAMESPACE: 'app:1' }) },
+    });
+  });
+
+  it('refuses an imported function, whose environment it cannot set, naming it', () => {
+    const own = new Stack(newApp(), 'Own');
+    const backend = new SecretsStoreBackend(own, 'Secrets');
+    const imported = lambda.Function.fromFunctionArn(
+      own,
+      'Imported',
+      'arn:aws:lambda:eu-west-1:111122223333:function:app',
+    );
+    expect(() => backend.configureFunction(imported, { namespace: 'app:1' })).toThrow(
+      /cannot set environment variables on Own\/Imported/,
+    );
   });
 });
 

@@ -1,11 +1,16 @@
 /**
- * Purge and the uninstall pipeline's tasks on a real DynamoDB API.
+ * Purge, the lifecycle record and the uninstall pipeline's tasks on a real DynamoDB API, with
+ * secrets written the way the app writes them (a SecretsStore with a LocalKeyring).
  */
 import { BatchWriteItemCommand } from '@aws-sdk/client-dynamodb';
-import { purgeNamespace, UNINSTALL_MARKER_KEY } from '@secrets-store/core';
-import type { SQSEvent } from 'aws-lambda';
-import { describe, expect, it } from 'vitest';
-import type { CleanupConfig } from '../../packages/uninstall-handler/src/cleanup.ts';
+import {
+  advanceLifecycle,
+  LIFECYCLE_RECORD_KEY,
+  purgeNamespace,
+  purgeWrittenBefore,
+  readLifecycle,
+} from '@secrets-store/core';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { handle } from '../../packages/uninstall-handler/src/handler.ts';
 import { localDynamoDBClient } from '../support/dynamodb.ts';
 import {
@@ -17,6 +22,14 @@ import {
   tableName,
   uniqueNamespace,
 } from '../support/integration.ts';
+import { eventBody, newPipeline, setClock } from '../support/uninstallPipeline.ts';
+
+/** A whole second, so that EventBridge's `time` holds it exactly. */
+const T0 = Date.UTC(2026, 10, 27, 12, 0, 0);
+
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 /** Writes `count` items of ~600 bytes, so that they take more than one 1 MB Query page. */
 async function fill(namespace: string, count: number): Promise<void> {
@@ -39,21 +52,11 @@ async function fill(namespace: string, count: number): Promise<void> {
   }
 }
 
-/** The cleanup tasks on this server, with no SQS: the test plays the delayed second sweep. */
-const config: CleanupConfig = {
-  dynamodb: rawClient,
-  sqs: undefined,
-  tableName,
-  sweepQueueUrl: undefined,
-  sweepDelaySeconds: 900,
-};
-const context = { getRemainingTimeInMillis: () => 60_000 };
-/** An SQS batch of one message, as the queue delivers EventBridge events and the sweep. */
-const viaQueue = (body: object): SQSEvent =>
-  ({ Records: [{ messageId: 'm0', body: JSON.stringify(body) }] }) as SQSEvent;
-const event = (type: string, namespace: string) =>
-  viaQueue({ 'detail-type': type, source: 'secrets-store', detail: { namespace } });
-const secondSweep = (namespace: string) => viaQueue({ type: 'SecondSweep', namespace });
+async function keysOf(store: { keys(): AsyncIterable<string> }): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const key of store.keys()) keys.push(key);
+  return keys.sort();
+}
 
 describe('purge', () => {
   it('empties a namespace of 2,600 items over several Query pages', async () => {
@@ -90,40 +93,150 @@ describe('purge', () => {
   });
 });
 
-describe('uninstall, reinstall and the second sweep', () => {
-  it('uninstall empties the namespace but for the marker, which keys() never lists', async () => {
+describe('purgeWrittenBefore', () => {
+  it('deletes the secrets written before the cutoff and keeps the later ones', async () => {
+    const store = newStore();
+    setClock(T0);
+    await store.put('old', { v: 1 });
+    setClock(T0 + 1000);
+    await store.put('new', { v: 2 });
+    await expect(
+      purgeWrittenBefore({
+        client: rawClient,
+        tableName,
+        namespace: store.namespace,
+        writtenBefore: T0 + 1000,
+      }),
+    ).resolves.toEqual({ deleted: 1, spared: 0, complete: true });
+    expect(await keysOf(store)).toEqual(['new']);
+  });
+
+  it('a write landing between the Query and the delete is never deleted (forced schedule)', async () => {
+    const store = newStore();
+    setClock(T0);
+    await store.put('authToken', { token: 'old' });
+    // The purge's client stops each DeleteItem until the test lets it go.
+    const client = localDynamoDBClient(endpoint);
+    let reachDelete!: () => void;
+    const deleteReached = new Promise<void>((resolve) => {
+      reachDelete = resolve;
+    });
+    let releaseDelete!: () => void;
+    const deleteReleased = new Promise<void>((resolve) => {
+      releaseDelete = resolve;
+    });
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'DeleteItemCommand') {
+          reachDelete();
+          await deleteReleased;
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'pauseDeletes' },
+    );
+    setClock(T0 + 60_000);
+    const purge = purgeWrittenBefore({
+      client,
+      tableName,
+      namespace: store.namespace,
+      writtenBefore: T0 + 60_000,
+    });
+    await deleteReached; // the Query saw the old item; its delete is about to go out
+    setClock(T0 + 61_000);
+    await store.put('authToken', { token: 'new' }); // the rival write lands first
+    releaseDelete();
+    await expect(purge).resolves.toEqual({ deleted: 0, spared: 1, complete: true });
+    expect(await store.get('authToken')).toEqual({ token: 'new' });
+  });
+});
+
+describe('the lifecycle record', () => {
+  it('moves each time only forward; a repeated or older event changes nothing', async () => {
+    const namespace = uniqueNamespace('record');
+    const advance = (transition: 'install' | 'uninstall', id: string, time: number) =>
+      advanceLifecycle(rawClient, tableName, namespace, transition, { id, time });
+    expect(await advance('uninstall', 'u2', T0 + 2000)).toEqual({
+      advanced: true,
+      record: { uninstalledAt: T0 + 2000, uninstallEventId: 'u2' },
+    });
+    expect((await advance('uninstall', 'u1', T0 + 1000)).advanced).toBe(false);
+    expect((await advance('uninstall', 'u2', T0 + 2000)).advanced).toBe(false);
+    expect(await advance('install', 'i1', T0 + 1500)).toEqual({
+      advanced: true,
+      record: {
+        installedAt: T0 + 1500,
+        installEventId: 'i1',
+        uninstalledAt: T0 + 2000,
+        uninstallEventId: 'u2',
+      },
+    });
+    expect(await readLifecycle(rawClient, tableName, namespace)).toEqual({
+      installedAt: T0 + 1500,
+      installEventId: 'i1',
+      uninstalledAt: T0 + 2000,
+      uninstallEventId: 'u2',
+    });
+  });
+
+  it('is hidden from keys() and never deleted or counted by a purge', async () => {
+    const store = newStore();
+    await store.put('a', { v: 1 });
+    await advanceLifecycle(rawClient, tableName, store.namespace, 'install', {
+      id: 'i1',
+      time: T0,
+    });
+    expect(await keysOf(store)).toEqual(['a']);
+    expect(await store.purge()).toBe(1);
+    expect((await itemsOf(store.namespace)).map((item) => item.sk?.S)).toEqual([
+      LIFECYCLE_RECORD_KEY,
+    ]);
+  });
+});
+
+describe('the pipeline', () => {
+  it('an untyped { namespace } message deletes nothing', async () => {
+    const store = newStore();
+    await store.put('authToken', { token: 'x' });
+    const pipeline = newPipeline();
+    await pipeline.deliver(JSON.stringify({ namespace: store.namespace }));
+    expect(await store.get('authToken')).toEqual({ token: 'x' });
+    expect(pipeline.sent()).toEqual([]);
+  });
+
+  it('a direct invocation with { namespace } purges what was written before it', async () => {
     const store = newStore();
     await store.put('authToken', { token: 'x' });
     await store.put('rate', { counter: 1 });
-    const report = await handle(event('AppUninstalled', store.namespace), context, config);
-    expect(report).toEqual({ batchItemFailures: [] });
-    const items = await itemsOf(store.namespace);
-    expect(items.map((item) => item.sk?.S)).toEqual([UNINSTALL_MARKER_KEY]);
-    const keys: string[] = [];
-    for await (const key of store.keys()) keys.push(key);
-    expect(keys).toEqual([]);
-    expect(await store.get('authToken')).toEqual({});
+    const report = await handle(
+      { namespace: store.namespace },
+      { getRemainingTimeInMillis: () => 60_000 },
+      newPipeline().config,
+      () => {},
+    );
+    expect(report).toMatchObject({ kind: 'purge', deleted: 2, complete: true });
+    expect(await keysOf(store)).toEqual([]);
   });
 
-  it('a reinstall with a new secret before the second sweep keeps the new secret', async () => {
+  it('a later uninstall deletes the reinstall too, and its sweep its late writes', async () => {
     const store = newStore();
-    await store.put('authToken', { token: 'old' });
-    await handle(event('AppUninstalled', store.namespace), context, config);
-    await handle(event('AppInstalled', store.namespace), context, config);
-    await store.put('authToken', { token: 'new' });
-    await handle(secondSweep(store.namespace), context, config);
-    expect(await store.get('authToken')).toEqual({ token: 'new' });
-  });
-
-  it('without a reinstall, the second sweep deletes a late write and the marker', async () => {
-    const store = newStore();
-    await store.put('authToken', { token: 'old' });
-    await handle(event('AppUninstalled', store.namespace), context, config);
-    // an invocation that started before the uninstall writes after it
-    await store.patch('rate', { counter: 5 });
-    expect(await handle(secondSweep(store.namespace), context, config)).toEqual({
-      batchItemFailures: [],
-    });
-    expect(await itemsOf(store.namespace)).toEqual([]);
+    const pipeline = newPipeline();
+    const { namespace } = store;
+    setClock(T0);
+    await store.put('authToken', { token: 'first' });
+    await pipeline.deliver(eventBody('AppUninstalled', namespace, 'u1', T0 + 1000));
+    await pipeline.deliver(eventBody('AppInstalled', namespace, 'i1', T0 + 2000));
+    setClock(T0 + 3000);
+    await store.put('authToken', { token: 'second' });
+    setClock(T0 + 10_000);
+    await pipeline.deliver(eventBody('AppUninstalled', namespace, 'u2', T0 + 10_000));
+    expect(await keysOf(store)).toEqual([]);
+    setClock(T0 + 20_000);
+    await store.patch('rate', { counter: 1 }); // an invocation still running at uninstall
+    setClock(T0 + 10_000 + 900_000);
+    const sweeps = pipeline.sent().map((message) => JSON.parse(message.body));
+    expect(sweeps.map((sweep) => sweep.uninstallEventId)).toEqual(['u1', 'u2']);
+    for (const message of pipeline.sent()) await pipeline.deliver(message.body);
+    expect(await keysOf(store)).toEqual([]);
   });
 });

@@ -55,13 +55,14 @@ describe('tenant isolation in IaC', () => {
     },
   );
 
-  it('the cleanup role has no KMS action, and only Query and BatchWriteItem on the table', () => {
+  it('the cleanup role has no KMS action, and only Query, DeleteItem and UpdateItem on the table', () => {
     const statements = statementsOf(template, 'SecretsCleanupFunctionServiceRole');
     const actions = statements.flatMap((statement) => [statement.Action].flat());
     expect(actions.filter((action) => action.startsWith('kms:'))).toEqual([]);
     expect(actions.filter((action) => action.startsWith('dynamodb:')).sort()).toEqual([
-      'dynamodb:BatchWriteItem',
+      'dynamodb:DeleteItem',
       'dynamodb:Query',
+      'dynamodb:UpdateItem',
     ]);
   });
 });

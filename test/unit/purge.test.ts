@@ -1,10 +1,20 @@
 import {
   BatchWriteItemCommand,
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
   DynamoDBClient,
   QueryCommand,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
-import { PurgeIncompleteError, purgeNamespace, StorageError } from '@secrets-store/core';
+import {
+  ConfigurationError,
+  LIFECYCLE_RECORD_KEY,
+  PurgeIncompleteError,
+  purgeNamespace,
+  purgeWrittenBefore,
+  StorageError,
+  UNINSTALL_MARKER_KEY,
+} from '@secrets-store/core';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
@@ -38,11 +48,13 @@ describe('purgeNamespace', () => {
     await expect(purgeNamespace(base)).resolves.toEqual({ deleted: 33, complete: true });
     expect(dynamodb).toHaveReceivedCommandWith(QueryCommand, {
       TableName: 'secrets',
-      KeyConditionExpression: 'pk = :namespace',
+      KeyConditionExpression: '#namespace = :namespace',
+      ExpressionAttributeNames: { '#namespace': 'pk', '#key': 'sk' },
       ExpressionAttributeValues: { ':namespace': { S: 'app:1' } },
-      ProjectionExpression: 'sk',
+      ProjectionExpression: '#key',
       ConsistentRead: true,
     });
+    expect(dynamodb.commandCalls(QueryCommand)[0]?.args[0].input.FilterExpression).toBeUndefined();
     expect(dynamodb).toHaveReceivedNthCommandWith(QueryCommand, 2, {
       ExclusiveStartKey: { pk: { S: 'app:1' }, sk: { S: 'k29' } },
     });
@@ -50,8 +62,10 @@ describe('purgeNamespace', () => {
     expect(batches.map((batch) => batch.length)).toEqual([25, 5, 3]);
   });
 
-  it('never deletes or counts the uninstall marker', async () => {
-    dynamodb.on(QueryCommand).resolves({ Items: keyItems(['\u0000uninstalled', 'a', 'b']) });
+  it('never deletes or counts reserved items (the lifecycle record, the old marker)', async () => {
+    dynamodb
+      .on(QueryCommand)
+      .resolves({ Items: keyItems([LIFECYCLE_RECORD_KEY, UNINSTALL_MARKER_KEY, 'a', 'b']) });
     dynamodb.on(BatchWriteItemCommand).resolves({});
     await expect(purgeNamespace(base)).resolves.toEqual({ deleted: 2, complete: true });
     expect(sentKeys(0)).toEqual(['a', 'b']);
@@ -100,12 +114,21 @@ describe('purgeNamespace', () => {
     expect(dynamodb).toHaveReceivedCommandTimes(BatchWriteItemCommand, 3);
   });
 
-  it('throttling that outlasts the SDK retries is a StorageError', async () => {
+  it('a Query that fails after the SDK retries is a StorageError naming the AWS error', async () => {
     dynamodb
       .on(QueryCommand)
       .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
     await expect(purgeNamespace(base)).rejects.toThrow(StorageError);
     await expect(purgeNamespace(base)).rejects.toThrow(/ThrottlingException/);
+  });
+
+  it('a network failure names its code', async () => {
+    dynamodb
+      .on(QueryCommand)
+      .rejects(Object.assign(new Error('connect failed'), { code: 'ECONNREFUSED' }));
+    await expect(purgeNamespace(base)).rejects.toThrow(
+      'Query in namespace app:1: Error (ECONNREFUSED)',
+    );
   });
 
   it('starts no batch past the deadline and reports complete: false', async () => {
@@ -138,6 +161,165 @@ describe('purgeNamespace', () => {
 
   it('refuses an invalid namespace before any call', async () => {
     await expect(purgeNamespace({ ...base, namespace: 'app*' })).rejects.toThrow(/namespace/);
+    expect(dynamodb.calls()).toHaveLength(0);
+  });
+});
+
+describe('PurgeIncompleteError is exact', () => {
+  // Page 1: k0..k99 (4 batches), page 2: m0..m9. The batch k25..k49 keeps k25..k27 unprocessed.
+  const stubborn = ['k25', 'k26', 'k27'];
+  function twoPagesWithOneStubbornBatch(): void {
+    dynamodb
+      .on(QueryCommand)
+      .resolvesOnce({
+        Items: keyItems(names(100)),
+        LastEvaluatedKey: { pk: { S: 'app:1' }, sk: { S: 'k99' } },
+      })
+      .resolvesOnce({ Items: keyItems(names(10, 'm')) });
+    dynamodb.on(BatchWriteItemCommand).callsFake((input) => {
+      const requests = input.RequestItems.secrets as WriteRequest[];
+      const left = requests.filter((request) =>
+        stubborn.includes(request.DeleteRequest?.Key?.sk?.S ?? ''),
+      );
+      return left.length ? { UnprocessedItems: { secrets: left } } : {};
+    });
+  }
+  const quickRetry = { maxAttempts: 3, baseDelayMs: 0, maxDelayMs: 0 };
+
+  it('with 4 workers: every other batch finishes, and the pages not read are listed', async () => {
+    twoPagesWithOneStubbornBatch();
+    const error = await purgeNamespace({ ...base, retry: quickRetry }).catch((caught) => caught);
+    expect(error).toBeInstanceOf(PurgeIncompleteError);
+    expect(error.deleted).toBe(97);
+    expect([...error.remainingKeys].sort()).toEqual([...stubborn, ...names(10, 'm')].sort());
+    expect(error.remainingKeysComplete).toBe(true);
+    expect(error.message).toBe(
+      'purge of namespace app:1 deleted 97 secrets, then gave up with 13 left',
+    );
+  });
+
+  it('with 1 worker: the batches never started are left too', async () => {
+    twoPagesWithOneStubbornBatch();
+    const error = await purgeNamespace({ ...base, retry: quickRetry, concurrency: 1 }).catch(
+      (caught) => caught,
+    );
+    expect(error.deleted).toBe(47);
+    expect([...error.remainingKeys].sort()).toEqual(
+      [...stubborn, ...names(100).slice(50), ...names(10, 'm')].sort(),
+    );
+  });
+
+  it('a batch whose call fails is reported left (it may not have landed), with the cause', async () => {
+    dynamodb.on(QueryCommand).resolves({ Items: keyItems(names(30)) });
+    dynamodb
+      .on(BatchWriteItemCommand)
+      .resolvesOnce({})
+      .rejects(Object.assign(new Error('Internal'), { name: 'InternalServerError' }));
+    const error = await purgeNamespace({ ...base, concurrency: 1 }).catch((caught) => caught);
+    expect(error).toBeInstanceOf(PurgeIncompleteError);
+    expect(error.deleted).toBe(25);
+    expect(error.remainingKeys).toEqual(names(30).slice(25));
+    expect(error.cause).toBeInstanceOf(StorageError);
+    expect(error.cause.message).toMatch(/BatchWriteItem .* InternalServerError/);
+  });
+
+  it('says when listing what is left failed too', async () => {
+    dynamodb
+      .on(QueryCommand)
+      .resolvesOnce({
+        Items: keyItems(['a']),
+        LastEvaluatedKey: { pk: { S: 'app:1' }, sk: { S: 'a' } },
+      })
+      .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    dynamodb.on(BatchWriteItemCommand).resolves({
+      UnprocessedItems: {
+        secrets: [{ DeleteRequest: { Key: { pk: { S: 'app:1' }, sk: { S: 'a' } } } }],
+      },
+    });
+    const error = await purgeNamespace({ ...base, retry: quickRetry }).catch((caught) => caught);
+    expect(error.remainingKeys).toEqual(['a']);
+    expect(error.remainingKeysComplete).toBe(false);
+    expect(error.message).toBe(
+      'purge of namespace app:1 deleted 0 secrets, then gave up with 1 or more left',
+    );
+    expect(error.cause.message).toMatch(/ThrottlingException/);
+  });
+});
+
+describe('purgeWrittenBefore', () => {
+  const cutoff = 1_767_225_600_000;
+  const conditionFailed = () =>
+    new ConditionalCheckFailedException({
+      message: 'The conditional request failed',
+      $metadata: {},
+    });
+
+  it('queries keys older than the cutoff and deletes each under the same condition', async () => {
+    dynamodb.on(QueryCommand).resolves({ Items: keyItems([LIFECYCLE_RECORD_KEY, 'a', 'b']) });
+    dynamodb.on(DeleteItemCommand).resolves({});
+    await expect(purgeWrittenBefore({ ...base, writtenBefore: cutoff })).resolves.toEqual({
+      deleted: 2,
+      spared: 0,
+      complete: true,
+    });
+    expect(dynamodb).toHaveReceivedCommandWith(QueryCommand, {
+      KeyConditionExpression: '#namespace = :namespace',
+      FilterExpression: '(attribute_not_exists(#updatedAt) OR #updatedAt < :cutoff)',
+      ExpressionAttributeNames: { '#namespace': 'pk', '#key': 'sk', '#updatedAt': 'updatedAt' },
+      ExpressionAttributeValues: { ':namespace': { S: 'app:1' }, ':cutoff': { N: String(cutoff) } },
+      ProjectionExpression: '#key',
+      ConsistentRead: true,
+    });
+    expect(dynamodb).toHaveReceivedCommandTimes(DeleteItemCommand, 2);
+    expect(dynamodb).toHaveReceivedCommandWith(DeleteItemCommand, {
+      TableName: 'secrets',
+      Key: { pk: { S: 'app:1' }, sk: { S: 'a' } },
+      ConditionExpression:
+        'attribute_exists(#key) AND (attribute_not_exists(#updatedAt) OR #updatedAt < :cutoff)',
+      ExpressionAttributeNames: { '#key': 'sk', '#updatedAt': 'updatedAt' },
+      ExpressionAttributeValues: { ':cutoff': { N: String(cutoff) } },
+    });
+    expect(dynamodb).not.toHaveReceivedCommand(BatchWriteItemCommand);
+  });
+
+  it('spares an item whose condition fails (rewritten since the Query) and counts it', async () => {
+    dynamodb.on(QueryCommand).resolves({ Items: keyItems(['a', 'b', 'c']) });
+    dynamodb
+      .on(DeleteItemCommand)
+      .resolves({})
+      .on(DeleteItemCommand, { Key: { pk: { S: 'app:1' }, sk: { S: 'b' } } })
+      .rejects(conditionFailed());
+    await expect(
+      purgeWrittenBefore({ ...base, writtenBefore: cutoff, concurrency: 1 }),
+    ).resolves.toEqual({ deleted: 2, spared: 1, complete: true });
+  });
+
+  it('gives up with an exact PurgeIncompleteError when a delete fails after the SDK retries', async () => {
+    dynamodb.on(QueryCommand).resolves({ Items: keyItems(names(5)) });
+    dynamodb
+      .on(DeleteItemCommand)
+      .resolves({})
+      .on(DeleteItemCommand, { Key: { pk: { S: 'app:1' }, sk: { S: 'k1' } } })
+      .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    const error = await purgeWrittenBefore({
+      ...base,
+      writtenBefore: cutoff,
+      concurrency: 1,
+    }).catch((caught) => caught);
+    expect(error).toBeInstanceOf(PurgeIncompleteError);
+    expect(error.deleted).toBe(1);
+    expect(error.remainingKeys).toEqual(['k1', 'k2', 'k3', 'k4']);
+    expect(error.cause.message).toMatch(/DeleteItem in namespace app:1: ThrottlingException/);
+  });
+
+  it.each([
+    ['not a number', Number.NaN],
+    ['a fraction', 1.5],
+    ['negative', -1],
+  ])('refuses a cutoff that is %s before any call', async (_name, writtenBefore) => {
+    const attempt = purgeWrittenBefore({ ...base, writtenBefore });
+    await expect(attempt).rejects.toBeInstanceOf(ConfigurationError);
+    await expect(attempt).rejects.toThrow(`received ${writtenBefore}`);
     expect(dynamodb.calls()).toHaveLength(0);
   });
 });

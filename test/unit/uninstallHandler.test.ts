@@ -1,10 +1,20 @@
-import { BatchWriteItemCommand, DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  DynamoDBClient,
+  QueryCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { CleanupConfig } from '../../packages/uninstall-handler/src/cleanup.ts';
-import { handle, SAFETY_MARGIN_MS } from '../../packages/uninstall-handler/src/handler.ts';
+import {
+  configFromEnvironment,
+  handle,
+  SAFETY_MARGIN_MS,
+} from '../../packages/uninstall-handler/src/handler.ts';
 
 const dynamodb = mockClient(DynamoDBClient);
 const sqs = mockClient(SQSClient);
@@ -12,10 +22,14 @@ const config: CleanupConfig = {
   dynamodb: new DynamoDBClient({ region: 'eu-west-1' }),
   sqs: new SQSClient({ region: 'eu-west-1' }),
   tableName: 'secrets',
-  sweepQueueUrl: 'https://sqs.eu-west-1.amazonaws.com/111122223333/uninstall',
+  queueUrl: 'https://sqs.eu-west-1.amazonaws.com/111122223333/uninstall',
   sweepDelaySeconds: 900,
 };
 const plenty = { getRemainingTimeInMillis: () => 60_000 };
+/** The event time of the tests, and the function's clock 10 s later. */
+const EVENT_TIME = '2026-11-27T10:00:00Z';
+const EVENT_MS = Date.parse(EVENT_TIME);
+const NOW = EVENT_MS + 10_000;
 let logs: Record<string, unknown>[];
 
 function sqsEvent(...bodies: unknown[]): SQSEvent {
@@ -27,19 +41,44 @@ function sqsEvent(...bodies: unknown[]): SQSEvent {
   } as SQSEvent;
 }
 
-const uninstalled = (namespace: unknown) => ({
-  'detail-type': 'AppUninstalled',
+const eventOf = (type: string, namespace: unknown, fields: object = {}) => ({
+  version: '0',
+  id: 'e-1',
+  'detail-type': type,
   source: 'secrets-store',
+  time: EVENT_TIME,
   detail: { namespace },
+  ...fields,
 });
+const uninstalled = (namespace: unknown, fields: object = {}) =>
+  eventOf('AppUninstalled', namespace, fields);
+const sweep = (uninstalledAt: number) => ({
+  type: 'SecondSweep',
+  namespace: 'app:1',
+  uninstallEventId: 'e-1',
+  uninstalledAt,
+});
+const recordKey = { pk: { S: 'app:1' }, sk: { S: '\u0000lifecycle' } };
+/** The cutoff each Query asked for. */
+const queriedCutoffs = () =>
+  dynamodb
+    .commandCalls(QueryCommand)
+    .map((call) => call.args[0].input.ExpressionAttributeValues?.[':cutoff']?.N)
+    .filter((cutoff) => cutoff !== undefined)
+    .map(Number);
 
 beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['Date'] });
+  vi.setSystemTime(NOW);
   logs = [];
   vi.spyOn(console, 'log').mockImplementation((line: string) => {
     logs.push(JSON.parse(line));
   });
-  dynamodb.on(BatchWriteItemCommand).resolves({});
+  dynamodb.on(UpdateItemCommand).resolves({ Attributes: {} });
+  dynamodb.on(QueryCommand).resolves({ Items: [] });
+  dynamodb.on(DeleteItemCommand).resolves({});
   sqs.on(SendMessageCommand).resolves({});
+  sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
 });
 
 afterEach(() => {
@@ -49,59 +88,60 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-describe('the cleanup handler', () => {
-  it('on AppUninstalled writes the marker, purges, and schedules the second sweep', async () => {
+describe('AppUninstalled', () => {
+  it('moves the record forward, deletes what was written before the event, sends the sweep', async () => {
     dynamodb.on(QueryCommand).resolves({ Items: [{ sk: { S: 'a' } }, { sk: { S: 'b' } }] });
     const response = await handle(sqsEvent(uninstalled('app:1')), plenty, config);
     expect(response).toEqual({ batchItemFailures: [] });
-    expect(dynamodb).toHaveReceivedNthCommandWith(BatchWriteItemCommand, 1, {
-      RequestItems: {
-        secrets: [
-          {
-            PutRequest: {
-              Item: expect.objectContaining({ pk: { S: 'app:1' }, sk: { S: '\u0000uninstalled' } }),
-            },
-          },
-        ],
-      },
+    expect(dynamodb).toHaveReceivedCommandWith(UpdateItemCommand, {
+      TableName: 'secrets',
+      Key: recordKey,
+      UpdateExpression: 'SET #at = :time, #id = :id',
+      ConditionExpression: 'attribute_not_exists(#at) OR #at < :time',
+      ExpressionAttributeNames: { '#at': 'uninstalledAt', '#id': 'uninstallEventId' },
+      ExpressionAttributeValues: { ':time': { N: String(EVENT_MS) }, ':id': { S: 'e-1' } },
     });
+    expect(queriedCutoffs()).toEqual([EVENT_MS]);
+    expect(dynamodb).toHaveReceivedCommandTimes(DeleteItemCommand, 2);
     expect(sqs).toHaveReceivedCommandWith(SendMessageCommand, {
-      QueueUrl: config.sweepQueueUrl,
-      DelaySeconds: 900,
-      MessageBody: JSON.stringify({ type: 'SecondSweep', namespace: 'app:1' }),
+      QueueUrl: config.queueUrl,
+      DelaySeconds: 890, // due 900 s after the event, which was 10 s ago
+      MessageBody: JSON.stringify(sweep(EVENT_MS)),
     });
     expect(logs).toContainEqual(
+      expect.objectContaining({ message: 'task done', kind: 'uninstall', deleted: 2 }),
+    );
+  });
+
+  it('repeated (the record holds it already): deletes again, and notes it', async () => {
+    dynamodb
+      .on(UpdateItemCommand)
+      .rejects(new ConditionalCheckFailedException({ message: 'failed', $metadata: {} }));
+    dynamodb
+      .on(QueryCommand, {
+        ExpressionAttributeValues: {
+          ':namespace': { S: 'app:1' },
+          ':record': { S: '\u0000lifecycle' },
+        },
+      })
+      .resolves({ Items: [{ ...recordKey, uninstalledAt: { N: String(EVENT_MS) } }] });
+    const response = await handle(sqsEvent(uninstalled('app:1')), plenty, config);
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(queriedCutoffs()).toEqual([EVENT_MS]);
+    expect(logs).toContainEqual(
       expect.objectContaining({
-        message: 'task done',
-        kind: 'uninstall',
-        namespace: 'app:1',
-        deleted: 2,
+        note: 'not newer than the uninstall already recorded: deleting again',
       }),
     );
   });
 
-  it('retries UnprocessedItems for several rounds within one invocation', async () => {
-    vi.useFakeTimers();
-    dynamodb.on(QueryCommand).resolves({ Items: [{ sk: { S: 'a' } }] });
-    const left = {
-      UnprocessedItems: {
-        secrets: [{ DeleteRequest: { Key: { pk: { S: 'app:1' }, sk: { S: 'a' } } } }],
-      },
-    };
-    dynamodb
-      .on(BatchWriteItemCommand)
-      .resolvesOnce({}) // the marker
-      .resolvesOnce(left)
-      .resolvesOnce(left)
-      .resolvesOnce(left)
-      .resolves({});
-    const done = handle(sqsEvent(uninstalled('app:1')), plenty, config);
-    await vi.runAllTimersAsync();
-    await expect(done).resolves.toEqual({ batchItemFailures: [] });
-    expect(dynamodb).toHaveReceivedCommandTimes(BatchWriteItemCommand, 5);
+  it('an event time ahead of the clock deletes nothing written after now', async () => {
+    const ahead = '2026-11-27T11:00:00Z';
+    await handle(sqsEvent(uninstalled('app:1', { time: ahead })), plenty, config);
+    expect(queriedCutoffs()).toEqual([NOW]);
   });
 
-  it('fails the message (SQS redelivers it) when throttling outlasts the retries', async () => {
+  it('fails the message (SQS redelivers it) and sends no sweep when DynamoDB keeps failing', async () => {
     dynamodb
       .on(QueryCommand)
       .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
@@ -112,109 +152,201 @@ describe('the cleanup handler', () => {
       expect.objectContaining({ level: 'error', message: 'task failed, will be retried' }),
     );
   });
+});
 
-  it('fails the message when the deadline stops the purge, and the records not started', async () => {
-    vi.useFakeTimers({ toFake: ['Date'] });
+describe('AppInstalled', () => {
+  it('moves the install time forward and deletes nothing', async () => {
+    await handle(sqsEvent(eventOf('AppInstalled', 'app:1')), plenty, config);
+    expect(dynamodb).toHaveReceivedCommandExactlyOnceWith(UpdateItemCommand, {
+      Key: recordKey,
+      ExpressionAttributeNames: { '#at': 'installedAt', '#id': 'installEventId' },
+      ExpressionAttributeValues: { ':time': { N: String(EVENT_MS) }, ':id': { S: 'e-1' } },
+    });
+    expect(dynamodb).not.toHaveReceivedCommand(DeleteItemCommand);
+    expect(sqs).not.toHaveReceivedCommand(SendMessageCommand);
+  });
+});
+
+describe('the second sweep', () => {
+  const due = EVENT_MS + 900_000;
+
+  it('not due yet: sent back with the delay left, touching nothing', async () => {
+    vi.setSystemTime(due - 60_000);
+    const response = await handle(sqsEvent(sweep(EVENT_MS)), plenty, config);
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(dynamodb.calls()).toHaveLength(0);
+    expect(sqs).toHaveReceivedCommandWith(SendMessageCommand, {
+      DelaySeconds: 60,
+      MessageBody: JSON.stringify(sweep(EVENT_MS)),
+    });
+  });
+
+  it('without a later install: deletes what was written before the uninstall plus the delay', async () => {
+    vi.setSystemTime(due + 1000);
+    await handle(sqsEvent(sweep(EVENT_MS)), plenty, config);
+    expect(queriedCutoffs()).toEqual([due]);
+  });
+
+  it('after a reinstall: deletes only what was written before the install', async () => {
+    vi.setSystemTime(due + 1000);
+    const installedAt = EVENT_MS + 300_000;
+    dynamodb
+      .on(QueryCommand, {
+        ExpressionAttributeValues: {
+          ':namespace': { S: 'app:1' },
+          ':record': { S: '\u0000lifecycle' },
+        },
+      })
+      .resolves({ Items: [{ ...recordKey, installedAt: { N: String(installedAt) } }] });
+    await handle(sqsEvent(sweep(EVENT_MS)), plenty, config);
+    expect(queriedCutoffs()).toEqual([installedAt]);
+  });
+
+  it('an install older than the uninstall changes nothing', async () => {
+    vi.setSystemTime(due + 1000);
+    dynamodb
+      .on(QueryCommand, {
+        ExpressionAttributeValues: {
+          ':namespace': { S: 'app:1' },
+          ':record': { S: '\u0000lifecycle' },
+        },
+      })
+      .resolves({ Items: [{ ...recordKey, installedAt: { N: String(EVENT_MS - 1000) } }] });
+    await handle(sqsEvent(sweep(EVENT_MS)), plenty, config);
+    expect(queriedCutoffs()).toEqual([due]);
+  });
+});
+
+describe('refused messages', () => {
+  it.each([
+    ['an untyped { namespace } message', { namespace: 'app:1' }],
+    ['an unknown event type', eventOf('AppExploded', 'app:1')],
+    ['an event without an id', uninstalled('app:1', { id: undefined })],
+    ['an event without a time', uninstalled('app:1', { time: undefined })],
+    ['an event whose time is not ISO 8601 UTC', uninstalled('app:1', { time: 'yesterday' })],
+    ['a namespace with a wildcard', uninstalled('app*')],
+    ['an empty namespace', uninstalled('')],
+    ['no namespace', { ...uninstalled('app:1'), detail: {} }],
+    ['a sweep without its uninstall time', { ...sweep(EVENT_MS), uninstalledAt: undefined }],
+    ['a body that is not JSON', 'not json{'],
+    ['a JSON array', '[]'],
+  ])('%s is logged and dropped; nothing is deleted', async (_name, body) => {
+    const response = await handle(sqsEvent(body), plenty, config);
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(dynamodb.calls()).toHaveLength(0);
+    expect(sqs.calls()).toHaveLength(0);
+    expect(logs).toEqual([
+      expect.objectContaining({ level: 'error', message: 'message refused', messageId: 'm0' }),
+    ]);
+  });
+
+  it('the reason says what was wrong and what was received', async () => {
+    await handle(sqsEvent(uninstalled('app:1', { time: 'yesterday' })), plenty, config);
+    expect(logs[0]?.reason).toBe(
+      'a AppUninstalled event needs its EventBridge "time" (ISO 8601 UTC, like 2026-01-31T12:00:00Z), received "yesterday"',
+    );
+  });
+});
+
+describe('records not started for lack of time', () => {
+  const shortOnTime = { getRemainingTimeInMillis: () => SAFETY_MARGIN_MS + 5000 };
+  beforeEach(() => {
     dynamodb.on(QueryCommand).resolves({
       Items: Array.from({ length: 100 }, (_, index) => ({ sk: { S: `k${index}` } })),
     });
-    dynamodb.on(BatchWriteItemCommand).callsFake(() => {
-      vi.setSystemTime(Date.now() + 2000);
+    dynamodb.on(DeleteItemCommand).callsFake(() => {
+      vi.setSystemTime(Date.now() + 1000); // each delete takes a second
       return {};
     });
-    const shortOnTime = { getRemainingTimeInMillis: () => SAFETY_MARGIN_MS + 5000 };
-    const response = await handle(
-      sqsEvent(uninstalled('app:1'), uninstalled('app:2')),
-      shortOnTime,
-      config,
-    );
-    expect(response).toEqual({
-      batchItemFailures: [{ itemIdentifier: 'm0' }, { itemIdentifier: 'm1' }],
+  });
+
+  it('go back to the queue as new messages and are not failed; the unfinished one is', async () => {
+    const batch = sqsEvent(uninstalled('app:1'), uninstalled('app:2'), uninstalled('app:3'));
+    const response = await handle(batch, shortOnTime, config);
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'm0' }] });
+    expect(sqs).toHaveReceivedCommandWith(SendMessageBatchCommand, {
+      QueueUrl: config.queueUrl,
+      Entries: [
+        { Id: '0', MessageBody: batch.Records[1]?.body },
+        { Id: '1', MessageBody: batch.Records[2]?.body },
+      ],
     });
-    expect(sqs).not.toHaveReceivedCommand(SendMessageCommand);
+    expect(sqs).not.toHaveReceivedCommand(SendMessageCommand); // no sweep: unfinished
     expect(logs).toContainEqual(
       expect.objectContaining({ message: 'task unfinished, will be retried', complete: false }),
     );
   });
 
-  it.each([
-    ['a namespace with a wildcard', uninstalled('app*')],
-    ['an empty namespace', uninstalled('')],
-    ['no namespace', { 'detail-type': 'AppUninstalled', detail: {} }],
-    ['an unknown event type', { 'detail-type': 'AppExploded', detail: { namespace: 'app:1' } }],
-    ['a body that is not JSON', 'not json{'],
-  ])('drops %s with an error log and purges nothing', async (_name, body) => {
-    const response = await handle(sqsEvent(body), plenty, config);
-    expect(response).toEqual({ batchItemFailures: [] });
-    expect(dynamodb.calls()).toHaveLength(0);
-    expect(logs).toContainEqual(
-      expect.objectContaining({ level: 'error', message: 'message dropped' }),
-    );
-  });
-
-  it('on AppInstalled removes the marker only', async () => {
-    await handle(
-      sqsEvent({ 'detail-type': 'AppInstalled', detail: { namespace: 'app:1' } }),
-      plenty,
-      config,
-    );
-    expect(dynamodb).toHaveReceivedCommandExactlyOnceWith(BatchWriteItemCommand, {
-      RequestItems: {
-        secrets: [
-          { DeleteRequest: { Key: { pk: { S: 'app:1' }, sk: { S: '\u0000uninstalled' } } } },
-        ],
-      },
+  it('one that cannot be sent back is failed the ordinary way', async () => {
+    sqs.on(SendMessageBatchCommand).resolves({
+      Successful: [{ Id: '0', MessageId: 'x', MD5OfMessageBody: '' }],
+      Failed: [{ Id: '1', Code: 'InternalError', SenderFault: false }],
     });
-    expect(dynamodb).not.toHaveReceivedCommand(QueryCommand);
+    const batch = sqsEvent(uninstalled('app:1'), uninstalled('app:2'), uninstalled('app:3'));
+    const response = await handle(batch, shortOnTime, config);
+    expect(response).toEqual({
+      batchItemFailures: [{ itemIdentifier: 'm0' }, { itemIdentifier: 'm2' }],
+    });
   });
+});
 
-  it('the second sweep purges and removes the marker while it is there', async () => {
-    dynamodb
-      .on(QueryCommand, { KeyConditionExpression: 'pk = :namespace AND sk = :marker' })
-      .resolves({ Items: [{ sk: { S: '\u0000uninstalled' } }] })
-      .on(QueryCommand, { KeyConditionExpression: 'pk = :namespace' })
-      .resolves({ Items: [{ sk: { S: '\u0000uninstalled' } }, { sk: { S: 'late' } }] });
-    await handle(sqsEvent({ type: 'SecondSweep', namespace: 'app:1' }), plenty, config);
-    const writes = dynamodb.commandCalls(BatchWriteItemCommand).map((call) => call.args[0].input);
-    expect(writes).toEqual([
-      {
-        RequestItems: {
-          secrets: [{ DeleteRequest: { Key: { pk: { S: 'app:1' }, sk: { S: 'late' } } } }],
-        },
-      },
-      {
-        RequestItems: {
-          secrets: [
-            { DeleteRequest: { Key: { pk: { S: 'app:1' }, sk: { S: '\u0000uninstalled' } } } },
-          ],
-        },
-      },
-    ]);
-  });
-
-  it('the second sweep does nothing once a reinstall removed the marker', async () => {
-    dynamodb.on(QueryCommand).resolves({ Items: [] });
-    await handle(sqsEvent({ type: 'SecondSweep', namespace: 'app:1' }), plenty, config);
-    expect(dynamodb).not.toHaveReceivedCommand(BatchWriteItemCommand);
-    expect(logs).toContainEqual(
-      expect.objectContaining({ skipped: 'reinstalled or already swept' }),
-    );
-  });
-
-  it('can be invoked directly with { namespace } and reports the count', async () => {
+describe('a direct invocation', () => {
+  it('{ namespace } purges what was written before now and reports the count', async () => {
     dynamodb.on(QueryCommand).resolves({ Items: [{ sk: { S: 'a' } }] });
     await expect(handle({ namespace: 'app:1' }, plenty, config)).resolves.toEqual({
-      kind: 'uninstall',
+      kind: 'purge',
       namespace: 'app:1',
       deleted: 1,
+      spared: 0,
       complete: true,
+      writtenBefore: NOW,
     });
-    await expect(handle({ namespace: 'app 1' }, plenty, config)).rejects.toThrow(/namespace/);
+    expect(dynamodb).not.toHaveReceivedCommand(UpdateItemCommand);
   });
 
-  it('logs JSON lines with counts, never key names', async () => {
-    dynamodb.on(QueryCommand).resolves({ Items: [{ sk: { S: 'secret-key-name' } }] });
-    await handle(sqsEvent(uninstalled('app:1')), plenty, config);
-    expect(JSON.stringify(logs)).not.toContain('secret-key-name');
+  it.each([
+    ['an invalid namespace', { namespace: 'app 1' }, /namespace/],
+    ['other fields', { namespace: 'app:1', force: true }, /received the fields "force"/],
+  ])('with %s is refused with an error', async (_name, event, message) => {
+    await expect(handle(event, plenty, config)).rejects.toThrow(message);
+    expect(dynamodb.calls()).toHaveLength(0);
+  });
+});
+
+it('logs JSON lines with counts, never key names', async () => {
+  dynamodb.on(QueryCommand).resolves({ Items: [{ sk: { S: 'secret-key-name' } }] });
+  await handle(sqsEvent(uninstalled('app:1')), plenty, config);
+  expect(logs.length).toBeGreaterThan(0);
+  expect(JSON.stringify(logs)).not.toContain('secret-key-name');
+});
+
+describe('configFromEnvironment', () => {
+  it('reads the table, the queue and the sweep delay', () => {
+    const read = configFromEnvironment({
+      SECRETS_STORE_TABLE: 'secrets',
+      QUEUE_URL: config.queueUrl,
+      SWEEP_DELAY_SECONDS: '120',
+    });
+    expect(read).toMatchObject({
+      tableName: 'secrets',
+      queueUrl: config.queueUrl,
+      sweepDelaySeconds: 120,
+    });
+    expect(read.sqs).toBeInstanceOf(SQSClient);
+  });
+
+  it('without QUEUE_URL has no SQS client; the sweep delay defaults to 900 s', () => {
+    const read = configFromEnvironment({ SECRETS_STORE_TABLE: 'secrets' });
+    expect(read).toMatchObject({ queueUrl: undefined, sqs: undefined, sweepDelaySeconds: 900 });
+  });
+
+  it.each([
+    [{}, 'the cleanup function needs SECRETS_STORE_TABLE'],
+    [
+      { SECRETS_STORE_TABLE: 'secrets', SWEEP_DELAY_SECONDS: '15m' },
+      'SWEEP_DELAY_SECONDS must be a whole number of seconds, received "15m"',
+    ],
+  ])('refuses %j', (environment, message) => {
+    expect(() => configFromEnvironment(environment)).toThrow(message);
   });
 });

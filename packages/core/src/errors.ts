@@ -124,19 +124,34 @@ export class OutcomeUnknownError extends SecretsStoreError {
   }
 }
 
-/** A purge ran out of retries for throttled deletes; lists the keys that are left. */
+/**
+ * A purge gave up: a delete's retries ran out or its call failed. Says exactly how many secrets
+ * this purge deleted and which keys were still in the namespace when it gave up (across all
+ * workers and pages: the pages not yet read are listed before the error is thrown). Key names
+ * are in `remainingKeys` only, never in the message.
+ */
 export class PurgeIncompleteError extends SecretsStoreError {
   readonly deleted: number;
   readonly remainingKeys: readonly string[];
+  /** False when listing the pages not yet read failed too (`cause` says why): more may be left. */
+  readonly remainingKeysComplete: boolean;
 
-  constructor(namespace: string, deleted: number, remainingKeys: readonly string[]) {
+  constructor(
+    namespace: string,
+    deleted: number,
+    remainingKeys: readonly string[],
+    options: { remainingKeysComplete?: boolean; cause?: unknown } = {},
+  ) {
+    const complete = options.remainingKeysComplete ?? true;
     super(
       'PURGE_INCOMPLETE',
-      `purge of namespace ${namespace} deleted ${deleted} secrets, then ran out of retries with ${remainingKeys.length} left`,
+      `purge of namespace ${namespace} deleted ${deleted} secrets, then gave up with ${remainingKeys.length} ${complete ? '' : 'or more '}left`,
+      { cause: options.cause },
     );
     this.name = 'PurgeIncompleteError';
     this.deleted = deleted;
     this.remainingKeys = remainingKeys;
+    this.remainingKeysComplete = complete;
   }
 }
 

@@ -6,11 +6,16 @@ export const MAX_KEY_BYTES = 1024;
 export const MAX_NAMESPACE_LENGTH = 256;
 
 /**
- * Sort keys starting with NUL are the store's own (the uninstall marker); no user key can
- * start with it because keys may not contain NUL.
+ * Sort keys starting with NUL are the store's own (the lifecycle record); no user key can
+ * start with it because keys may not contain NUL. `keys()` and purges skip them.
  */
 export const RESERVED_KEY_PREFIX = '\u0000';
-/** Left by the uninstall pipeline while a namespace is being emptied. */
+/** The uninstall pipeline's record of the last install and uninstall it applied to a namespace. */
+export const LIFECYCLE_RECORD_KEY = `${RESERVED_KEY_PREFIX}lifecycle`;
+/**
+ * The uninstall marker of the first pipeline, which the lifecycle record replaced. Tables that
+ * ran it may still hold one; being reserved, it stays hidden and is never purged.
+ */
 export const UNINSTALL_MARKER_KEY = `${RESERVED_KEY_PREFIX}uninstalled`;
 
 const NAMESPACE_CHARACTERS = /^[A-Za-z0-9._:@/+=-]+$/;

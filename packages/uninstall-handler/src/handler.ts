@@ -1,20 +1,19 @@
 /**
  * The cleanup Lambda. Triggered by the uninstall queue (SQS, partial batch responses), or
- * invoked directly with `{ "namespace": "..." }`.
+ * invoked directly by an operator with `{ "namespace": "..." }`.
  *
- * Environment: SECRETS_STORE_TABLE (required), SWEEP_QUEUE_URL, SWEEP_DELAY_SECONDS.
+ * Environment: SECRETS_STORE_TABLE (required), QUEUE_URL (its own queue), SWEEP_DELAY_SECONDS.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { type CleanupConfig, runTask, type TaskReport } from './cleanup.ts';
+import { parseDirectInvocation, parseQueueMessage } from './events.ts';
+import { type Logger, log } from './log.ts';
 
 export type { CleanupConfig, TaskReport };
 
-import { parseBody, parseTask } from './events.ts';
-import { type Logger, log } from './log.ts';
-
-/** Time kept back from the invocation's remaining time: stop starting batches before it ends. */
+/** Time kept back from the invocation's remaining time: stop starting work before it ends. */
 export const SAFETY_MARGIN_MS = 10_000;
 
 let cachedConfig: CleanupConfig | undefined;
@@ -22,13 +21,19 @@ let cachedConfig: CleanupConfig | undefined;
 export function configFromEnvironment(environment = process.env): CleanupConfig {
   const tableName = environment.SECRETS_STORE_TABLE;
   if (!tableName) throw new Error('the cleanup function needs SECRETS_STORE_TABLE');
-  const sweepQueueUrl = environment.SWEEP_QUEUE_URL || undefined;
+  const queueUrl = environment.QUEUE_URL || undefined;
+  const sweepDelaySeconds = Number(environment.SWEEP_DELAY_SECONDS ?? 900);
+  if (!Number.isInteger(sweepDelaySeconds) || sweepDelaySeconds < 0) {
+    throw new Error(
+      `SWEEP_DELAY_SECONDS must be a whole number of seconds, received ${JSON.stringify(environment.SWEEP_DELAY_SECONDS)}`,
+    );
+  }
   return {
     dynamodb: new DynamoDBClient({}),
-    sqs: sweepQueueUrl ? new SQSClient({}) : undefined,
+    sqs: queueUrl ? new SQSClient({}) : undefined,
     tableName,
-    sweepQueueUrl,
-    sweepDelaySeconds: Number(environment.SWEEP_DELAY_SECONDS ?? 900),
+    queueUrl,
+    sweepDelaySeconds,
   };
 }
 
@@ -46,27 +51,28 @@ export async function handle(
   const deadline = Date.now() + Math.max(0, context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS);
 
   if (!isSqsEvent(event)) {
-    const parsed = parseTask(event);
+    const parsed = parseDirectInvocation(event);
     if ('invalid' in parsed) {
       logger('error', 'invalid direct invocation', { reason: parsed.invalid });
       throw new Error(`invalid invocation: ${parsed.invalid}`);
     }
     const report = await runTask(parsed.task, config, deadline, logger);
-    logger('info', 'task done', { ...report });
+    logger(report.complete ? 'info' : 'warn', 'task done', { ...report });
     return report;
   }
 
   const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
+  const notStarted: SQSRecord[] = [];
   for (const record of event.Records) {
     const messageId = record.messageId;
     if (Date.now() >= deadline) {
-      batchItemFailures.push({ itemIdentifier: messageId });
+      notStarted.push(record);
       continue;
     }
-    const parsed = parseBody(record.body);
+    const parsed = parseQueueMessage(record.body);
     if ('invalid' in parsed) {
-      // Retrying cannot make a malformed message valid: report it and drop it.
-      logger('error', 'message dropped', { messageId, reason: parsed.invalid });
+      // Refused, never guessed at: retrying cannot make it valid, so it is dropped.
+      logger('error', 'message refused', { messageId, reason: parsed.invalid });
       continue;
     }
     try {
@@ -74,10 +80,7 @@ export async function handle(
       logger(
         report.complete ? 'info' : 'warn',
         report.complete ? 'task done' : 'task unfinished, will be retried',
-        {
-          messageId,
-          ...report,
-        },
+        { messageId, ...report },
       );
       if (!report.complete) batchItemFailures.push({ itemIdentifier: messageId });
     } catch (error) {
@@ -90,12 +93,56 @@ export async function handle(
       batchItemFailures.push({ itemIdentifier: messageId });
     }
   }
+  const unsent = await sendBack(notStarted, config, logger);
+  batchItemFailures.push(...unsent.map((record) => ({ itemIdentifier: record.messageId })));
   return { batchItemFailures };
+}
+
+/**
+ * Records not started for lack of time go back to the queue as new messages and are reported
+ * done, so that their receive count (which sends a message to the dead-letter queue after 5)
+ * counts only attempts that ran. Returns the records that could not be sent back: those are
+ * failed the ordinary way. A copy sent whose original is delivered again is a duplicate, and
+ * duplicates are harmless.
+ */
+async function sendBack(
+  records: readonly SQSRecord[],
+  config: CleanupConfig,
+  logger: Logger,
+): Promise<SQSRecord[]> {
+  if (records.length === 0) return [];
+  if (!config.sqs || !config.queueUrl) return [...records];
+  const unsent: SQSRecord[] = [];
+  // SendMessageBatch takes at most 10 messages.
+  for (let start = 0; start < records.length; start += 10) {
+    const chunk = records.slice(start, start + 10);
+    try {
+      const response = await config.sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: config.queueUrl,
+          Entries: chunk.map((record, index) => ({ Id: String(index), MessageBody: record.body })),
+        }),
+      );
+      for (const failed of response.Failed ?? [])
+        unsent.push(chunk[Number(failed.Id)] as SQSRecord);
+    } catch (error) {
+      logger('error', 'could not send records back', {
+        error: error instanceof Error ? error.name : typeof error,
+      });
+      unsent.push(...chunk);
+    }
+  }
+  for (const record of records) {
+    if (!unsent.includes(record)) {
+      logger('info', 'not started for lack of time: sent back', { messageId: record.messageId });
+    }
+  }
+  return unsent;
 }
 
 /** The Lambda entry point. */
 export async function handler(
-  event: SQSEvent | { namespace?: unknown },
+  event: SQSEvent | Record<string, unknown>,
   context: Context,
 ): Promise<SQSBatchResponse | TaskReport> {
   cachedConfig ??= configFromEnvironment();

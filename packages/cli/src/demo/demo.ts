@@ -3,6 +3,7 @@
  * store (dynalite on loopback + a local keyring) or, with the three SECRETS_STORE_* variables
  * set, against AWS. It prints each step and what each operation cost.
  */
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -146,6 +147,8 @@ export async function runDemo(io: Io, environment = process.env): Promise<number
 
     // The EventBridge event, as the queue would deliver it, handled by the real cleanup code.
     const uninstalled = {
+      id: randomUUID(),
+      time: new Date().toISOString(),
       'detail-type': 'AppUninstalled',
       detail: { namespace: target.namespace },
     };
@@ -157,7 +160,7 @@ export async function runDemo(io: Io, environment = process.env): Promise<number
           dynamodb: target.client,
           sqs: undefined, // no queue here: the 15-minute second sweep is not scheduled
           tableName: target.tableName,
-          sweepQueueUrl: undefined,
+          queueUrl: undefined,
           sweepDelaySeconds: 900,
         },
         () => {}, // the demo prints the report itself
