@@ -24,6 +24,7 @@ import type {
   PutItemCommandInput,
   QueryCommandInput,
   UpdateItemCommandInput,
+  WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { DecryptionError } from './errors.ts';
 
@@ -130,18 +131,37 @@ export function existsInput(address: SecretAddress, consistentRead: boolean): Ge
   return { ...getSecretInput(address, consistentRead), ProjectionExpression: ATTRIBUTE.namespace };
 }
 
-/** One page of a namespace's keys, names only (sort keys of reserved items included). */
+/**
+ * True for an item last written before `:cutoff`, or with no `updatedAt` (no write of the
+ * store made it). What an uninstall deletes of an installation that was followed by another.
+ */
+const WRITTEN_BEFORE_CONDITION = '(attribute_not_exists(#updatedAt) OR #updatedAt < :cutoff)';
+
+/**
+ * One page of a namespace's keys, names only (sort keys of reserved items included); with
+ * `writtenBefore` (epoch ms), only of the items last written before it.
+ */
 export function queryKeysInput(
   tableName: string,
   namespace: string,
   consistentRead: boolean,
   exclusiveStartKey: Item | undefined,
+  writtenBefore?: number,
 ): QueryCommandInput {
+  const filtered = writtenBefore !== undefined;
   return {
     TableName: tableName,
     KeyConditionExpression: '#namespace = :namespace',
-    ExpressionAttributeNames: { '#namespace': ATTRIBUTE.namespace, '#key': ATTRIBUTE.key },
-    ExpressionAttributeValues: { ':namespace': { S: namespace } },
+    ExpressionAttributeNames: {
+      '#namespace': ATTRIBUTE.namespace,
+      '#key': ATTRIBUTE.key,
+      ...(filtered && { '#updatedAt': ATTRIBUTE.updatedAt }),
+    },
+    ExpressionAttributeValues: {
+      ':namespace': { S: namespace },
+      ...(filtered && { ':cutoff': { N: String(writtenBefore) } }),
+    },
+    ...(filtered && { FilterExpression: WRITTEN_BEFORE_CONDITION }),
     ProjectionExpression: '#key',
     ConsistentRead: consistentRead,
     ExclusiveStartKey: exclusiveStartKey,
@@ -159,6 +179,32 @@ export function keyOf(item: Item): string | undefined {
 /** DeleteItem: unconditional, as the design wants (a delete never loses to a race). */
 export function deleteSecretInput(address: SecretAddress): DeleteItemCommandInput {
   return { TableName: address.tableName, Key: itemKey(address.namespace, address.key) };
+}
+
+/**
+ * DeleteItem of a secret only while it is still last written before `writtenBefore`: a write
+ * that lands between the purge's Query and this delete is spared.
+ */
+export function deleteWrittenBeforeInput(
+  address: SecretAddress,
+  writtenBefore: number,
+): DeleteItemCommandInput {
+  return {
+    ...deleteSecretInput(address),
+    ConditionExpression: `attribute_exists(#key) AND ${WRITTEN_BEFORE_CONDITION}`,
+    ExpressionAttributeNames: { '#key': ATTRIBUTE.key, '#updatedAt': ATTRIBUTE.updatedAt },
+    ExpressionAttributeValues: { ':cutoff': { N: String(writtenBefore) } },
+  };
+}
+
+/** A BatchWriteItem request that deletes a secret (no condition: BatchWriteItem has none). */
+export function batchDeleteRequest(namespace: string, key: string): WriteRequest {
+  return { DeleteRequest: { Key: itemKey(namespace, key) } };
+}
+
+/** The secret key a {@link batchDeleteRequest} deletes. */
+export function keyOfBatchDelete(request: WriteRequest): string | undefined {
+  return request.DeleteRequest?.Key?.[ATTRIBUTE.key]?.S;
 }
 
 const PUT_NAMES: Record<string, string> = {

@@ -29,7 +29,14 @@ import {
   sleep,
 } from './backoff.ts';
 import { ConfigurationError, PurgeIncompleteError, StorageError } from './errors.ts';
-import { ATTRIBUTE, type Item, itemKey } from './item.ts';
+import {
+  batchDeleteRequest,
+  deleteWrittenBeforeInput,
+  type Item,
+  keyOf,
+  keyOfBatchDelete,
+  queryKeysInput,
+} from './item.ts';
 import { checkNamespace, RESERVED_KEY_PREFIX } from './keys.ts';
 
 /** BatchWriteItem takes at most 25 requests. */
@@ -87,9 +94,7 @@ export async function purgeNamespace(options: PurgeOptions): Promise<PurgeResult
   const retry = retryPolicy(options.retry, DEFAULT_RETRY, 'retry');
 
   const deleteGroup = async (keys: readonly string[]): Promise<GroupOutcome> => {
-    let pending: WriteRequest[] = keys.map((key) => ({
-      DeleteRequest: { Key: itemKey(namespace, key) },
-    }));
+    let pending: WriteRequest[] = keys.map((key) => batchDeleteRequest(namespace, key));
     let deleted = 0;
     for (let attempt = 1; ; attempt++) {
       let unprocessed: WriteRequest[];
@@ -139,19 +144,14 @@ export async function purgeWrittenBefore(
       `writtenBefore must be epoch milliseconds (a non-negative integer), received ${writtenBefore}`,
     );
   }
-  const cutoff = { ':cutoff': { N: String(writtenBefore) } };
 
   const deleteGroup = async (keys: readonly string[]): Promise<GroupOutcome> => {
     const [key] = keys as [string];
     try {
       await client.send(
-        new DeleteItemCommand({
-          TableName: tableName,
-          Key: itemKey(namespace, key),
-          ConditionExpression: `attribute_exists(#key) AND ${WRITTEN_BEFORE_CONDITION}`,
-          ExpressionAttributeNames: { '#key': ATTRIBUTE.key, '#updatedAt': ATTRIBUTE.updatedAt },
-          ExpressionAttributeValues: cutoff,
-        }),
+        new DeleteItemCommand(
+          deleteWrittenBeforeInput({ tableName, namespace, key }, writtenBefore),
+        ),
       );
       return { deleted: 1, spared: 0, left: [] };
     } catch (error) {
@@ -170,13 +170,10 @@ export async function purgeWrittenBefore(
   return runPurge(options, {
     groupSize: 1,
     defaultConcurrency: 16,
-    query: (startKey) => queryKeys(options, startKey, cutoff),
+    query: (startKey) => queryKeys(options, startKey, writtenBefore),
     deleteGroup,
   });
 }
-
-/** True for an item older than `:cutoff`, or with no `updatedAt` (no write of the store made it). */
-const WRITTEN_BEFORE_CONDITION = '(attribute_not_exists(#updatedAt) OR #updatedAt < :cutoff)';
 
 interface GroupOutcome {
   readonly deleted: number;
@@ -290,35 +287,22 @@ async function incomplete(
 async function queryKeys(
   options: PurgeOptions,
   startKey: Item | undefined,
-  cutoff: Item | undefined,
+  writtenBefore: number | undefined,
 ): Promise<Page> {
   const { client, tableName, namespace } = options;
   const page = await send('Query', namespace, () =>
     client.send(
-      new QueryCommand({
-        TableName: tableName,
-        KeyConditionExpression: '#namespace = :namespace',
-        ExpressionAttributeNames: {
-          '#namespace': ATTRIBUTE.namespace,
-          '#key': ATTRIBUTE.key,
-          ...(cutoff && { '#updatedAt': ATTRIBUTE.updatedAt }),
-        },
-        ExpressionAttributeValues: { ':namespace': { S: namespace }, ...cutoff },
-        ...(cutoff && { FilterExpression: WRITTEN_BEFORE_CONDITION }),
-        ProjectionExpression: '#key',
-        ConsistentRead: true,
-        ExclusiveStartKey: startKey,
-      }),
+      new QueryCommand(queryKeysInput(tableName, namespace, true, startKey, writtenBefore)),
     ),
   );
   const keys = (page.Items ?? [])
-    .map((item) => item[ATTRIBUTE.key]?.S)
+    .map(keyOf)
     .filter((key): key is string => key !== undefined && !key.startsWith(RESERVED_KEY_PREFIX));
   return { keys, next: page.LastEvaluatedKey };
 }
 
 function keysOf(requests: readonly WriteRequest[]): string[] {
-  return requests.map((request) => request.DeleteRequest?.Key?.[ATTRIBUTE.key]?.S ?? '?');
+  return requests.map((request) => keyOfBatchDelete(request) ?? '?');
 }
 
 async function send<Output>(
