@@ -23,15 +23,12 @@ import {
   certainlyNotApplied,
   conditionalWrite,
 } from './dynamoCall.ts';
-import { ENVELOPE_OVERHEAD_BYTES, EnvelopeError, openEnvelope, sealEnvelope } from './envelope.ts';
 import {
   ConcurrentUpdateError,
   ConfigurationError,
-  DecryptionError,
   InvalidValueError,
   OutcomeUnknownError,
   StorageError,
-  ValueTooLargeError,
 } from './errors.ts';
 import { GroupCommit } from './groupCommit.ts';
 import {
@@ -41,30 +38,31 @@ import {
   getSecretInput,
   historyOf,
   type Item,
-  itemBytesBesidesCiphertext,
   keyOf,
-  MAX_ITEM_BYTES,
   putSecretInput,
   queryKeysInput,
   replaceSecretInput,
   type SecretAddress,
   type SecretRecord,
-  type StoredSecret,
   type WriteState,
   writeStateOf,
 } from './item.ts';
-import type { EncryptionContext, GeneratedDataKey, Keyring } from './keyrings/Keyring.ts';
+import type { Keyring } from './keyrings/Keyring.ts';
 import { checkKey, checkNamespace, RESERVED_KEY_PREFIX } from './keys.ts';
 import { purgeNamespace } from './purge.ts';
 import {
+  type EncodedValue,
+  type FreshDataKey,
+  type OpenedSecret,
+  type SecretName,
+  SecretSealer,
+} from './secretSealer.ts';
+import {
   checkFields,
   copyValue,
-  decodeValue,
-  encodeValue,
   type PatchUpdater,
   pickFields,
   type StorableHash,
-  type ValueBudget,
   type ValueHash,
 } from './values.ts';
 import { outcomeOf } from './writeOutcome.ts';
@@ -104,30 +102,11 @@ interface PendingUpdate {
   readonly reject: (error: unknown) => void;
 }
 
-/** A secret as read (or as just written) and decrypted: the base of the next read-modify-write. */
-interface OpenedSecret {
-  readonly stored: StoredSecret;
-  readonly value: ValueHash;
-  /** Owned: zero-filled by whoever drops it. */
-  readonly dataKey: Buffer;
-}
-
-/** The next value of a batch, validated and encoded (zero-filled after sealing). */
-interface NextValue {
-  readonly value: ValueHash;
-  readonly plaintext: Buffer;
-}
-
 /**
  * How a conditional write ended: `undefined` = written; `'landed'` = failed, but an earlier copy
  * of it had landed; `{ current }` = certainly not written, here is the item that won.
  */
 type WriteResult = undefined | 'landed' | { readonly current: Item | undefined };
-
-/** A data key this process generated, with its birth time. */
-interface FreshDataKey extends GeneratedDataKey {
-  readonly createdAt: number;
-}
 
 /** A write id: 128 random bits that never repeat for a key (DESIGN.md, write protocol v2). */
 function newWriteId(): string {
@@ -151,12 +130,10 @@ export class SecretsStore {
   readonly tableName: string;
   readonly namespace: string;
   readonly #options: SecretsStoreOptions;
-  readonly #keyring: Keyring;
   readonly #client: DynamoDBClient;
-  readonly #cache: DataKeyCache | undefined;
+  readonly #sealer: SecretSealer;
   readonly #consistentRead: boolean;
   readonly #patchRetry: RetryPolicy;
-  readonly #dataKeyMaxAgeMs: number;
   readonly #updates = new GroupCommit<PendingUpdate, OpenedSecret>(
     (key, batch, carry) => this.#commitBatch(key, batch, carry),
     (carry) => carry.dataKey.fill(0),
@@ -174,25 +151,25 @@ export class SecretsStore {
     }
     this.tableName = options.tableName;
     this.namespace = options.namespace;
-    this.#keyring = options.keyring;
     this.#client = options.dynamoDBClient ?? new DynamoDBClient({});
-    const cache = options.dataKeyCache;
-    this.#cache =
-      cache === false ? undefined : cache instanceof DataKeyCache ? cache : new DataKeyCache(cache);
+    const option = options.dataKeyCache;
+    const cache =
+      option === false
+        ? undefined
+        : option instanceof DataKeyCache
+          ? option
+          : new DataKeyCache(option);
     this.#consistentRead = options.consistentRead ?? true;
     this.#patchRetry = retryPolicy(options.patchRetry, DEFAULT_PATCH_RETRY, 'patchRetry');
-    this.#dataKeyMaxAgeMs = options.dataKeyMaxAgeMs ?? 60 * 60 * 1000;
-    if (!Number.isFinite(this.#dataKeyMaxAgeMs) || this.#dataKeyMaxAgeMs < 0) {
+    const dataKeyMaxAgeMs = options.dataKeyMaxAgeMs ?? 60 * 60 * 1000;
+    if (!Number.isFinite(dataKeyMaxAgeMs) || dataKeyMaxAgeMs < 0) {
       throw new ConfigurationError(
-        `dataKeyMaxAgeMs must be a number of at least 0, received ${this.#dataKeyMaxAgeMs}`,
+        `dataKeyMaxAgeMs must be a number of at least 0, received ${dataKeyMaxAgeMs}`,
       );
     }
+    this.#sealer = new SecretSealer(options.keyring, cache, dataKeyMaxAgeMs);
     // Keep the resolved client and cache so that forNamespace() shares them.
-    this.#options = {
-      ...options,
-      dynamoDBClient: this.#client,
-      dataKeyCache: this.#cache ?? false,
-    };
+    this.#options = { ...options, dynamoDBClient: this.#client, dataKeyCache: cache ?? false };
   }
 
   /** A store for another namespace that shares this one's clients, keyring and cache. */
@@ -209,7 +186,7 @@ export class SecretsStore {
     checkFields(fields);
     const item = await this.#read('get', key, this.#consistentRead);
     if (!item) return {} as T;
-    const { value, dataKey } = await this.#open(key, fromItem(item, key));
+    const { value, dataKey } = await this.#sealer.open(this.#name(key), fromItem(item, key));
     dataKey.fill(0);
     return (fields ? pickFields(value, fields) : value) as T;
   }
@@ -221,26 +198,18 @@ export class SecretsStore {
    */
   async put<T extends object = ValueHash>(key: string, value: T & StorableHash<T>): Promise<true> {
     checkKey(key);
-    const budget = this.#budget(key);
-    const plaintext = encodeValue(copyValue(value, budget));
-    checkSize(plaintext, budget);
-    const context = this.#context(key);
-    const fresh = await this.#keyring.generateDataKey(context);
+    const name = this.#name(key);
+    const { plaintext } = this.#sealer.encode(name, value);
     try {
-      this.#cache?.set(this.#cacheId(fresh.keyId, fresh.wrapped, context), fresh.plaintext);
-      const now = Date.now();
-      const record: SecretRecord = {
-        ciphertext: seal(fresh.plaintext, plaintext, this.namespace, key),
-        wrappedDataKey: fresh.wrapped,
-        keyId: fresh.keyId,
-        dataKeyCreatedAt: now,
-        updatedAt: now,
-        writeId: newWriteId(),
-      };
-      await this.#putRecord(key, record);
-      return true;
+      const fresh = await this.#sealer.freshDataKey(name);
+      try {
+        const sealed = this.#sealer.seal(name, fresh, plaintext);
+        await this.#putRecord(key, { ...sealed, updatedAt: Date.now(), writeId: newWriteId() });
+        return true;
+      } finally {
+        fresh.plaintext.fill(0);
+      }
     } finally {
-      fresh.plaintext.fill(0);
       plaintext.fill(0);
     }
   }
@@ -271,7 +240,7 @@ export class SecretsStore {
       )) as T;
     }
     // The partial is checked before any AWS call; the merged value again before writing.
-    const partial = copyValue(update, this.#budget(key));
+    const partial = copyValue(update, this.#sealer.budget(this.#name(key)));
     const removed = Object.keys(update as object).filter(
       (field) => (update as Record<string, unknown>)[field] === undefined,
     );
@@ -417,14 +386,15 @@ export class SecretsStore {
             update.resolve(structuredClone(previous));
           return base;
         }
-        const sealed = await this.#sealForWrite(key, round.next, base, fresh).finally(() =>
-          round.next?.plaintext.fill(0),
-        );
-        const { record, dataKey } = sealed;
-        if (sealed.created) {
+        const next = round.next;
+        const { sealed, dataKey, created } = await this.#sealer
+          .sealForWrite(this.#name(key), next.plaintext, base, fresh)
+          .finally(() => next.plaintext.fill(0));
+        if (created) {
           fresh?.plaintext.fill(0);
-          fresh = sealed.created;
+          fresh = created;
         }
+        const record: SecretRecord = { ...sealed, updatedAt: Date.now(), writeId: newWriteId() };
         const input = replaceSecretInput(this.#address(key), record, base?.stored);
         const started = performance.now();
         let result: WriteResult;
@@ -453,7 +423,9 @@ export class SecretsStore {
         base?.dataKey.fill(0);
         base = undefined;
         if (attempt === 1) {
-          base = result.current ? await this.#open(key, fromItem(result.current, key)) : undefined;
+          base = result.current
+            ? await this.#sealer.open(this.#name(key), fromItem(result.current, key))
+            : undefined;
         } else {
           await sleep(contentionDelay(attempt - 1, roundTripMs, this.#patchRetry));
           base = await this.#readOpened(key);
@@ -474,12 +446,12 @@ export class SecretsStore {
    * and drops out; the others go on from the value before it.
    */
   #runUpdaters(key: string, pending: readonly PendingUpdate[], base: OpenedSecret | undefined) {
-    const budget = this.#budget(key);
+    const name = this.#name(key);
     const previous = new Map<PendingUpdate, ValueHash>();
     const survivors: PendingUpdate[] = [];
     let exists = base !== undefined;
     let value: ValueHash = base?.value ?? {};
-    let next: NextValue | undefined;
+    let next: EncodedValue | undefined;
     for (const update of pending) {
       if (!exists && !update.createIfAbsent) {
         previous.set(update, {});
@@ -489,16 +461,9 @@ export class SecretsStore {
       try {
         const result = update.compute(structuredClone(value));
         if (result !== NO_CHANGE) {
-          const copy = copyValue(result, budget);
-          const plaintext = encodeValue(copy);
-          try {
-            checkSize(plaintext, budget);
-          } catch (error) {
-            plaintext.fill(0);
-            throw error;
-          }
+          const encoded = this.#sealer.encode(name, result);
           next?.plaintext.fill(0);
-          next = { value: copy, plaintext };
+          next = encoded;
         }
       } catch (error) {
         update.reject(error);
@@ -510,48 +475,6 @@ export class SecretsStore {
       exists = exists || next !== undefined;
     }
     return { previous, survivors, next };
-  }
-
-  /**
-   * Encrypts the next value for a write. The data key is the secret's own while it is young
-   * enough (no KMS call for a hot secret), else one generated for this batch (kept for its
-   * retries), else a new one. A `dataKeyCreatedAt` in the future is not young: it is replaced.
-   */
-  async #sealForWrite(
-    key: string,
-    next: NextValue,
-    base: OpenedSecret | undefined,
-    fresh: FreshDataKey | undefined,
-  ): Promise<{ record: SecretRecord; dataKey: Buffer; created: FreshDataKey | undefined }> {
-    const now = Date.now();
-    const young = (createdAt: number) =>
-      createdAt <= now && now - createdAt < this.#dataKeyMaxAgeMs;
-    let source: FreshDataKey;
-    let created: FreshDataKey | undefined;
-    if (base && young(base.stored.dataKeyCreatedAt)) {
-      source = {
-        plaintext: base.dataKey,
-        wrapped: base.stored.wrappedDataKey,
-        keyId: base.stored.keyId,
-        createdAt: base.stored.dataKeyCreatedAt,
-      };
-    } else if (fresh && young(fresh.createdAt)) {
-      source = fresh;
-    } else {
-      const context = this.#context(key);
-      created = { ...(await this.#keyring.generateDataKey(context)), createdAt: now };
-      this.#cache?.set(this.#cacheId(created.keyId, created.wrapped, context), created.plaintext);
-      source = created;
-    }
-    const record: SecretRecord = {
-      ciphertext: seal(source.plaintext, next.plaintext, this.namespace, key),
-      wrappedDataKey: source.wrapped,
-      keyId: source.keyId,
-      dataKeyCreatedAt: source.createdAt,
-      updatedAt: now,
-      writeId: newWriteId(),
-    };
-    return { record, dataKey: Buffer.from(source.plaintext), created };
   }
 
   // -------------------------------------------------------------------------------------------
@@ -625,34 +548,7 @@ export class SecretsStore {
 
   async #readOpened(key: string): Promise<OpenedSecret | undefined> {
     const item = await this.#read('patch', key, true);
-    return item ? this.#open(key, fromItem(item, key)) : undefined;
-  }
-
-  /** Unwraps the data key (from the cache when it can) and decrypts the value. */
-  async #open(key: string, stored: StoredSecret): Promise<OpenedSecret> {
-    const context = this.#context(key);
-    const unwrap = () => this.#keyring.decryptDataKey(stored.wrappedDataKey, stored.keyId, context);
-    const dataKey = this.#cache
-      ? await this.#cache.getOrLoad(
-          this.#cacheId(stored.keyId, stored.wrappedDataKey, context),
-          unwrap,
-        )
-      : await unwrap();
-    let plaintext: Buffer | undefined;
-    try {
-      plaintext = openEnvelope(dataKey, stored.ciphertext, { namespace: this.namespace, key });
-      return { stored, value: decodeValue(plaintext), dataKey };
-    } catch (error) {
-      dataKey.fill(0);
-      const reason = error instanceof EnvelopeError ? error.message : 'the plaintext is not a hash';
-      throw new DecryptionError(
-        `the secret ${JSON.stringify(key)} in namespace ${this.namespace} could not be decrypted: ${reason}`,
-        // The envelope's own errors hold no data; a JSON error could quote plaintext, so it is dropped.
-        error instanceof EnvelopeError ? { cause: error } : undefined,
-      );
-    } finally {
-      plaintext?.fill(0);
-    }
+    return item ? this.#sealer.open(this.#name(key), fromItem(item, key)) : undefined;
   }
 
   #address(key: string): SecretAddress {
@@ -665,32 +561,8 @@ export class SecretsStore {
     return { operation, key, namespace: this.namespace, tableName: this.tableName };
   }
 
-  #context(key: string): EncryptionContext {
-    return { namespace: this.namespace, secret: key };
-  }
-
-  /** Cache entries are scoped to the context too: a wrapped key copied elsewhere misses. */
-  #cacheId(keyId: string, wrapped: Uint8Array, context: EncryptionContext): string {
-    return `${JSON.stringify([keyId, context.namespace, context.secret])}${Buffer.from(wrapped).toString('base64')}`;
-  }
-
-  #budget(key: string): ValueBudget {
-    const itemOverheadBytes =
-      itemBytesBesidesCiphertext(this.namespace, key, this.#keyring) + ENVELOPE_OVERHEAD_BYTES;
-    return { maxValueBytes: MAX_ITEM_BYTES - itemOverheadBytes, itemOverheadBytes };
-  }
-}
-
-function seal(dataKey: Buffer, plaintext: Buffer, namespace: string, key: string): Buffer {
-  return sealEnvelope(dataKey, plaintext, { namespace, key });
-}
-
-function checkSize(plaintext: Buffer, budget: ValueBudget): void {
-  if (plaintext.length > budget.maxValueBytes) {
-    throw new ValueTooLargeError(
-      plaintext.length + budget.itemOverheadBytes,
-      budget.maxValueBytes + budget.itemOverheadBytes,
-    );
+  #name(key: string): SecretName {
+    return { namespace: this.namespace, key };
   }
 }
 
