@@ -87,6 +87,7 @@ export class KmsKeyring implements Keyring {
     } catch (error) {
       throw mapKmsError(error, 'GenerateDataKey', context);
     }
+    checkResponse(response, 'GenerateDataKey');
     const plaintext = takePlaintext(response, 'GenerateDataKey');
     const wrongType =
       malformed(response, 'CiphertextBlob', 'bytes') ?? malformed(response, 'KeyId', 'string');
@@ -129,6 +130,7 @@ export class KmsKeyring implements Keyring {
     } catch (error) {
       throw mapKmsError(error, 'Decrypt', context);
     }
+    checkResponse(response, 'Decrypt');
     const plaintext = takePlaintext(response, 'Decrypt');
     if (plaintext?.length !== DATA_KEY_BYTES) {
       plaintext?.fill(0);
@@ -177,6 +179,7 @@ export class KmsKeyring implements Keyring {
     } catch (error) {
       throw mapKmsError(error, 'ReEncrypt', context);
     }
+    checkResponse(response, 'ReEncrypt');
     const wrongType =
       malformed(response, 'CiphertextBlob', 'bytes') ??
       malformed(response, 'SourceKeyId', 'string') ??
@@ -251,6 +254,15 @@ function checkPreviousKeyIds(previous: unknown): readonly string[] {
     }
   }
   return Object.freeze([...previous]);
+}
+
+/** An answer that is not an object (a broken client or middleware) is a typed error too. */
+function checkResponse(response: unknown, operation: string): void {
+  if (typeof response !== 'object' || response === null) {
+    throw new KeyServiceError(
+      `KMS ${operation} returned ${response === null ? 'null' : typeof response}, not a response`,
+    );
+  }
 }
 
 /**
