@@ -44,7 +44,10 @@ function buildProgram(
     .description(
       'Read and write secrets: in AWS (DynamoDB + KMS), or in a local store (dynalite + local keyring).',
     )
-    .option('--local [dir]', 'use the local store in dir (created on first use)', false)
+    .option(
+      '--local [dir]',
+      `use the local store in dir (default: ./${DEFAULT_LOCAL_DIR}; the first write creates it)`,
+    )
     .option('--table <name>', 'DynamoDB table (default: $SECRETS_STORE_TABLE)')
     .option('--key-id <id>', 'KMS key ARN, id or alias (default: $SECRETS_STORE_KEY_ID)')
     .option(
