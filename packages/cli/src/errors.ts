@@ -44,10 +44,11 @@ export function exitCodeOf(error: unknown): number {
 }
 
 /**
- * The reason of a network failure, from the cause chain: Node's own message for a socket error
- * (`connect ECONNREFUSED 127.0.0.1:9`), which names only the code and the address, never data.
+ * The reason of a network failure, from the cause chain: the system error code and Node's own
+ * message for it (`connect ECONNREFUSED 127.0.0.1:9`), which names only the code and the
+ * address, never data.
  */
-export function networkReason(error: unknown): string | undefined {
+export function networkReason(error: unknown): { code: string; text: string } | undefined {
   let current: unknown = error;
   for (let depth = 0; current instanceof Error && depth < 8; depth++) {
     const code = (current as NodeJS.ErrnoException).code;
@@ -55,7 +56,8 @@ export function networkReason(error: unknown): string | undefined {
       // An AggregateError (one attempt per address) has no message of its own.
       const first = current instanceof AggregateError ? current.errors[0] : undefined;
       const message = current.message || (first instanceof Error ? first.message : '');
-      return message.includes(code) ? message : `${code}${message ? ` (${message})` : ''}`;
+      const text = message.includes(code) ? message : `${code}${message ? ` (${message})` : ''}`;
+      return { code, text };
     }
     current = current.cause;
   }
@@ -64,7 +66,7 @@ export function networkReason(error: unknown): string | undefined {
 
 /**
  * One line for stderr: the error's own message (store errors never hold secret values), with
- * the reason of a network failure when the message does not name it yet.
+ * the reason of a network failure when the message does not give it yet.
  */
 export function describeError(error: unknown): string {
   let message: string;
@@ -72,6 +74,12 @@ export function describeError(error: unknown): string {
   else if (error instanceof Error) message = `${error.name}: ${error.message}`;
   else message = String(error);
   const reason = networkReason(error);
-  if (reason !== undefined && !message.includes(reason)) message = `${message} (${reason})`;
+  if (reason !== undefined && !message.includes(reason.text)) {
+    // Core may name the bare code already (`: Error (ECONNREFUSED)`): complete it, not repeat it.
+    const bare = `(${reason.code})`;
+    message = message.endsWith(bare)
+      ? `${message.slice(0, -bare.length)}(${reason.text})`
+      : `${message} (${reason.text})`;
+  }
   return message.replace(/\s*\n\s*/g, ' ');
 }
