@@ -13,6 +13,11 @@ import {
 } from '@secrets-store/core';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
+import {
+  KEY_ARN as FAKE_KEY_ARN,
+  PREVIOUS_KEY_ARN as FAKE_PREVIOUS_KEY_ARN,
+  fakeKms,
+} from '../support/fakeKms.ts';
 
 const KEY_ARN = 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 const PREVIOUS_KEY_ARN =
@@ -457,5 +462,45 @@ describe('KmsKeyring.rewrapDataKey: ReEncrypt, the data key never leaves KMS', (
       .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(errorClass);
     expect((error as Error).message).toMatch(new RegExp(`KMS ReEncrypt .* failed with ${name}`));
+  });
+});
+
+describe('the fakeKms stand-in behind the keyrings (used by the store tests)', () => {
+  it('ReEncrypt moves a data key from the previous key to the current one, checking key ids and context', async () => {
+    const fake = fakeKms();
+    try {
+      const before = new KmsKeyring({ keyId: FAKE_PREVIOUS_KEY_ARN, client: fake.client });
+      const moved = new KmsKeyring({
+        keyId: FAKE_KEY_ARN,
+        previousKeyIds: [FAKE_PREVIOUS_KEY_ARN],
+        client: fake.client,
+      });
+      const generated = await before.generateDataKey(context);
+      expect(generated.keyId).toBe(FAKE_PREVIOUS_KEY_ARN);
+      await expect(
+        moved.rewrapDataKey(generated.wrapped, generated.keyId, { ...context, secret: 'other' }),
+      ).rejects.toThrow(/failed with InvalidCiphertextException/);
+      const rewrapped = await moved.rewrapDataKey(generated.wrapped, generated.keyId, context);
+      expect(rewrapped.keyId).toBe(FAKE_KEY_ARN);
+      const onlyCurrent = new KmsKeyring({ keyId: FAKE_KEY_ARN, client: fake.client });
+      const unwrapped = await onlyCurrent.decryptDataKey(
+        rewrapped.wrapped,
+        rewrapped.keyId,
+        context,
+      );
+      expect(unwrapped.equals(generated.plaintext)).toBe(true);
+      // the old blob names the previous key: pinned to the current key, KMS refuses it
+      await expect(
+        fake.client.send(
+          new DecryptCommand({
+            CiphertextBlob: generated.wrapped,
+            KeyId: FAKE_KEY_ARN,
+            EncryptionContext: { ...context },
+          }),
+        ),
+      ).rejects.toThrow(/incorrect key/);
+    } finally {
+      fake.kms.restore();
+    }
   });
 });
