@@ -145,14 +145,14 @@ describe('the key file', () => {
     const unreadable = join(workdir, 'unreadable');
     mkdirSync(join(unreadable, 'master.key'), { recursive: true });
     expectOneLineError(
-      cli([`--local=${unreadable}`, 'get', 'k']),
+      cli([`--local=${unreadable}`, 'put', 'k', '{}']),
       3,
       /cannot read the key file .*EISDIR/,
     );
     const corrupt = join(workdir, 'corrupt-key');
     mkdirSync(corrupt);
     writeFileSync(join(corrupt, 'master.key'), 'not base64 of 32 bytes\n', { mode: 0o600 });
-    expectOneLineError(cli([`--local=${corrupt}`, 'get', 'k']), 3, /key file .* is corrupt/);
+    expectOneLineError(cli([`--local=${corrupt}`, 'put', 'k', '{}']), 3, /key file .* is corrupt/);
   });
 });
 

@@ -33,6 +33,8 @@ function recordingKeyring(inner: Keyring) {
       handedOut.push(plaintext);
       return plaintext;
     },
+    isCurrent: (keyId) => inner.isCurrent(keyId),
+    rewrapDataKey: (wrapped, keyId, context) => inner.rewrapDataKey(wrapped, keyId, context),
   };
   return { keyring, handedOut };
 }

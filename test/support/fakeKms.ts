@@ -1,7 +1,9 @@
 /**
- * KMS behaviour behind aws-sdk-client-mock: GenerateDataKey hands out random keys and remembers
- * them with their encryption context; Decrypt gives them back only for the same blob, key and
- * context, and otherwise fails as KMS does (InvalidCiphertextException / IncorrectKeyException).
+ * KMS behaviour behind aws-sdk-client-mock, with two keys (the current one and a previous one):
+ * GenerateDataKey hands out random keys and remembers them with their key and encryption
+ * context; Decrypt gives them back only for the same blob, key and context, and otherwise fails
+ * as KMS does (InvalidCiphertextException / IncorrectKeyException); ReEncrypt checks the source
+ * key and context likewise and wraps the same data key under the destination key and context.
  */
 import { randomBytes } from 'node:crypto';
 import {
@@ -10,14 +12,20 @@ import {
   IncorrectKeyException,
   InvalidCiphertextException,
   KMSClient,
+  NotFoundException,
+  ReEncryptCommand,
 } from '@aws-sdk/client-kms';
 import { mockClient } from 'aws-sdk-client-mock';
 
 export const KEY_ARN =
   'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+/** A key the store used before moving to KEY_ARN. */
+export const PREVIOUS_KEY_ARN =
+  'arn:aws:kms:eu-west-1:111122223333:key/0000aaaa-12ab-34cd-56ef-1234567890ab';
 
 interface Issued {
   readonly plaintext: Buffer;
+  readonly keyId: string;
   readonly context: string;
 }
 
@@ -33,25 +41,53 @@ export function fakeKms(): {
   const kms = mockClient(client);
   const wrapped = new Map<string, Issued>();
   const issued: Buffer[] = [];
-  kms.on(GenerateDataKeyCommand).callsFake((input) => {
-    const plaintext = randomBytes(32);
+  const knownKey = (keyId: string | undefined): string => {
+    if (keyId !== KEY_ARN && keyId !== PREVIOUS_KEY_ARN) {
+      throw new NotFoundException({ message: `key ${keyId} not found`, $metadata: {} });
+    }
+    return keyId;
+  };
+  const wrap = (plaintext: Buffer, keyId: string, context: unknown): Buffer => {
     const blob = randomBytes(184);
     wrapped.set(blob.toString('hex'), {
       plaintext: Buffer.from(plaintext),
-      context: JSON.stringify(input.EncryptionContext),
+      keyId,
+      context: JSON.stringify(context),
     });
-    issued.push(plaintext);
-    return { Plaintext: plaintext, CiphertextBlob: blob, KeyId: KEY_ARN, $metadata: {} };
-  });
-  kms.on(DecryptCommand).callsFake((input) => {
-    const entry = wrapped.get(Buffer.from(input.CiphertextBlob).toString('hex'));
-    if (!entry || entry.context !== JSON.stringify(input.EncryptionContext)) {
+    return blob;
+  };
+  /** The entry of a blob, if its context and pinned key are right. */
+  const unwrap = (blob: Uint8Array | undefined, keyId: string | undefined, context: unknown) => {
+    const entry = wrapped.get(Buffer.from(blob ?? []).toString('hex'));
+    if (!entry || entry.context !== JSON.stringify(context)) {
       throw new InvalidCiphertextException({ message: 'invalid ciphertext', $metadata: {} });
     }
-    if (input.KeyId !== KEY_ARN) {
+    if (keyId !== entry.keyId) {
       throw new IncorrectKeyException({ message: 'incorrect key', $metadata: {} });
     }
-    return { Plaintext: Buffer.from(entry.plaintext), KeyId: KEY_ARN, $metadata: {} };
+    return entry;
+  };
+  kms.on(GenerateDataKeyCommand).callsFake((input) => {
+    const keyId = knownKey(input.KeyId);
+    const plaintext = randomBytes(32);
+    const blob = wrap(plaintext, keyId, input.EncryptionContext);
+    issued.push(plaintext);
+    return { Plaintext: plaintext, CiphertextBlob: blob, KeyId: keyId, $metadata: {} };
+  });
+  kms.on(DecryptCommand).callsFake((input) => {
+    const entry = unwrap(input.CiphertextBlob, input.KeyId, input.EncryptionContext);
+    return { Plaintext: Buffer.from(entry.plaintext), KeyId: entry.keyId, $metadata: {} };
+  });
+  kms.on(ReEncryptCommand).callsFake((input) => {
+    const entry = unwrap(input.CiphertextBlob, input.SourceKeyId, input.SourceEncryptionContext);
+    const destination = knownKey(input.DestinationKeyId);
+    const blob = wrap(entry.plaintext, destination, input.DestinationEncryptionContext);
+    return {
+      CiphertextBlob: blob,
+      SourceKeyId: entry.keyId,
+      KeyId: destination,
+      $metadata: {},
+    };
   });
   return { kms, client, issued };
 }

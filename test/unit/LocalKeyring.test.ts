@@ -55,3 +55,85 @@ describe('LocalKeyring', () => {
     expect(() => new LocalKeyring({ masterKey: 'abc' as never })).toThrow(/received string/);
   });
 });
+
+describe('LocalKeyring with previous master keys', () => {
+  const oldKey = LocalKeyring.generateMasterKey();
+  const newKey = LocalKeyring.generateMasterKey();
+  const before = new LocalKeyring({ masterKey: oldKey });
+  const rotated = new LocalKeyring({ masterKey: newKey, previousMasterKeys: [oldKey] });
+
+  it('writes with the current key, still decrypts what the previous key wrapped', async () => {
+    const old = await before.generateDataKey(context);
+    expect(
+      (await rotated.decryptDataKey(old.wrapped, old.keyId, context)).equals(old.plaintext),
+    ).toBe(true);
+    const fresh = await rotated.generateDataKey(context);
+    expect(fresh.keyId).toBe(rotated.keyId);
+    expect(fresh.keyId).toBe(LocalKeyring.keyIdOf(newKey));
+    await expect(before.decryptDataKey(fresh.wrapped, fresh.keyId, context)).rejects.toThrow(
+      DecryptionError,
+    );
+  });
+
+  it('a data key wrapped by a key in neither list is a DecryptionError naming both', async () => {
+    const stranger = new LocalKeyring({ masterKey: LocalKeyring.generateMasterKey() });
+    const { wrapped, keyId } = await stranger.generateDataKey(context);
+    const error = await rotated.decryptDataKey(wrapped, keyId, context).catch((caught) => caught);
+    expect(error).toBeInstanceOf(DecryptionError);
+    expect((error as Error).message).toContain(
+      `wrapped by ${keyId}, this keyring is ${rotated.keyId}`,
+    );
+    expect((error as Error).message).toContain(`previous: ${before.keyId}`);
+  });
+
+  it('a wrapped key that names a previous key but was wrapped by another fails authentication', async () => {
+    const stranger = new LocalKeyring({ masterKey: LocalKeyring.generateMasterKey() });
+    const { wrapped } = await stranger.generateDataKey(context);
+    await expect(rotated.decryptDataKey(wrapped, before.keyId, context)).rejects.toThrow(
+      /failed authentication/,
+    );
+  });
+
+  it('isCurrent is true for the current key only', () => {
+    expect(rotated.isCurrent(rotated.keyId)).toBe(true);
+    expect(rotated.isCurrent(before.keyId)).toBe(false);
+    expect(rotated.previousKeyIds).toEqual([before.keyId]);
+  });
+
+  it('rewrapDataKey moves a data key to the current key: same data key, new wrapping', async () => {
+    const old = await before.generateDataKey(context);
+    const moved = await rotated.rewrapDataKey(old.wrapped, old.keyId, context);
+    expect(moved.keyId).toBe(rotated.keyId);
+    expect(Buffer.from(moved.wrapped).equals(Buffer.from(old.wrapped))).toBe(false);
+    const current = new LocalKeyring({ masterKey: newKey }); // the old key retired
+    expect(
+      (await current.decryptDataKey(moved.wrapped, moved.keyId, context)).equals(old.plaintext),
+    ).toBe(true);
+  });
+
+  it('rewrapDataKey keeps the encryption context: the moved key fails under another one', async () => {
+    const old = await before.generateDataKey(context);
+    const moved = await rotated.rewrapDataKey(old.wrapped, old.keyId, context);
+    await expect(
+      rotated.decryptDataKey(moved.wrapped, moved.keyId, { ...context, secret: 'other' }),
+    ).rejects.toThrow(DecryptionError);
+    await expect(
+      rotated.rewrapDataKey(old.wrapped, old.keyId, { ...context, namespace: 'app:2' }),
+    ).rejects.toThrow(DecryptionError);
+  });
+
+  it('rewrapDataKey of a key wrapped by neither key is a DecryptionError', async () => {
+    const stranger = new LocalKeyring({ masterKey: LocalKeyring.generateMasterKey() });
+    const { wrapped, keyId } = await stranger.generateDataKey(context);
+    await expect(rotated.rewrapDataKey(wrapped, keyId, context)).rejects.toThrow(DecryptionError);
+  });
+
+  it('refuses previous master keys that are not an array of 32-byte keys, without echoing them', () => {
+    expect(
+      () => new LocalKeyring({ masterKey: newKey, previousMasterKeys: [Buffer.alloc(31, 7)] }),
+    ).toThrow(/32-byte previousMasterKeys\[0\], received 31 bytes/);
+    expect(
+      () => new LocalKeyring({ masterKey: newKey, previousMasterKeys: 'abc' as never }),
+    ).toThrow(ConfigurationError);
+  });
+});

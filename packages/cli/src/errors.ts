@@ -43,11 +43,43 @@ export function exitCodeOf(error: unknown): number {
   return EXIT.store;
 }
 
-/** One line for stderr: the error's own message (store errors never hold secret values). */
-export function describeError(error: unknown): string {
-  if (error instanceof SecretsStoreError || error instanceof CliError) {
-    return error.message;
+/**
+ * The reason of a network failure, from the cause chain: the system error code and Node's own
+ * message for it (`connect ECONNREFUSED 127.0.0.1:9`), which names only the code and the
+ * address, never data.
+ */
+export function networkReason(error: unknown): { code: string; text: string } | undefined {
+  let current: unknown = error;
+  for (let depth = 0; current instanceof Error && depth < 8; depth++) {
+    const code = (current as NodeJS.ErrnoException).code;
+    if (typeof code === 'string' && /^E[A-Z0-9_]+$/.test(code)) {
+      // An AggregateError (one attempt per address) has no message of its own.
+      const first = current instanceof AggregateError ? current.errors[0] : undefined;
+      const message = current.message || (first instanceof Error ? first.message : '');
+      const text = message.includes(code) ? message : `${code}${message ? ` (${message})` : ''}`;
+      return { code, text };
+    }
+    current = current.cause;
   }
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
-  return String(error);
+  return undefined;
+}
+
+/**
+ * One line for stderr: the error's own message (store errors never hold secret values), with
+ * the reason of a network failure when the message does not give it yet.
+ */
+export function describeError(error: unknown): string {
+  let message: string;
+  if (error instanceof SecretsStoreError || error instanceof CliError) message = error.message;
+  else if (error instanceof Error) message = `${error.name}: ${error.message}`;
+  else message = String(error);
+  const reason = networkReason(error);
+  if (reason !== undefined && !message.includes(reason.text)) {
+    // Core may name the bare code already (`: Error (ECONNREFUSED)`): complete it, not repeat it.
+    const bare = `(${reason.code})`;
+    message = message.endsWith(bare)
+      ? `${message.slice(0, -bare.length)}(${reason.text})`
+      : `${message} (${reason.text})`;
+  }
+  return message.replace(/\s*\n\s*/g, ' ');
 }

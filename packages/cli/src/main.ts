@@ -3,6 +3,7 @@
  *
  * Exit codes: 0 ok, 1 not found (`exists`), 2 usage or bad input, 3 store error.
  */
+import { statSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import {
   deleteCommand,
@@ -16,8 +17,16 @@ import {
 } from './commands.ts';
 import { runDemo } from './demo/demo.ts';
 import { describeError, EXIT, exitCodeOf, usageError } from './errors.ts';
-import { DEFAULT_LOCAL_DIR, openLocalStoreDir } from './local/localStore.ts';
+import { DEFAULT_LOCAL_DIR, type LocalStoreAccess, openLocalStoreDir } from './local/localStore.ts';
 import { openTarget, type Target, type TargetOptions } from './target.ts';
+
+const EXAMPLES_HELP = `
+Examples:
+  $ secrets-store --local put authToken '{"token":"abc","siteId":123}'
+  $ secrets-store --local get authToken
+  $ secrets-store --local=./other-store list
+  $ SECRETS_STORE_TABLE=secrets SECRETS_STORE_KEY_ID=alias/secrets-store \\
+      secrets-store --namespace my-app:1 get authToken`;
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -26,12 +35,19 @@ Exit codes:
   2  usage: unknown command, missing argument, invalid JSON, invalid key or value
   3  store error: AWS, the local store, decryption, the key file`;
 
-function buildProgram(io: Io, setExitCode: (code: number) => void): Command {
+function buildProgram(
+  io: Io,
+  setExitCode: (code: number) => void,
+  strayWords: ReadonlySet<string>,
+): Command {
   const program = new Command('secrets-store')
     .description(
       'Read and write secrets: in AWS (DynamoDB + KMS), or in a local store (dynalite + local keyring).',
     )
-    .option('--local [dir]', 'use the local store in dir (created on first use)', false)
+    .option(
+      '--local [dir]',
+      `use the local store in dir (default: ./${DEFAULT_LOCAL_DIR}; the first write creates it)`,
+    )
     .option('--table <name>', 'DynamoDB table (default: $SECRETS_STORE_TABLE)')
     .option('--key-id <id>', 'KMS key ARN, id or alias (default: $SECRETS_STORE_KEY_ID)')
     .option(
@@ -40,30 +56,49 @@ function buildProgram(io: Io, setExitCode: (code: number) => void): Command {
     )
     .option('--region <region>', 'AWS region (default: the SDK configuration)')
     .option('--endpoint <url>', 'DynamoDB endpoint, e.g. a DynamoDB Local')
-    .addHelpText('after', EXIT_CODES_HELP)
+    .addHelpText('after', `${EXAMPLES_HELP}\n${EXIT_CODES_HELP}`)
     .allowExcessArguments()
     .action((_options, command: Command) => {
-      // Reached when no subcommand matched: `--local [dir]` may have taken a word as its folder.
+      // Reached when no subcommand matched (the program takes the words for its own arguments).
       const [first] = command.args;
-      throw usageError(
-        first === undefined
-          ? 'no command given; see secrets-store --help'
-          : `unknown command '${first}'; see secrets-store --help`,
-      );
+      if (first === undefined) throw usageError('no command given; see secrets-store --help');
+      const folderHint = strayWords.has(first)
+        ? ` (a new local store folder is written --local ./${first} or --local=${first})`
+        : '';
+      throw usageError(`unknown command '${first}'${folderHint}; see secrets-store --help`);
     })
     .showSuggestionAfterError()
     .exitOverride()
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),
       writeErr: (text) => io.stderr.write(text),
+      // Commander's own errors ("error: missing required argument 'key'") as one line with the
+      // prefix of every other error.
+      outputError: (text, write) =>
+        write(
+          `secrets-store: ${text
+            .replace(/^error: /, '')
+            .trim()
+            .replace(/\s*\n\s*/g, ' ')}\n`,
+        ),
     });
 
-  /** Opens the target for one command, runs it, and always closes the target. */
+  /**
+   * Opens the target for one command, runs it, and always closes the target. A `read` command
+   * never creates a local store or a key.
+   */
   const withTarget =
-    <Args extends unknown[]>(action: (target: Target, ...args: Args) => Promise<number>) =>
+    <Args extends unknown[]>(
+      action: (target: Target, ...args: Args) => Promise<number>,
+      access: LocalStoreAccess = 'write',
+    ) =>
     async (...args: Args) => {
       const command = args.at(-1) as Command;
-      const target = await openTarget(command.optsWithGlobals<TargetOptions>());
+      const target = await openTarget(
+        command.optsWithGlobals<TargetOptions>(),
+        process.env,
+        access,
+      );
       try {
         setExitCode(await action(target, ...args));
       } finally {
@@ -85,8 +120,10 @@ Example:
     .option('--fields <names>', 'only these fields, separated by commas')
     .addHelpText('after', '\nExample:\n  $ secrets-store --local get authToken --fields token')
     .action(
-      withTarget((target, key: string, options: { fields?: string }) =>
-        getCommand(target, key, options.fields, io),
+      withTarget(
+        (target, key: string, options: { fields?: string }) =>
+          getCommand(target, key, options.fields, io),
+        'read',
       ),
     );
 
@@ -136,13 +173,13 @@ Example:
       'after',
       '\nExample:\n  $ secrets-store --local exists authToken && echo "already authenticated"',
     )
-    .action(withTarget((target, key: string) => existsCommand(target, key, io)));
+    .action(withTarget((target, key: string) => existsCommand(target, key, io), 'read'));
 
   program
     .command('list')
     .description('print the keys of the namespace as a JSON array (never decrypts)')
     .addHelpText('after', '\nExample:\n  $ secrets-store --local --namespace my-app:1 list')
-    .action(withTarget((target) => listCommand(target, io)));
+    .action(withTarget((target) => listCommand(target, io), 'read'));
 
   program
     .command('purge')
@@ -163,20 +200,46 @@ Example:
       setExitCode(await runDemo(io));
     });
 
+  // Every command takes exactly its arguments: an extra word is a mistake, not noise to drop.
+  for (const command of program.commands) command.allowExcessArguments(false);
   return program;
+}
+
+/** A word that names a folder for sure: a path, or a folder that exists. */
+function isFolderWord(word: string): boolean {
+  if (/^[.~]|[\\/]/.test(word)) return true;
+  try {
+    return statSync(word).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /**
  * `--local` takes an optional folder, so `--local get k` would read "get" as the folder. A bare
- * `--local` followed by a command name (or nothing, or another option) means the default folder.
+ * `--local` followed by a command name (or nothing, or another option) means the default folder;
+ * so does one followed by a plain word that is no existing folder (`--local frob`): that word
+ * is then reported as an unknown command, not silently made a store. A new folder is written as
+ * a path (`--local ./frob`) or `--local=frob`. Returns the words so treated.
  */
-export function normalizeLocalFlag(argv: readonly string[], commands: readonly string[]): string[] {
-  return argv.map((arg, index) => {
+export function normalizeLocalFlag(
+  argv: readonly string[],
+  commands: readonly string[],
+): { argv: string[]; strayWords: Set<string> } {
+  const strayWords = new Set<string>();
+  const normalized = argv.map((arg, index) => {
+    if (arg !== '--local') return arg;
     const next = argv[index + 1];
-    const bare =
-      arg === '--local' && (next === undefined || next.startsWith('-') || commands.includes(next));
-    return bare ? `--local=${DEFAULT_LOCAL_DIR}` : arg;
+    if (next === undefined || next.startsWith('-') || commands.includes(next)) {
+      return `--local=${DEFAULT_LOCAL_DIR}`;
+    }
+    if (!isFolderWord(next)) {
+      strayWords.add(next);
+      return `--local=${DEFAULT_LOCAL_DIR}`;
+    }
+    return arg;
   });
+  return { argv: normalized, strayWords };
 }
 
 /**
@@ -192,16 +255,23 @@ export function describeUncaught(error: unknown): string {
 /** Runs the CLI with `argv` (without node and script) and resolves to its exit code. */
 export async function run(argv: readonly string[], io: Io): Promise<number> {
   let exitCode: number = EXIT.ok;
-  const program = buildProgram(io, (code) => {
-    exitCode = code;
-  });
+  const strayWords = new Set<string>(); // filled below, read by the program's own action
+  const program = buildProgram(
+    io,
+    (code) => {
+      exitCode = code;
+    },
+    strayWords,
+  );
+  const commands = program.commands.map((command) => command.name());
+  const normalized = normalizeLocalFlag(argv, commands);
+  for (const word of normalized.strayWords) strayWords.add(word);
   try {
     if (argv.length === 0) {
       program.outputHelp({ error: true });
       return EXIT.usage;
     }
-    const commands = program.commands.map((command) => command.name());
-    await program.parseAsync(normalizeLocalFlag(argv, commands), { from: 'user' });
+    await program.parseAsync(normalized.argv, { from: 'user' });
     return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) {

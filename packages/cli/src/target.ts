@@ -5,7 +5,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { checkNamespace, type Keyring, KmsKeyring, SecretsStore } from '@secrets-store/core';
 import { usageError } from './errors.ts';
-import { DEFAULT_LOCAL_DIR, openLocalStore } from './local/localStore.ts';
+import { DEFAULT_LOCAL_DIR, type LocalStoreAccess, openLocalStore } from './local/localStore.ts';
 
 export interface TargetOptions {
   /** `--local` alone is `true`; `--local dir` is the folder. */
@@ -15,6 +15,21 @@ export interface TargetOptions {
   readonly namespace?: string;
   readonly region?: string;
   readonly endpoint?: string;
+}
+
+/** `keyId` -> `--key-id` */
+const flagOf = (name: string) => `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+
+/** The namespace: `--namespace` as given (an empty one is refused), else the variable. */
+function chooseNamespace(
+  option: string | undefined,
+  environment: Record<string, string | undefined>,
+): string | undefined {
+  if (option !== undefined) {
+    checkNamespace(option); // `--namespace ''` is a mistake, not "unset"
+    return option;
+  }
+  return environment.SECRETS_STORE_NAMESPACE || undefined; // an empty variable counts as unset
 }
 
 export interface Target {
@@ -29,26 +44,35 @@ export interface Target {
 /** The namespace of the local store when none is given. */
 export const DEFAULT_LOCAL_NAMESPACE = 'local';
 
+/**
+ * Opens where a command acts. `access: 'read'` (get, list, exists) never creates a local store
+ * or a key.
+ */
 export async function openTarget(
   options: TargetOptions,
   environment: Record<string, string | undefined> = process.env,
+  access: LocalStoreAccess = 'write',
 ): Promise<Target> {
-  // An empty variable counts as unset.
-  const namespace = options.namespace || environment.SECRETS_STORE_NAMESPACE || undefined;
+  const empty = (['local', 'table', 'keyId', 'region', 'endpoint'] as const).find(
+    (name) => options[name] === '',
+  );
+  if (empty !== undefined) throw usageError(`${flagOf(empty)} was given an empty value`);
+  const namespace = chooseNamespace(options.namespace, environment);
   if (options.local !== undefined && options.local !== false) {
     const awsOptions = (['table', 'keyId', 'region', 'endpoint'] as const).filter(
       (name) => options[name] !== undefined,
     );
     if (awsOptions.length > 0) {
-      const flags = awsOptions.map(
-        (name) => `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`,
-      );
+      const flags = awsOptions.map(flagOf);
       throw usageError(
         `--local cannot be combined with ${flags.join(', ')}: choose the local store or AWS`,
       );
     }
     checkNamespace(namespace ?? DEFAULT_LOCAL_NAMESPACE); // before the store is opened
-    const local = await openLocalStore(options.local === true ? DEFAULT_LOCAL_DIR : options.local);
+    const local = await openLocalStore(
+      options.local === true ? DEFAULT_LOCAL_DIR : options.local,
+      access,
+    );
     const store = new SecretsStore({
       tableName: local.tableName,
       namespace: namespace ?? DEFAULT_LOCAL_NAMESPACE,

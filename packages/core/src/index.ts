@@ -15,7 +15,12 @@ export {
   StorageError,
   ValueTooLargeError,
 } from './errors.ts';
-export type { EncryptionContext, GeneratedDataKey, Keyring } from './keyrings/Keyring.ts';
+export type {
+  EncryptionContext,
+  GeneratedDataKey,
+  Keyring,
+  RewrappedDataKey,
+} from './keyrings/Keyring.ts';
 export { KmsKeyring, type KmsKeyringOptions } from './keyrings/KmsKeyring.ts';
 export { LocalKeyring, type LocalKeyringOptions } from './keyrings/LocalKeyring.ts';
 export {

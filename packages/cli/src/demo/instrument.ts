@@ -70,6 +70,11 @@ export class OperationCounter {
         count();
         return keyring.decryptDataKey(wrapped, keyId, context);
       },
+      isCurrent: (keyId) => keyring.isCurrent(keyId),
+      rewrapDataKey: (wrapped, keyId, context) => {
+        count();
+        return keyring.rewrapDataKey(wrapped, keyId, context);
+      },
     };
   }
 

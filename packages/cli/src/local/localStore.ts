@@ -1,20 +1,22 @@
 /**
- * The embedded default: a folder that holds a dynalite database and the master key of a
- * LocalKeyring. Nothing leaves the machine and no AWS account is involved.
+ * The embedded default: a folder that holds a dynalite database and the master keys of a
+ * LocalKeyring (see keyFiles.ts). Nothing leaves the machine and no AWS account is involved.
  */
-import { constants } from 'node:fs';
-import { mkdir, open, readFile, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { mkdir, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { LocalKeyring } from '@secrets-store/core';
 import { storeError } from '../errors.ts';
 import { createSecretsTable, localDynamoDBClient, startDynalite } from './dynalite.ts';
+import { createMasterKey, KEY_FILE, type MasterKeys, readMasterKeys } from './keyFiles.ts';
 import { lockLocalStore } from './lock.ts';
 
 export const DEFAULT_LOCAL_DIR = '.secrets-store';
 export const LOCAL_TABLE = 'secrets';
-export const KEY_FILE = 'master.key';
 const DATABASE_DIR = 'db';
+
+/** `read`: get, list, exists; they never create a store, a database or a key. */
+export type LocalStoreAccess = 'read' | 'write';
 
 export interface LocalStore {
   readonly dir: string;
@@ -24,50 +26,7 @@ export interface LocalStore {
   close(): Promise<void>;
 }
 
-/**
- * The master key: 32 random bytes, base64 in `<dir>/master.key`, created with mode 0600 on
- * first use. A key file that others can read is refused: it would let them decrypt every secret.
- */
-export async function loadOrCreateMasterKey(dir: string): Promise<Buffer> {
-  const path = join(dir, KEY_FILE);
-  try {
-    const handle = await open(
-      path,
-      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL,
-      0o600,
-    );
-    const key = LocalKeyring.generateMasterKey();
-    await handle.writeFile(`${key.toString('base64')}\n`);
-    await handle.close();
-    return key;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
-      throw storeError(
-        `cannot create the key file ${path}: ${(error as NodeJS.ErrnoException).code}`,
-      );
-    }
-  }
-  let mode: number;
-  let text: string;
-  try {
-    mode = (await stat(path)).mode;
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw storeError(`cannot read the key file ${path}: ${(error as NodeJS.ErrnoException).code}`);
-  }
-  if ((mode & 0o077) !== 0) {
-    const shown = (mode & 0o777).toString(8).padStart(4, '0');
-    throw storeError(
-      `the key file ${path} has mode ${shown}, readable by others; fix it with: chmod 600 ${path}`,
-    );
-  }
-  const key = Buffer.from(text.trim(), 'base64');
-  if (key.length !== 32 || key.toString('base64') !== text.trim()) {
-    key.fill(0);
-    throw storeError(`the key file ${path} is corrupt: it must hold 32 bytes in base64`);
-  }
-  return key;
-}
+const codeOf = (error: unknown) => (error as NodeJS.ErrnoException).code ?? String(error);
 
 let openDir: string | undefined;
 
@@ -76,19 +35,95 @@ export function openLocalStoreDir(): string | undefined {
   return openDir;
 }
 
-/** Opens (or creates) the local store in `dir` for the lifetime of one command. */
-export async function openLocalStore(dirOption: string): Promise<LocalStore> {
-  const dir = resolve(dirOption);
+/**
+ * Makes the store's folder unless it exists. Only the last level: Node's recursive mkdir spins
+ * for minutes on paths such as /proc/nope, and a missing parent is more likely a typo.
+ */
+async function ensureStoreFolder(dir: string): Promise<void> {
+  let isFolder: boolean | undefined;
   try {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
+    isFolder = (await stat(dir)).isDirectory();
   } catch (error) {
+    if (codeOf(error) !== 'ENOENT') {
+      throw storeError(`cannot use the local store ${dir}: ${codeOf(error)}`);
+    }
+  }
+  if (isFolder === true) return;
+  if (isFolder === false) {
+    throw storeError(`cannot use ${dir} as the local store: it is not a folder`);
+  }
+  const parent = dirname(dir);
+  const parentExists = await stat(parent).then(
+    (stats) => stats.isDirectory(),
+    () => false,
+  );
+  if (!parentExists) {
     throw storeError(
-      `cannot create the local store ${dir}: ${(error as NodeJS.ErrnoException).code}`,
+      `cannot create the local store ${dir}: its parent folder ${parent} does not exist`,
     );
   }
-  const masterKey = await loadOrCreateMasterKey(dir);
-  const keyring = new LocalKeyring({ masterKey });
-  masterKey.fill(0);
+  try {
+    await mkdir(dir, { mode: 0o700 });
+  } catch (error) {
+    throw storeError(`cannot create the local store ${dir}: ${codeOf(error)}`);
+  }
+}
+
+/** Whether any item is in the table: then a lost key file must not be replaced. */
+async function holdsItems(client: DynamoDBClient): Promise<boolean> {
+  const { Count } = await client.send(
+    new ScanCommand({ TableName: LOCAL_TABLE, Limit: 1, Select: 'COUNT' }),
+  );
+  return (Count ?? 0) > 0;
+}
+
+/**
+ * The keyring of the store: its current key and previous keys. A missing `master.key` is made
+ * only for a write to a store that holds nothing; a store with secrets and no key is refused,
+ * since a new key would lose them for good.
+ */
+async function openKeyring(
+  dir: string,
+  client: DynamoDBClient,
+  access: LocalStoreAccess,
+): Promise<LocalKeyring> {
+  const keys: MasterKeys = await readMasterKeys(dir);
+  let current = keys.current;
+  if (current === undefined) {
+    if (await holdsItems(client)) {
+      for (const key of keys.previous) key.fill(0);
+      throw storeError(
+        `the local store in ${dir} holds secrets but its key file ${join(dir, KEY_FILE)} is missing: restore it from a backup (the secrets cannot be read without it), or move ${dir} away to start an empty store`,
+      );
+    }
+    // An empty store read without a key: a key that lives only in memory, since reads wrap nothing.
+    current = access === 'read' ? LocalKeyring.generateMasterKey() : await createMasterKey(dir);
+  }
+  const keyring = new LocalKeyring({ masterKey: current, previousMasterKeys: keys.previous });
+  current.fill(0);
+  for (const key of keys.previous) key.fill(0);
+  return keyring;
+}
+
+/**
+ * Opens the local store in `dir` for the lifetime of one command; a write creates it (folder,
+ * database, key) on first use, a read of a folder without one fails.
+ */
+export async function openLocalStore(
+  dirOption: string,
+  access: LocalStoreAccess = 'write',
+): Promise<LocalStore> {
+  const dir = resolve(dirOption);
+  const databaseDir = join(dir, DATABASE_DIR);
+  if (access === 'read') {
+    const exists = await stat(databaseDir).then(
+      () => true,
+      () => false,
+    );
+    if (!exists) throw storeError(`there is no local store in ${dir} yet: a put creates one`);
+  } else {
+    await ensureStoreFolder(dir);
+  }
   const unlock = await lockLocalStore(dir);
   openDir = dir;
   const release = async () => {
@@ -97,19 +132,29 @@ export async function openLocalStore(dirOption: string): Promise<LocalStore> {
   };
   let server: Awaited<ReturnType<typeof startDynalite>>;
   try {
-    server = await startDynalite({ path: join(dir, DATABASE_DIR) });
+    server = await startDynalite({ path: databaseDir });
   } catch (error) {
     await release();
     throw storeError(`cannot start the local store in ${dir}: ${(error as Error).message}`);
   }
   const client = localDynamoDBClient(server.endpoint);
-  try {
-    await createSecretsTable(client, LOCAL_TABLE);
-  } catch (error) {
+  const shutDown = async () => {
     client.destroy();
     await server.stop().catch(() => undefined);
     await release();
+  };
+  try {
+    await createSecretsTable(client, LOCAL_TABLE);
+  } catch (error) {
+    await shutDown();
     throw storeError(`the local store in ${dir} is corrupt: ${(error as Error).name}`);
+  }
+  let keyring: LocalKeyring;
+  try {
+    keyring = await openKeyring(dir, client, access);
+  } catch (error) {
+    await shutDown();
+    throw error;
   }
   return {
     dir,

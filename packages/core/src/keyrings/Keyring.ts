@@ -21,6 +21,13 @@ export interface GeneratedDataKey {
   readonly keyId: string;
 }
 
+/** A data key wrapped again, under the keyring's current key. */
+export interface RewrappedDataKey {
+  readonly wrapped: Uint8Array;
+  /** The current wrapping key, to store beside `wrapped`. */
+  readonly keyId: string;
+}
+
 export interface Keyring {
   /** Upper bound of `wrapped.length`, so that item sizes are checked before any call. */
   readonly maxWrappedKeyBytes: number;
@@ -33,6 +40,21 @@ export interface Keyring {
    * Throws `DecryptionError` when the wrapped key or context do not authenticate.
    */
   decryptDataKey(wrapped: Uint8Array, keyId: string, context: EncryptionContext): Promise<Buffer>;
+  /**
+   * Whether a data key stored with `keyId` is already wrapped by the current key (writes use
+   * it), so that a rewrap can skip it. False for a previous key, and for a key not yet seen.
+   */
+  isCurrent(keyId: string): boolean;
+  /**
+   * Wraps the data key stored with `keyId` under the current key, same `context`. KMS does it
+   * with `ReEncrypt`, so the plaintext data key never leaves KMS. Throws `DecryptionError` when
+   * the wrapped key, its key or the context do not authenticate.
+   */
+  rewrapDataKey(
+    wrapped: Uint8Array,
+    keyId: string,
+    context: EncryptionContext,
+  ): Promise<RewrappedDataKey>;
 }
 
 /** The context as a canonical string (field order fixed), used as AAD and cache key. */

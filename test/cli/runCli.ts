@@ -1,0 +1,45 @@
+/**
+ * Runs the built CLI as a child process, for the CLI tests.
+ */
+import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { expect } from 'vitest';
+
+export const BIN = join(import.meta.dirname, '../../packages/cli/bin/secrets-store.mjs');
+
+export interface CliResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** No SECRETS_STORE_* from the environment of whoever runs the tests. */
+export const CLEAN_ENVIRONMENT = {
+  SECRETS_STORE_TABLE: '',
+  SECRETS_STORE_KEY_ID: '',
+  SECRETS_STORE_NAMESPACE: '',
+};
+
+export function runCli(
+  args: readonly string[],
+  options: { cwd: string; input?: string; env?: Record<string, string>; timeoutMs?: number },
+): CliResult {
+  const result: SpawnSyncReturns<string> = spawnSync(process.execPath, [BIN, ...args], {
+    cwd: options.cwd,
+    input: options.input ?? '',
+    encoding: 'utf8',
+    env: { ...process.env, ...CLEAN_ENVIRONMENT, ...options.env },
+    timeout: options.timeoutMs ?? 60_000,
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** A failure: the exit code, nothing on stdout, one `secrets-store:` line on stderr, no stack. */
+export function expectOneLineError(result: CliResult, code: number, message: RegExp): void {
+  expect(result.stderr).toMatch(message);
+  expect(result.stderr.trimEnd().split('\n')).toHaveLength(1);
+  expect(result.stderr).toMatch(/^secrets-store: /);
+  expect(result.stderr).not.toMatch(/\n\s+at /);
+  expect(result.stdout).toBe('');
+  expect(result.code).toBe(code);
+}
