@@ -27,7 +27,12 @@ export {
 } from './keys.ts';
 export { type PurgeOptions, type PurgeResult, purgeNamespace } from './purge.ts';
 export { SecretsStore, type SecretsStoreOptions } from './SecretsStore.ts';
-export { secretsStoreFromEnvironment, storage } from './storage.ts';
+export {
+  resetSecretsStore,
+  secretsStoreFromEnvironment,
+  setSecretsStore,
+  storage,
+} from './storage.ts';
 export type {
   PatchUpdater,
   Primitive,
