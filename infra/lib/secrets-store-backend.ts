@@ -11,6 +11,7 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { CLEANUP_ENVIRONMENT, cleanupFunctionCode, withoutBundling } from './cleanup-code.ts';
 import {
   CLEANUP_TABLE_ACTIONS,
   KEY_READ_ACTIONS,
@@ -77,7 +78,7 @@ export class SecretsStoreBackend extends Construct {
   readonly key: kms.Key;
   readonly queue: sqs.Queue;
   readonly deadLetterQueue: sqs.Queue;
-  readonly cleanupFunction: nodejs.NodejsFunction;
+  readonly cleanupFunction: lambda.Function;
   readonly rule: events.Rule;
 
   constructor(scope: Construct, id: string, props: SecretsStoreBackendProps = {}) {
@@ -133,13 +134,13 @@ export class SecretsStoreBackend extends Construct {
       new targets.SqsQueue(this.queue, { deadLetterQueue: this.deadLetterQueue, retryAttempts: 8 }),
     );
 
-    this.cleanupFunction = new nodejs.NodejsFunction(this, 'CleanupFunction', {
+    this.cleanupFunction = new lambda.Function(this, 'CleanupFunction', {
       description: 'Deletes every secret of an uninstalled app installation',
-      entry: `${REPOSITORY_ROOT}packages/uninstall-handler/src/handler.ts`,
-      handler: 'handler',
-      ...lambdaDefaults(props.logRetention, this, 'CleanupFunction'),
+      ...cleanupFunctionCode(),
+      ...withoutBundling(lambdaDefaults(props.logRetention, this, 'CleanupFunction')),
       timeout: cleanupTimeout,
       environment: {
+        ...CLEANUP_ENVIRONMENT,
         SECRETS_STORE_TABLE: this.table.tableName,
         SWEEP_QUEUE_URL: this.queue.queueUrl,
         SWEEP_DELAY_SECONDS: String(sweepDelay.toSeconds()),
