@@ -21,13 +21,7 @@ export function packAll(destination, { build }) {
   for (const [name, folder] of Object.entries(PUBLISHED)) {
     const output = execFileSync(
       'npm',
-      [
-        'pack',
-        '--json',
-        '--pack-destination',
-        destination,
-        ...(build ? [] : ['--ignore-scripts']),
-      ],
+      ['pack', '--json', '--pack-destination', destination, ...(build ? [] : ['--ignore-scripts'])],
       { cwd: join(ROOT, folder), encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
     );
     // npm prints the prepack scripts' output before the JSON when they run.
