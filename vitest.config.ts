@@ -33,6 +33,21 @@ export default defineConfig({
         },
       },
       {
+        // The integration suite again, against the MemoryTable of @secrets-store/core/testing:
+        // a third DynamoDB implementation, so that its differences from DynamoDB show up here.
+        extends: true,
+        test: {
+          name: 'integration-memory',
+          include: ['test/integration/**/*.test.ts'],
+          // It compares dynalite with the MemoryTable: nothing to compare here.
+          exclude: ['test/integration/memoryTableDifferential.test.ts'],
+          env: { SECRETS_STORE_TEST_DYNAMODB: 'memory' },
+          globalSetup: ['test/support/globalSetup.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
         extends: true,
         test: { name: 'security', include: ['test/security/**/*.test.ts'], testTimeout: 120_000 },
       },

@@ -13,6 +13,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { CLEANUP_ENVIRONMENT, cleanupFunctionCode, withoutBundling } from './cleanup-code.ts';
 import {
   CLEANUP_TABLE_ACTIONS,
   KEY_READ_ACTIONS,
@@ -181,14 +182,14 @@ export class SecretsStoreBackend extends Construct {
       new targets.SqsQueue(this.queue, { deadLetterQueue: this.deadLetterQueue, retryAttempts: 8 }),
     );
 
-    // The cleanup function's code and handler: this one definition.
-    this.cleanupFunction = new nodejs.NodejsFunction(this, 'CleanupFunction', {
+    // The cleanup function: prebuilt code shipped in the package (see cleanup-code.ts).
+    this.cleanupFunction = new lambda.Function(this, 'CleanupFunction', {
       description: 'Deletes every secret of an uninstalled app installation',
-      entry: `${REPOSITORY_ROOT}packages/uninstall-handler/src/handler.ts`,
-      handler: 'handler',
-      ...lambdaDefaults(props.logRetention, this, 'CleanupFunction'),
+      ...cleanupFunctionCode(),
+      ...withoutBundling(lambdaDefaults(props.logRetention, this, 'CleanupFunction')),
       timeout: cleanupTimeout,
       environment: {
+        ...CLEANUP_ENVIRONMENT,
         SECRETS_STORE_TABLE: this.table.tableName,
         QUEUE_URL: this.queue.queueUrl,
         SWEEP_DELAY_SECONDS: String(sweepDelay.toSeconds()),

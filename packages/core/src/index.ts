@@ -52,7 +52,12 @@ export {
   purgeWrittenBefore,
 } from './purge.ts';
 export { SecretsStore, type SecretsStoreOptions } from './SecretsStore.ts';
-export { secretsStoreFromEnvironment, storage } from './storage.ts';
+export {
+  resetSecretsStore,
+  secretsStoreFromEnvironment,
+  setSecretsStore,
+  storage,
+} from './storage.ts';
 export type {
   PatchUpdater,
   Primitive,

@@ -34,6 +34,30 @@ export function secretsStoreFromEnvironment(
 let secrets: SecretsStore | undefined;
 
 /**
+ * Points `storage.secrets` at `store` (a test's store, e.g. from `createTestStore()` of
+ * `@secrets-store/core/testing`) until {@link resetSecretsStore}. Code under test that reads
+ * `storage.secrets` then uses it instead of building one from the environment.
+ *
+ * @example
+ * beforeEach(() => setSecretsStore(createTestStore().store));
+ * afterEach(() => resetSecretsStore());
+ */
+export function setSecretsStore(store: SecretsStore): void {
+  // A plain object here would fail later, inside the handler under test, with a confusing error.
+  if (!(store instanceof SecretsStore)) {
+    throw new ConfigurationError(
+      `setSecretsStore needs a SecretsStore; received ${store === null ? 'null' : typeof store}`,
+    );
+  }
+  secrets = store;
+}
+
+/** Forgets the store of `storage.secrets`: the next use builds one from the environment again. */
+export function resetSecretsStore(): void {
+  secrets = undefined;
+}
+
+/**
  * The OCP-style entry point: `storage.secrets` is built from the environment on first use and
  * then shared by every invocation of the Lambda container, so the data-key cache stays warm.
  *

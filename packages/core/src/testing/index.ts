@@ -1,4 +1,5 @@
 export type { WireItem, WireValue } from './attributeValues.ts';
+export { createTestStore, TestSecretsStore, type TestStoreOptions } from './createTestStore.ts';
 export type { DynamoDBErrorName } from './dynamoErrors.ts';
 export type {
   FailOptions,
