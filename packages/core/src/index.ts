@@ -51,6 +51,12 @@ export {
   purgeNamespace,
   purgeWrittenBefore,
 } from './purge.ts';
+export type {
+  RewrapFailure,
+  RewrapOptions,
+  RewrapProgress,
+  RewrapSummary,
+} from './rewrap.ts';
 export { SecretsStore, type SecretsStoreOptions } from './SecretsStore.ts';
 export {
   resetSecretsStore,

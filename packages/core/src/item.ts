@@ -95,6 +95,8 @@ export interface StoredSecret extends WriteState {
   readonly wrappedDataKey: Uint8Array;
   readonly keyId: string;
   readonly dataKeyCreatedAt: number;
+  /** Epoch ms of the last write of the value; `undefined` for an item not written by this library. */
+  readonly updatedAt: number | undefined;
 }
 
 /** What a write stores, besides the item's identity and history. */
@@ -349,6 +351,11 @@ export function historyOf(item: Item): string[] {
 
 const DECIMAL_COUNT = /^\d{1,38}$/;
 
+function safeInteger(text: string | undefined): number | undefined {
+  const value = Number(text);
+  return text !== undefined && Number.isSafeInteger(value) ? value : undefined;
+}
+
 /** The write state of any item, even one too damaged to decrypt (a put may still replace it). */
 export function writeStateOf(item: Item): WriteState {
   const version = item[ATTRIBUTE.version]?.N;
@@ -383,6 +390,7 @@ export function fromItem(item: Item, key: string): StoredSecret {
     wrappedDataKey: item[ATTRIBUTE.dataKey]?.B ?? malformed(ATTRIBUTE.dataKey),
     keyId: item[ATTRIBUTE.keyId]?.S ?? malformed(ATTRIBUTE.keyId),
     dataKeyCreatedAt,
+    updatedAt: safeInteger(item[ATTRIBUTE.updatedAt]?.N),
   };
 }
 

@@ -7,7 +7,12 @@ import type { DataKeyCache } from './dataKeyCache.ts';
 import { ENVELOPE_OVERHEAD_BYTES, EnvelopeError, openEnvelope, sealEnvelope } from './envelope.ts';
 import { DecryptionError, ValueTooLargeError } from './errors.ts';
 import { itemBytesBesidesCiphertext, MAX_ITEM_BYTES, type StoredSecret } from './item.ts';
-import type { EncryptionContext, GeneratedDataKey, Keyring } from './keyrings/Keyring.ts';
+import type {
+  EncryptionContext,
+  GeneratedDataKey,
+  Keyring,
+  RewrappedDataKey,
+} from './keyrings/Keyring.ts';
 import { copyValue, decodeValue, encodeValue, type ValueBudget, type ValueHash } from './values.ts';
 
 /** A secret's address inside a store's table: the envelope and the KMS context bind both. */
@@ -90,7 +95,7 @@ export class SecretSealer {
 
   /**
    * Seals `plaintext` for a write of a secret. The data key is the secret's own while it is
-   * young enough (no KMS call for a hot secret), else `fresh` (a key generated earlier for this
+   * young enough and wrapped by the current key (no KMS call for a hot secret), else `fresh` (a key generated earlier for this
    * write, kept across its retries), else a new one, returned as `created`. A
    * `dataKeyCreatedAt` in the future is not young: it is replaced.
    */
@@ -105,7 +110,8 @@ export class SecretSealer {
       createdAt <= now && now - createdAt < this.#dataKeyMaxAgeMs;
     let created: FreshDataKey | undefined;
     let source: FreshDataKey;
-    if (base && young(base.stored.dataKeyCreatedAt)) {
+    // A data key wrapped by a previous key is not re-used: writes always use the current key.
+    if (base && young(base.stored.dataKeyCreatedAt) && this.#keyring.isCurrent(base.stored.keyId)) {
       source = {
         plaintext: base.dataKey,
         wrapped: base.stored.wrappedDataKey,
@@ -133,6 +139,16 @@ export class SecretSealer {
       keyId: dataKey.keyId,
       dataKeyCreatedAt: dataKey.createdAt,
     };
+  }
+
+  /** Whether the data key of an item with this `keyId` is wrapped by the keyring's current key. */
+  isCurrent(keyId: string): boolean {
+    return this.#keyring.isCurrent(keyId);
+  }
+
+  /** The secret's data key wrapped again by the current key (KMS ReEncrypt: no plaintext here). */
+  rewrap(name: SecretName, stored: StoredSecret): Promise<RewrappedDataKey> {
+    return this.#keyring.rewrapDataKey(stored.wrappedDataKey, stored.keyId, contextOf(name));
   }
 
   /** Unwraps the data key (from the cache when it can) and decrypts the value. */
