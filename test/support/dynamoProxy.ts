@@ -282,9 +282,10 @@ export async function startDynamoProxy(options: ProxyOptions): Promise<DynamoPro
     const item = (JSON.parse(current.body.toString('utf8')) as { Item?: unknown }).Item;
     if (!item) return result;
     const patched = Buffer.from(JSON.stringify({ ...error, Item: item }));
+    const { 'transfer-encoding': _chunked, ...answerHeaders } = result.headers;
     return {
       ...result,
-      headers: { ...result.headers, 'content-length': String(patched.length) },
+      headers: { ...answerHeaders, 'content-length': String(patched.length) },
       body: patched,
     };
   }
