@@ -1,12 +1,39 @@
 import { describe, expect, it } from 'vitest';
-import { newStore } from '../support/integration.ts';
+import { localDynamoDBClient } from '../support/dynamodb.ts';
+import { endpoint, newStore, uniqueNamespace } from '../support/integration.ts';
 
 interface Counter {
   count?: number;
 }
 
 describe('patch under concurrency, with default settings', () => {
-  it('100 concurrent updaters incrementing one counter end at exactly 100', async () => {
+  it('100 patchers in separate stores (as 100 Lambdas) appending unique ids: every patch resolves, every id once', async () => {
+    const namespace = uniqueNamespace('contention');
+    await newStore({ namespace }).put('log', { ids: [] });
+    const ids = Array.from({ length: 100 }, (_, index) => `writer-${index}`);
+    const runs: number[] = [];
+    // Each its own client and data-key cache: nothing shared but the table.
+    await Promise.all(
+      ids.map(async (id) => {
+        let count = 0;
+        await newStore({ namespace, dynamoDBClient: localDynamoDBClient(endpoint) }).patch<{
+          ids: string[];
+        }>('log', (value) => {
+          count++;
+          return { ids: [...value.ids, id] };
+        });
+        runs.push(count);
+      }),
+    );
+    const stored = (await newStore({ namespace }).get<{ ids: string[] }>('log')).ids;
+    expect([...stored].sort()).toEqual([...ids].sort());
+    runs.sort((a, b) => a - b);
+    console.log(
+      `100 patchers in separate stores: updater runs p50 ${runs[50]}, p99 ${runs[98]}, max ${runs[99]}`,
+    );
+  });
+
+  it('100 concurrent updaters in one store incrementing one counter end at exactly 100', async () => {
     const secrets = newStore();
     const attempts: number[] = [];
     await Promise.all(
