@@ -37,35 +37,30 @@ export function openLocalStoreDir(): string | undefined {
 
 /**
  * Makes the store's folder unless it exists. Only the last level: Node's recursive mkdir spins
- * for minutes on paths such as /proc/nope, and a missing parent is more likely a typo.
+ * for minutes on paths such as /proc/nope, and a missing parent is more likely a typo. An
+ * existing folder (made earlier, or a moment ago by another command) takes the EEXIST path.
  */
 async function ensureStoreFolder(dir: string): Promise<void> {
-  let isFolder: boolean | undefined;
-  try {
-    isFolder = (await stat(dir)).isDirectory();
-  } catch (error) {
-    if (codeOf(error) !== 'ENOENT') {
-      throw storeError(`cannot use the local store ${dir}: ${codeOf(error)}`);
-    }
-  }
-  if (isFolder === true) return;
-  if (isFolder === false) {
-    throw storeError(`cannot use ${dir} as the local store: it is not a folder`);
-  }
-  const parent = dirname(dir);
-  const parentExists = await stat(parent).then(
-    (stats) => stats.isDirectory(),
-    () => false,
-  );
-  if (!parentExists) {
-    throw storeError(
-      `cannot create the local store ${dir}: its parent folder ${parent} does not exist`,
+  const isFolder = (path: string) =>
+    stat(path).then(
+      (stats) => stats.isDirectory(),
+      () => false,
     );
-  }
   try {
     await mkdir(dir, { mode: 0o700 });
+    return;
   } catch (error) {
-    throw storeError(`cannot create the local store ${dir}: ${codeOf(error)}`);
+    const code = codeOf(error);
+    if (code === 'EEXIST') {
+      if (await isFolder(dir)) return;
+      throw storeError(`cannot use ${dir} as the local store: it is not a folder`);
+    }
+    if (code === 'ENOENT' && !(await isFolder(dirname(dir)))) {
+      throw storeError(
+        `cannot create the local store ${dir}: its parent folder ${dirname(dir)} does not exist`,
+      );
+    }
+    throw storeError(`cannot create the local store ${dir}: ${code}`);
   }
 }
 
