@@ -1,22 +1,15 @@
 /**
  * How the store talks to DynamoDB: one call, its failure turned into a {@link StorageError} that
- * names the AWS error (and, for network failures, the system code: `ECONNREFUSED`), and what a
- * failure tells about whether a write could have landed.
+ * names the AWS error (and, for network failures, the system code: `ECONNREFUSED`, see
+ * awsErrors.ts), and what a failure tells about whether a write could have landed.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { describeAwsError } from './awsErrors.ts';
 import { StorageError } from './errors.ts';
 import type { Item } from './item.ts';
 
 interface AwsErrorFields {
-  readonly code?: unknown;
   readonly $metadata?: { readonly attempts?: number; readonly httpStatusCode?: number };
-}
-
-/** `ThrottlingException`, or `Error (ECONNREFUSED)` for a failure below HTTP. */
-export function describeAwsError(error: unknown): string {
-  if (!(error instanceof Error)) return `a thrown ${typeof error}`;
-  const code = (error as Error & AwsErrorFields).code;
-  return typeof code === 'string' && code !== error.name ? `${error.name} (${code})` : error.name;
 }
 
 /**
