@@ -298,7 +298,8 @@ describe('no ABA: a secret deleted and created again while a patch was in flight
 });
 
 describe('a lost race', () => {
-  it('retries from the item the failed write returned (ALL_OLD), without a read', async () => {
+  it('knows from the item the failed write returned (ALL_OLD) that it did not land, backs off, reads and retries', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0); // no sleep
     const store = subject();
     await store.put('log', { ids: [] });
     const paused = table.memory.pauseNext('PutItem');
@@ -310,12 +311,14 @@ describe('a lost race', () => {
     paused.release();
     expect(await patching).toEqual({ ids: ['rival-1'] });
     expect(runs.count).toBe(2);
-    expect(table.dynamodb).toHaveReceivedCommandTimes(GetItemCommand, 1);
+    // The first read, then the read after the backoff: none to decide the failed write.
+    expect(table.dynamodb).toHaveReceivedCommandTimes(GetItemCommand, 2);
     expect(table.dynamodb).toHaveReceivedCommandTimes(PutItemCommand, 2);
     expect(await store.get<Log>('log')).toEqual({ ids: ['rival-1', 'subject'] });
   });
 
-  it('reads once when the server returns no ALL_OLD item (as dynalite)', async () => {
+  it('reads once more to decide when the server returns no ALL_OLD item (as dynalite)', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0);
     const store = subject();
     await store.put('log', { ids: [] });
     const direct = table.memory.client();
@@ -334,8 +337,39 @@ describe('a lost race', () => {
     await rivalAppends(1);
     paused.release();
     await patching;
-    expect(table.dynamodb).toHaveReceivedCommandTimes(GetItemCommand, 2);
+    expect(table.dynamodb).toHaveReceivedCommandTimes(GetItemCommand, 3);
     expect(await store.get<Log>('log')).toEqual({ ids: ['rival-1', 'subject'] });
+  });
+
+  it('backs off with full jitter on 16 round trips (at least baseDelayMs) growing by a quarter, capped by maxDelayMs', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'performance'] });
+    vi.spyOn(Math, 'random').mockReturnValue(0.5);
+    const store = subject({ patchRetry: { maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 1800 } });
+    await store.put('log', { ids: [] });
+    const direct = table.memory.client();
+    const other = rival();
+    let losses = 0;
+    table.dynamodb.on(PutItemCommand).callsFake(async (input) => {
+      if (++losses <= 3) await other.patch<Log>('log', appender(`rival-${losses}`));
+      return direct.send(new PutItemCommand(input));
+    });
+    const writes = () => table.dynamodb.commandCalls(PutItemCommand).length;
+    const done = store.patch<Log>('log', appender('subject'));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(writes()).toBe(1);
+    // Conflict 1: 0.5 x (100 x 16) = 800 ms (the in-process round trip is below 100 ms).
+    await vi.advanceTimersByTimeAsync(799);
+    expect(writes()).toBe(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(writes()).toBe(2);
+    // Conflict 2: 0.5 x (1600 x 1.25 = 2000, capped at 1800) = 900 ms.
+    await vi.advanceTimersByTimeAsync(899);
+    expect(writes()).toBe(2);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(writes()).toBe(3);
+    await vi.advanceTimersByTimeAsync(900);
+    await expect(done).resolves.toEqual({ ids: ['rival-1', 'rival-2', 'rival-3'] });
+    expect(writes()).toBe(4);
   });
 
   it('gives up with ConcurrentUpdateError after maxAttempts writes that all lost', async () => {

@@ -412,10 +412,10 @@ export class SecretsStore {
    *
    * Each attempt runs the batch's updaters in order on the current value (each sees the one
    * before it) and writes the result conditioned on the `writeId` it read. A lost race hands
-   * back the winner's item (ALL_OLD): the first retry starts from it at once, with no read.
-   * Losing again means real contention: later attempts back off with full jitter scaled to the
-   * observed round trip, and read the item after sleeping (an item read before a sleep is stale
-   * by the time it is written on).
+   * back the winner's item (ALL_OLD), which tells without a read whether an earlier copy of the
+   * write had landed; if not, the batch backs off with full jitter on a window scaled to the
+   * observed round trip (a loaded server answers slowly, so the window widens with the load),
+   * and reads the item after sleeping.
    */
   async #commitBatch(
     key: string,
@@ -471,14 +471,11 @@ export class SecretsStore {
         if (attempt >= this.#patchRetry.maxAttempts) throw new ConcurrentUpdateError(key, attempt);
         base?.dataKey.fill(0);
         base = undefined;
-        if (attempt === 1) {
-          base = result.current
-            ? await this.#sealer.open(this.#name(key), fromItem(result.current, key))
-            : undefined;
-        } else {
-          await sleep(contentionDelay(attempt - 1, roundTripMs, this.#patchRetry));
-          base = await this.#readOpened(key);
-        }
+        // Contention: back off for a while scaled to the round trip just observed, then read
+        // again. The item the failed write returned (ALL_OLD) is stale after any sleep: writing
+        // on it only loses again (npm run bench, contention).
+        await sleep(contentionDelay(attempt, roundTripMs, this.#patchRetry));
+        base = await this.#readOpened(key);
       }
     } catch (error) {
       for (const update of pending) update.reject(error);

@@ -5,11 +5,11 @@ export interface RetryOptions {
   /** Attempts in all, the first included. @default 40 */
   readonly maxAttempts?: number;
   /**
-   * Smallest cap of the first backoff; the store uses the observed round trip when it is
-   * longer, and doubles the cap on every further attempt. @default 2
+   * Smallest round trip the backoff window is scaled from: the window after a lost race spans 16
+   * observed round trips (at least 16 x this) and grows by a quarter per further loss. @default 2
    */
   readonly baseDelayMs?: number;
-  /** Largest backoff cap. @default 1000 */
+  /** Largest backoff window. @default 1000 */
   readonly maxDelayMs?: number;
 }
 
@@ -61,17 +61,28 @@ export function fullJitterDelay(attempt: number, policy: RetryPolicy): number {
   return Math.random() * cap;
 }
 
+/** How many round trips the first contention window spans, and how it grows per conflict. */
+const CONTENTION_SPREAD = 16;
+const CONTENTION_GROWTH = 1.25;
+
 /**
- * The backoff of a conflicting write before its `retry`-th retry, as full jitter on a cap that
- * starts at the write's observed round trip (or `baseDelayMs`, if longer) and doubles: a sleep
- * sized to the server, not to a constant, so the server does not idle while writers wait.
+ * The sleep before retrying a write that lost its `conflicts`-th race: full jitter on a window
+ * of 16 observed round trips (or `baseDelayMs`, if longer) that grows by a quarter per conflict,
+ * capped by `maxDelayMs`. Scaled to the server, not to a constant: a loaded server answers
+ * slowly and the writers spread out further; an idle one is not left waiting. The figures were
+ * chosen with `npm run bench` (contention): 100 writers in separate stores finish within 4x the
+ * time of the same patches one after another, where a doubling window from 10 ms took 7x.
  */
-export function contentionDelay(retry: number, roundTripMs: number, policy: RetryPolicy): number {
-  const cap = Math.min(
-    policy.maxDelayMs,
-    Math.max(policy.baseDelayMs, roundTripMs) * 2 ** (retry - 1),
-  );
-  return Math.random() * cap;
+export function contentionDelay(
+  conflicts: number,
+  roundTripMs: number,
+  policy: RetryPolicy,
+): number {
+  const window =
+    Math.max(policy.baseDelayMs, roundTripMs) *
+    CONTENTION_SPREAD *
+    CONTENTION_GROWTH ** (conflicts - 1);
+  return Math.random() * Math.min(policy.maxDelayMs, window);
 }
 
 export function sleep(ms: number): Promise<void> {
