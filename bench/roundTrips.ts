@@ -85,27 +85,29 @@ export async function roundTripBenchmark(
     });
   }
 
-  // Two patchers race on one secret, with and without ALL_OLD in the failed condition.
+  // Two patchers in two stores (two Lambdas: one store would group-commit them) race on one
+  // secret, with and without ALL_OLD in the failed condition.
   const conflict: Row[] = [];
   for (const [server, endpoint] of [
     ['DynamoDB behaviour (ALL_OLD returned)', servers.proxy.endpoint],
     ['dynalite as is (no ALL_OLD)', servers.dynalite.endpoint],
   ] as const) {
-    const client = localDynamoDBClient(endpoint);
-    const calls = countRequests(client);
-    const store = new SecretsStore({
-      tableName: TABLE,
-      namespace: `conflict-${++namespaceCounter}`,
-      keyring,
-      dynamoDBClient: client,
-    });
-    await store.put('counter', { n: 0 });
-    await store.get('counter');
+    const namespace = `conflict-${++namespaceCounter}`;
+    const clients = [localDynamoDBClient(endpoint), localDynamoDBClient(endpoint)];
+    const counters = clients.map((client) => countRequests(client));
+    const stores = clients.map(
+      (client) =>
+        new SecretsStore({ tableName: TABLE, namespace, keyring, dynamoDBClient: client }),
+    );
+    await stores[0]?.put('counter', { n: 0 });
+    for (const store of stores) await store.get('counter');
+    const count = (command: string) =>
+      counters.reduce((sum, counter) => sum + counter.of(command), 0);
     for (let round = 0; round < 20; round++) {
-      calls.reset();
+      for (const counter of counters) counter.reset();
       let runs = 0;
       await Promise.all(
-        [1, 2].map(() =>
+        stores.map((store) =>
           store.patch<{ n: number }>('counter', (value) => {
             runs++;
             return { n: value.n + 1 };
@@ -116,11 +118,11 @@ export async function roundTripBenchmark(
         server,
         round,
         updaterRuns: runs,
-        GetItem: calls.of('GetItemCommand'),
-        PutItem: calls.of('PutItemCommand'),
+        GetItem: count('GetItemCommand'),
+        PutItem: count('PutItemCommand'),
       });
     }
-    client.destroy();
+    for (const client of clients) client.destroy();
   }
   dynamodb.destroy();
   return { operations: rows, conflict: summarizeConflicts(conflict) };
