@@ -21,8 +21,9 @@ export interface RewrapCommandOptions extends TargetOptions {
 const AWS_CONCURRENCY = 8;
 
 /**
- * The local store's dynalite runs in this process, one thread: secrets go one at a time, which
- * also makes the test hook below stop at an exact secret.
+ * Local secrets go one at a time (dynalite runs in this process): 1000 secrets take about 6 s,
+ * against about 4 s four at a time, and one at a time the crash hook below stops at an exact
+ * secret, which the crash test relies on.
  */
 const LOCAL_CONCURRENCY = 1;
 
