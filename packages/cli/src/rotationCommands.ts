@@ -52,7 +52,7 @@ export async function rewrapCommand(
   if (options.allNamespaces && options.namespace !== undefined) {
     throw usageError('--all-namespaces cannot be combined with --namespace: choose one');
   }
-  const table = await openTable(options, environment);
+  const table = await openTable(options, environment, 'write', false);
   try {
     let namespaces: string[];
     if (options.allNamespaces) {
@@ -104,7 +104,7 @@ export async function rotateKeyCommand(
   }
   const crashAfter = parseCrashAfter(environment[CRASH_AFTER_VARIABLE]);
   // 'read': a folder with no store is refused, never created. The lock is held throughout.
-  const table = await openTable(options, environment, 'read');
+  const table = await openTable(options, environment, 'read', false);
   try {
     const dir = table.localDir as string;
     const { keyring, resumed } = await startOrResumeRotation(dir);

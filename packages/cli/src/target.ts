@@ -96,13 +96,14 @@ function choosePreviousKeyIds(
 
 /**
  * Opens the table a command acts on, with its keyring: AWS, or the local store. `access: 'read'`
- * never creates a local store or a key. The namespace is not required here (`rewrap
- * --all-namespaces` acts on every one); {@link openTarget} requires it.
+ * never creates a local store or a key. On AWS a namespace is required unless
+ * `namespaceRequired` is false (`rewrap --all-namespaces` acts on every one).
  */
 export async function openTable(
   options: TargetOptions,
   environment: Record<string, string | undefined> = process.env,
   access: LocalStoreAccess = 'write',
+  namespaceRequired = true,
 ): Promise<TableTarget> {
   refuseEmptyOptions(options);
   const namespace = chooseNamespace(options.namespace, environment);
@@ -136,6 +137,7 @@ export async function openTable(
   const missing = [
     tableName ? undefined : '--table (or SECRETS_STORE_TABLE)',
     keyId ? undefined : '--key-id (or SECRETS_STORE_KEY_ID)',
+    namespace || !namespaceRequired ? undefined : '--namespace (or SECRETS_STORE_NAMESPACE)',
   ].filter((name) => name !== undefined);
   if (missing.length > 0 || !tableName || !keyId) {
     throw usageError(
@@ -173,25 +175,8 @@ export async function openTarget(
   environment: Record<string, string | undefined> = process.env,
   access: LocalStoreAccess = 'write',
 ): Promise<Target> {
-  // Checked before the table is opened, so that a missing namespace opens nothing.
-  refuseEmptyOptions(options);
-  const local = options.local !== undefined && options.local !== false;
-  if (!local && chooseNamespace(options.namespace, environment) === undefined) {
-    const missing = [
-      options.table || environment.SECRETS_STORE_TABLE
-        ? undefined
-        : '--table (or SECRETS_STORE_TABLE)',
-      options.keyId || environment.SECRETS_STORE_KEY_ID
-        ? undefined
-        : '--key-id (or SECRETS_STORE_KEY_ID)',
-      '--namespace (or SECRETS_STORE_NAMESPACE)',
-    ].filter((name) => name !== undefined);
-    throw usageError(
-      `no store to use: pass --local [dir] for the local store, or ${missing.join(', ')} for AWS`,
-    );
-  }
   const table = await openTable(options, environment, access);
-  const namespace = table.namespace as string; // the local default, or checked above
+  const namespace = table.namespace as string; // the local default, or required by openTable
   const store = new SecretsStore({
     tableName: table.tableName,
     namespace,
