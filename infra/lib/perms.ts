@@ -28,3 +28,19 @@ export const CLEANUP_TABLE_ACTIONS = [
   'dynamodb:DeleteItem',
   'dynamodb:UpdateItem',
 ] as const;
+
+/**
+ * `store.rewrap()` and `secrets-store rewrap`: list keys (Query) and namespaces (Scan, for
+ * `--all-namespaces`), read each item (GetItem, consistent), write it back under a condition on
+ * its `writeId` (PutItem).
+ */
+export const REWRAP_TABLE_ACTIONS = [
+  'dynamodb:Query',
+  'dynamodb:Scan',
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+] as const;
+
+/** ReEncrypt is authorised twice: on its source key (From) and on its destination key (To). */
+export const REWRAP_FROM_KEY_ACTIONS = ['kms:ReEncryptFrom'] as const;
+export const REWRAP_TO_KEY_ACTIONS = ['kms:ReEncryptTo'] as const;

@@ -18,6 +18,9 @@ import {
   CLEANUP_TABLE_ACTIONS,
   KEY_READ_ACTIONS,
   KEY_WRITE_ACTIONS,
+  REWRAP_FROM_KEY_ACTIONS,
+  REWRAP_TABLE_ACTIONS,
+  REWRAP_TO_KEY_ACTIONS,
   TABLE_READ_ACTIONS,
   TABLE_WRITE_ACTIONS,
 } from './perms.ts';
@@ -82,6 +85,16 @@ export interface SecretsStoreBackendProps {
 export interface SecretsGrantOptions {
   /** Confine the grantee to one namespace (IAM conditions on the partition key and KMS context). @default every namespace */
   readonly namespace?: string;
+}
+
+/** Options of {@link SecretsStoreBackend.grantRewrap}. */
+export interface RewrapGrantOptions {
+  /**
+   * The keys the secrets may still be wrapped by (the keyring's `previousKeyIds`): ReEncrypt may
+   * take data keys from them. A key of another account must also allow this in its key policy.
+   * @default none: only the construct's own key
+   */
+  readonly previousKeys?: readonly kms.IKey[];
 }
 
 export interface ConfigureFunctionOptions extends SecretsGrantOptions {
@@ -246,6 +259,41 @@ export class SecretsStoreBackend extends Construct {
       [...KEY_READ_ACTIONS, ...KEY_WRITE_ACTIONS],
       options,
     );
+  }
+
+  /**
+   * Lets `grantee` move every secret of the table to the construct's key (`store.rewrap()`,
+   * `secrets-store rewrap --all-namespaces`): Query, Scan, GetItem and PutItem on the table,
+   * `kms:ReEncryptFrom` on the previous keys and `kms:ReEncryptTo` on the construct's key.
+   * Never `kms:Decrypt`: the data keys move inside KMS.
+   *
+   * `kms:ReEncryptFrom` is granted on the construct's own key too: a keyring configured with an
+   * alias cannot tell an item is already on its key until it has learnt the alias's key ARN,
+   * so a rerun may ReEncrypt such an item from the current key to itself. That grants no access
+   * to a data key.
+   *
+   * @example
+   * const oldKey = kms.Key.fromKeyArn(this, 'OldKey', 'arn:aws:kms:eu-west-1:111122223333:key/...');
+   * secrets.grantRewrap(operatorRole, { previousKeys: [oldKey] });
+   */
+  grantRewrap(grantee: iam.IGrantable, options: RewrapGrantOptions = {}): iam.Grant {
+    const previousKeyArns = (options.previousKeys ?? []).map((key) => key.keyArn);
+    const table = iam.Grant.addToPrincipal({
+      grantee,
+      actions: [...REWRAP_TABLE_ACTIONS],
+      resourceArns: [this.table.tableArn],
+    });
+    const from = iam.Grant.addToPrincipal({
+      grantee,
+      actions: [...REWRAP_FROM_KEY_ACTIONS],
+      resourceArns: [...previousKeyArns, this.key.keyArn],
+    });
+    const to = iam.Grant.addToPrincipal({
+      grantee,
+      actions: [...REWRAP_TO_KEY_ACTIONS],
+      resourceArns: [this.key.keyArn],
+    });
+    return table.combine(from).combine(to);
   }
 
   /** The `SECRETS_STORE_*` variables that configure `storage.secrets` for `namespace`. */

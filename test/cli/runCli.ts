@@ -11,6 +11,8 @@ export interface CliResult {
   readonly code: number | null;
   readonly stdout: string;
   readonly stderr: string;
+  /** The signal that ended the process, if one did (a forced crash). */
+  readonly signal?: NodeJS.Signals | null;
 }
 
 /** No SECRETS_STORE_* from the environment of whoever runs the tests. */
@@ -31,7 +33,12 @@ export function runCli(
     env: { ...process.env, ...CLEAN_ENVIRONMENT, ...options.env },
     timeout: options.timeoutMs ?? 60_000,
   });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+  return {
+    code: result.status,
+    stdout: result.stdout,
+    stderr: result.stderr,
+    signal: result.signal,
+  };
 }
 
 /** A failure: the exit code, nothing on stdout, one `secrets-store:` line on stderr, no stack. */

@@ -452,6 +452,56 @@ describe('grants', () => {
   });
 });
 
+describe('grantRewrap', () => {
+  const OLD_KEY_ARN = 'arn:aws:kms:eu-west-1:111122223333:key/00000000-0000-4000-8000-000000000000';
+
+  function rewrapStatements(previousKeys: (scope: Stack) => kms.IKey[] | undefined) {
+    const own = new Stack(newApp(), 'Own');
+    const backend = new SecretsStoreBackend(own, 'Secrets');
+    const role = new iam.Role(own, 'Operator', {
+      assumedBy: new iam.AccountRootPrincipal(),
+    });
+    const keys = previousKeys(own);
+    backend.grantRewrap(role, keys ? { previousKeys: keys } : {});
+    const ownTemplate = Template.fromStack(own);
+    const idOf = (type: string, fragment: string) =>
+      Object.keys(ownTemplate.findResources(type)).find((id) => id.includes(fragment));
+    return {
+      statements: statementsOfRole('Operator', ownTemplate),
+      tableArn: { 'Fn::GetAtt': [idOf('AWS::DynamoDB::GlobalTable', 'Table'), 'Arn'] },
+      keyArn: { 'Fn::GetAtt': [idOf('AWS::KMS::Key', 'Key'), 'Arn'] },
+    };
+  }
+
+  it('allows Query, Scan, GetItem, PutItem on the table, ReEncryptFrom the previous keys and its own, ReEncryptTo its own key', () => {
+    const { statements, tableArn, keyArn } = rewrapStatements((scope) => [
+      kms.Key.fromKeyArn(scope, 'OldKey', OLD_KEY_ARN),
+    ]);
+    expect(statements).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:Scan'],
+        Resource: tableArn,
+      },
+      { Effect: 'Allow', Action: 'kms:ReEncryptFrom', Resource: [OLD_KEY_ARN, keyArn] },
+      { Effect: 'Allow', Action: 'kms:ReEncryptTo', Resource: keyArn },
+    ]);
+  });
+
+  it('without previous keys: ReEncrypt from and to its own key only, and never kms:Decrypt', () => {
+    const { statements, tableArn, keyArn } = rewrapStatements(() => undefined);
+    expect(statements).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:Scan'],
+        Resource: tableArn,
+      },
+      // The data keys move inside KMS: no Decrypt, no GenerateDataKey.
+      { Effect: 'Allow', Action: ['kms:ReEncryptFrom', 'kms:ReEncryptTo'], Resource: keyArn },
+    ]);
+  });
+});
+
 describe('configureFunction', () => {
   it('takes an IFunction: an alias of a function gets the variables on its function', () => {
     const own = new Stack(newApp(), 'Own');

@@ -2,7 +2,7 @@
  * A stand-in for AWS KMS on loopback that speaks KMS's JSON protocol (`TrentService.*`), so the
  * real `KMSClient` (its serialisation, middleware and retries) runs end to end without AWS.
  *
- * It holds two keys, as KMS would after a move to a new key. Data keys are wrapped with a
+ * It holds three keys: two as KMS would after a move to a new key, and one a store may not know. Data keys are wrapped with a
  * LocalKeyring per key, whose AAD is the encryption context, so a wrong context fails as
  * InvalidCiphertextException; the blob records its key (as KMS ciphertexts do), so a pinned
  * KeyId / SourceKeyId of another key fails as IncorrectKeyException. ReEncrypt checks the source
@@ -18,6 +18,9 @@ export const LOCAL_KMS_KEY_ARN =
 /** A second key of the stand-in: the key a store moves to, or from. */
 export const LOCAL_KMS_SECOND_KEY_ARN =
   'arn:aws:kms:us-east-1:000000000000:key/11111111-1111-4111-8111-111111111111';
+/** A third key: one that a store's keyring may not list at all (a secret it cannot move). */
+export const LOCAL_KMS_THIRD_KEY_ARN =
+  'arn:aws:kms:us-east-1:000000000000:key/22222222-2222-4222-8222-222222222222';
 
 /** `failNext` with this error type closes the connection without an answer (ECONNRESET). */
 export const DROP_CONNECTION = 'DROP_CONNECTION';
@@ -60,7 +63,7 @@ function reply(response: ServerResponse, status: number, payload: object): void 
 }
 
 export async function startKmsServer(): Promise<KmsServer> {
-  const keyArns = [LOCAL_KMS_KEY_ARN, LOCAL_KMS_SECOND_KEY_ARN];
+  const keyArns = [LOCAL_KMS_KEY_ARN, LOCAL_KMS_SECOND_KEY_ARN, LOCAL_KMS_THIRD_KEY_ARN];
   const masterKeys = keyArns.map(() => LocalKeyring.generateMasterKey());
   const keyrings = masterKeys.map((masterKey) => new LocalKeyring({ masterKey }));
   const disabled = new Set<string>();

@@ -14,6 +14,7 @@ import {
   PutItemCommand,
   QueryCommand,
   ResourceNotFoundException,
+  ScanCommand,
   TransactionCanceledException,
   TransactWriteItemsCommand,
   UpdateItemCommand,
@@ -251,7 +252,7 @@ describe('keys and tables', () => {
   });
 
   it('answers UnknownOperationException for an operation it does not implement', async () => {
-    await expect(table.send('Scan', { TableName })).rejects.toMatchObject({
+    await expect(table.send('DescribeTable', { TableName })).rejects.toMatchObject({
       name: 'UnknownOperationException',
     });
   });
@@ -440,6 +441,121 @@ describe('Query', () => {
         }),
       ),
     );
+  });
+});
+
+describe('Scan', () => {
+  async function putItems(keys: readonly [pk: string, sk: string][], padding = 0): Promise<void> {
+    for (const [index, [pk, sk]] of keys.entries()) {
+      await client.send(
+        new PutItemCommand({
+          TableName,
+          Item: { ...key(sk, pk), n: { N: String(index) }, pad: { S: 'x'.repeat(padding) } },
+        }),
+      );
+    }
+  }
+
+  async function allPages(input: Partial<ConstructorParameters<typeof ScanCommand>[0]>) {
+    const pages: { keys: string[]; last?: string; scanned?: number; count?: number }[] = [];
+    let start: Item | undefined;
+    do {
+      const page = await client.send(
+        new ScanCommand({ TableName, ...input, ...(start ? { ExclusiveStartKey: start } : {}) }),
+      );
+      pages.push({
+        keys: (page.Items ?? []).map((item) => `${item.pk?.S}/${item.sk?.S}`),
+        ...(page.LastEvaluatedKey
+          ? { last: `${page.LastEvaluatedKey.pk?.S}/${page.LastEvaluatedKey.sk?.S}` }
+          : {}),
+        scanned: page.ScannedCount,
+        count: page.Count,
+      });
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return pages;
+  }
+
+  const fiveItems: [string, string][] = [
+    ['b', 'k1'],
+    ['a', 'k2'],
+    ['b', 'k0'],
+    ['a', 'k1'],
+    ['c', 'k0'],
+  ];
+
+  it('pages by Limit across partitions, each item once; a full last page still has a LastEvaluatedKey', async () => {
+    await putItems(fiveItems);
+    expect(await allPages({ Limit: 2 })).toEqual([
+      { keys: ['a/k1', 'a/k2'], last: 'a/k2', scanned: 2, count: 2 },
+      { keys: ['b/k0', 'b/k1'], last: 'b/k1', scanned: 2, count: 2 },
+      { keys: ['c/k0'], scanned: 1, count: 1 },
+    ]);
+    expect((await allPages({ Limit: 5 })).map((page) => page.keys.length)).toEqual([5, 0]);
+  });
+
+  it('projects with ProjectionExpression and names', async () => {
+    await putItems(fiveItems);
+    const { Items } = await client.send(
+      new ScanCommand({
+        TableName,
+        ProjectionExpression: '#namespace',
+        ExpressionAttributeNames: { '#namespace': 'pk' },
+      }),
+    );
+    expect(Items).toEqual(['a', 'a', 'b', 'b', 'c'].map((pk) => ({ pk: { S: pk } })));
+  });
+
+  it('applies Limit before the filter, and the filter may name key attributes', async () => {
+    await putItems(fiveItems);
+    const pages = await allPages({
+      Limit: 3,
+      FilterExpression: 'sk = :k1',
+      ExpressionAttributeValues: { ':k1': { S: 'k1' } },
+    });
+    expect(pages).toEqual([
+      { keys: ['a/k1'], last: 'b/k0', scanned: 3, count: 1 },
+      { keys: ['b/k1'], scanned: 2, count: 1 },
+    ]);
+  });
+
+  it('stops a page once it has read 1 MB, the item that crosses it included', async () => {
+    await putItems(
+      Array.from({ length: 6 }, (_, index): [string, string] => [`p${index % 2}`, `k${index}`]),
+      300_000,
+    );
+    const pages = await allPages({ Select: 'COUNT' });
+    expect(pages.map((page) => [page.scanned, page.count, page.last])).toEqual([
+      [4, 4, 'p1/k1'],
+      [2, 2, undefined],
+    ]);
+  });
+
+  it('resumes after an ExclusiveStartKey that no longer exists', async () => {
+    await putItems(fiveItems);
+    const { Items } = await client.send(
+      new ScanCommand({ TableName, ExclusiveStartKey: key('k3', 'a') }),
+    );
+    expect(Items?.map((item) => `${item.pk?.S}/${item.sk?.S}`)).toEqual(['b/k0', 'b/k1', 'c/k0']);
+  });
+
+  it('answers an empty page for an empty table', async () => {
+    expect(await allPages({})).toEqual([{ keys: [], scanned: 0, count: 0 }]);
+  });
+
+  it('refuses what DynamoDB refuses, and parallel scans it does not implement', async () => {
+    await validationMessage(client.send(new ScanCommand({ TableName, Limit: 0 })));
+    await validationMessage(
+      client.send(new ScanCommand({ TableName, Select: 'COUNT', ProjectionExpression: 'pk' })),
+    );
+    await validationMessage(
+      client.send(new ScanCommand({ TableName, ExclusiveStartKey: { pk: { S: 'a' } } })),
+    );
+    expect(
+      await validationMessage(
+        client.send(new ScanCommand({ TableName, Segment: 0, TotalSegments: 2 })),
+      ),
+    ).toMatch(/parallel scans/);
   });
 });
 

@@ -18,6 +18,7 @@ import {
 import { runDemo } from './demo/demo.ts';
 import { describeError, EXIT, exitCodeOf, usageError } from './errors.ts';
 import { DEFAULT_LOCAL_DIR, type LocalStoreAccess, openLocalStoreDir } from './local/localStore.ts';
+import { type RewrapCommandOptions, rewrapCommand, rotateKeyCommand } from './rotationCommands.ts';
 import { openTarget, type Target, type TargetOptions } from './target.ts';
 
 const EXAMPLES_HELP = `
@@ -189,6 +190,53 @@ Example:
     .action(
       withTarget((target, options: { yes?: boolean }) => purgeCommand(target, options.yes, io)),
     );
+
+  program
+    .command('rewrap')
+    .description(
+      'move every secret of the namespace (or of all namespaces) to the current KMS key; prints a summary',
+    )
+    .option('--all-namespaces', 'every namespace of the table (a Scan of the table)')
+    .option(
+      '--previous-key-id <arn>',
+      'a KMS key ARN the secrets may still be wrapped by; repeat for several (default: $SECRETS_STORE_PREVIOUS_KEY_IDS, comma-separated)',
+      (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
+    )
+    .addHelpText(
+      'after',
+      `
+Exits 3 when any secret could not be moved (listed, without values); run it again once fixed.
+
+Example:
+  $ SECRETS_STORE_TABLE=secrets SECRETS_STORE_KEY_ID=arn:aws:kms:eu-west-1:111122223333:key/new \\
+      secrets-store rewrap --all-namespaces \\
+      --previous-key-id arn:aws:kms:eu-west-1:111122223333:key/old`,
+    )
+    .action(async (_options, command: Command) => {
+      setExitCode(
+        await rewrapCommand(command.optsWithGlobals<RewrapCommandOptions>(), process.env, io),
+      );
+    });
+
+  program
+    .command('rotate-key')
+    .description(
+      'local store: make a new master key, re-wrap every secret with it, retire the old key',
+    )
+    .addHelpText(
+      'after',
+      `
+The store stays usable throughout; after a crash, run it again: it finishes the same rotation.
+The old key is kept in DIR/retired/.
+
+Example:
+  $ secrets-store --local ./.secrets-store rotate-key`,
+    )
+    .action(async (_options, command: Command) => {
+      setExitCode(
+        await rotateKeyCommand(command.optsWithGlobals<TargetOptions>(), process.env, io),
+      );
+    });
 
   program
     .command('demo')

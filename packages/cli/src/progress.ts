@@ -1,6 +1,6 @@
 /**
- * A live counter on stderr for long `list` and `purge` runs, drawn by cli-progress, only when
- * stderr is a terminal: piped output stays clean.
+ * A live counter on stderr for long `list`, `purge`, `rewrap` and `rotate-key` runs, drawn by
+ * cli-progress, only when stderr is a terminal: piped output stays clean.
  */
 import { Presets, SingleBar } from 'cli-progress';
 

@@ -3,7 +3,13 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
-import { checkNamespace, type Keyring, KmsKeyring, SecretsStore } from '@secrets-store/core';
+import {
+  ConfigurationError,
+  checkNamespace,
+  type Keyring,
+  KmsKeyring,
+  SecretsStore,
+} from '@secrets-store/core';
 import { usageError } from './errors.ts';
 import { DEFAULT_LOCAL_DIR, type LocalStoreAccess, openLocalStore } from './local/localStore.ts';
 
@@ -15,6 +21,8 @@ export interface TargetOptions {
   readonly namespace?: string;
   readonly region?: string;
   readonly endpoint?: string;
+  /** `rewrap --previous-key-id`, repeated: keys the AWS keyring may still decrypt with. */
+  readonly previousKeyId?: readonly string[];
 }
 
 /** `keyId` -> `--key-id` */
@@ -32,34 +40,75 @@ function chooseNamespace(
   return environment.SECRETS_STORE_NAMESPACE || undefined; // an empty variable counts as unset
 }
 
-export interface Target {
-  readonly store: SecretsStore;
+/** A table and the keyring to use on it, before a namespace is chosen. */
+export interface TableTarget {
   readonly client: DynamoDBClient;
   readonly keyring: Keyring;
-  /** For messages: "local store in /path" or "table T in region R". */
+  readonly tableName: string;
+  /** The namespace given (option or variable), or the local default; undefined on AWS if none. */
+  readonly namespace: string | undefined;
+  /** The folder of the local store; undefined for AWS. */
+  readonly localDir: string | undefined;
+  /** For messages: "local store in /path" or "table T". */
   readonly description: string;
   close(): Promise<void>;
+}
+
+export interface Target extends TableTarget {
+  readonly store: SecretsStore;
 }
 
 /** The namespace of the local store when none is given. */
 export const DEFAULT_LOCAL_NAMESPACE = 'local';
 
-/**
- * Opens where a command acts. `access: 'read'` (get, list, exists) never creates a local store
- * or a key.
- */
-export async function openTarget(
-  options: TargetOptions,
-  environment: Record<string, string | undefined> = process.env,
-  access: LocalStoreAccess = 'write',
-): Promise<Target> {
+/** `--table ''` and the like are mistakes, not "unset". */
+function refuseEmptyOptions(options: TargetOptions): void {
   const empty = (['local', 'table', 'keyId', 'region', 'endpoint'] as const).find(
     (name) => options[name] === '',
   );
   if (empty !== undefined) throw usageError(`${flagOf(empty)} was given an empty value`);
+}
+
+/**
+ * The previous KMS keys: `--previous-key-id` (repeated), else `SECRETS_STORE_PREVIOUS_KEY_IDS`
+ * (comma-separated). An empty entry is a mistake, not "none".
+ */
+function choosePreviousKeyIds(
+  option: readonly string[] | undefined,
+  environment: Record<string, string | undefined>,
+): string[] {
+  if (option !== undefined) {
+    const empty = option.findIndex((keyId) => keyId.trim() === '');
+    if (empty !== -1)
+      throw usageError(`--previous-key-id number ${empty + 1} was given an empty value`);
+    return [...option];
+  }
+  const variable = environment.SECRETS_STORE_PREVIOUS_KEY_IDS;
+  if (!variable) return []; // an empty variable counts as unset
+  const keyIds = variable.split(',').map((keyId) => keyId.trim());
+  if (keyIds.includes('')) {
+    throw usageError(
+      `SECRETS_STORE_PREVIOUS_KEY_IDS has an empty entry: expected key ARNs separated by commas, received ${JSON.stringify(variable)}`,
+    );
+  }
+  return keyIds;
+}
+
+/**
+ * Opens the table a command acts on, with its keyring: AWS, or the local store. `access: 'read'`
+ * never creates a local store or a key. On AWS a namespace is required unless
+ * `namespaceRequired` is false (`rewrap --all-namespaces` acts on every one).
+ */
+export async function openTable(
+  options: TargetOptions,
+  environment: Record<string, string | undefined> = process.env,
+  access: LocalStoreAccess = 'write',
+  namespaceRequired = true,
+): Promise<TableTarget> {
+  refuseEmptyOptions(options);
   const namespace = chooseNamespace(options.namespace, environment);
   if (options.local !== undefined && options.local !== false) {
-    const awsOptions = (['table', 'keyId', 'region', 'endpoint'] as const).filter(
+    const awsOptions = (['table', 'keyId', 'region', 'endpoint', 'previousKeyId'] as const).filter(
       (name) => options[name] !== undefined,
     );
     if (awsOptions.length > 0) {
@@ -73,16 +122,12 @@ export async function openTarget(
       options.local === true ? DEFAULT_LOCAL_DIR : options.local,
       access,
     );
-    const store = new SecretsStore({
-      tableName: local.tableName,
-      namespace: namespace ?? DEFAULT_LOCAL_NAMESPACE,
-      keyring: local.keyring,
-      dynamoDBClient: local.client,
-    });
     return {
-      store,
       client: local.client,
       keyring: local.keyring,
+      tableName: local.tableName,
+      namespace: namespace ?? DEFAULT_LOCAL_NAMESPACE,
+      localDir: local.dir,
       description: `local store in ${local.dir}`,
       close: local.close,
     };
@@ -92,21 +137,51 @@ export async function openTarget(
   const missing = [
     tableName ? undefined : '--table (or SECRETS_STORE_TABLE)',
     keyId ? undefined : '--key-id (or SECRETS_STORE_KEY_ID)',
-    namespace ? undefined : '--namespace (or SECRETS_STORE_NAMESPACE)',
+    namespace || !namespaceRequired ? undefined : '--namespace (or SECRETS_STORE_NAMESPACE)',
   ].filter((name) => name !== undefined);
-  if (missing.length > 0 || !tableName || !keyId || !namespace) {
+  if (missing.length > 0 || !tableName || !keyId) {
     throw usageError(
       `no store to use: pass --local [dir] for the local store, or ${missing.join(', ')} for AWS`,
     );
   }
+  const previousKeyIds = choosePreviousKeyIds(options.previousKeyId, environment);
   const region = options.region;
+  let keyring: KmsKeyring;
+  try {
+    keyring = new KmsKeyring({ keyId, previousKeyIds, client: new KMSClient({ region }) });
+  } catch (error) {
+    // A previous key given as an alias, say: the operator's input, so a usage error.
+    if (error instanceof ConfigurationError) throw usageError(error.message);
+    throw error;
+  }
   const client = new DynamoDBClient({ region, endpoint: options.endpoint });
-  const keyring = new KmsKeyring({ keyId, client: new KMSClient({ region }) });
   return {
-    store: new SecretsStore({ tableName, namespace, keyring, dynamoDBClient: client }),
     client,
     keyring,
+    tableName,
+    namespace,
+    localDir: undefined,
     description: `table ${tableName}`,
     close: async () => client.destroy(),
   };
+}
+
+/**
+ * Opens where a command acts: a table and one namespace. `access: 'read'` (get, list, exists)
+ * never creates a local store or a key.
+ */
+export async function openTarget(
+  options: TargetOptions,
+  environment: Record<string, string | undefined> = process.env,
+  access: LocalStoreAccess = 'write',
+): Promise<Target> {
+  const table = await openTable(options, environment, access);
+  const namespace = table.namespace as string; // the local default, or required by openTable
+  const store = new SecretsStore({
+    tableName: table.tableName,
+    namespace,
+    keyring: table.keyring,
+    dynamoDBClient: table.client,
+  });
+  return { ...table, store };
 }

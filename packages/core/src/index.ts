@@ -43,6 +43,7 @@ export {
   readLifecycle,
   readLifecycleInput,
 } from './lifecycleRecord.ts';
+export { listNamespaces } from './listNamespaces.ts';
 export {
   type PurgeOptions,
   type PurgeResult,

@@ -23,6 +23,7 @@ import type {
   GetItemCommandInput,
   PutItemCommandInput,
   QueryCommandInput,
+  ScanCommandInput,
   UpdateItemCommandInput,
   WriteRequest,
 } from '@aws-sdk/client-dynamodb';
@@ -168,6 +169,28 @@ export function queryKeysInput(
     ConsistentRead: consistentRead,
     ExclusiveStartKey: exclusiveStartKey,
   };
+}
+
+/**
+ * Scan of the whole table for the namespaces it holds: the partition key only, one page from
+ * `exclusiveStartKey`. A Scan reads every item (1 MB a page), so it is for operator tools
+ * (rewrap of a table), never for a request path.
+ */
+export function scanNamespacesInput(
+  tableName: string,
+  exclusiveStartKey: Item | undefined,
+): ScanCommandInput {
+  return {
+    TableName: tableName,
+    ExpressionAttributeNames: { '#namespace': ATTRIBUTE.namespace },
+    ProjectionExpression: '#namespace',
+    ExclusiveStartKey: exclusiveStartKey,
+  };
+}
+
+/** The namespace of an item returned by {@link scanNamespacesInput}. */
+export function namespaceOf(item: Item): string | undefined {
+  return item[ATTRIBUTE.namespace]?.S;
 }
 
 /** The secret key of an item returned by {@link queryKeysInput}. */

@@ -20,6 +20,7 @@ import {
 import { deleteItem, getItem, type Output, putItem, updateItem } from './itemOperations.ts';
 import { query } from './queryOperation.ts';
 import { type MemoryRequestHandler, memoryRequestHandler } from './requestHandler.ts';
+import { scan } from './scanOperation.ts';
 import { TableStorage } from './tableStorage.ts';
 import { TransactionLedger } from './transactWriteItems.ts';
 
@@ -100,6 +101,8 @@ export class MemoryTable {
         return deleteItem(this.storage, input);
       case 'Query':
         return query(this.storage, input);
+      case 'Scan':
+        return scan(this.storage, input);
       case 'BatchWriteItem':
         return batchWriteItem(this.storage, input, unprocessed);
       case 'BatchGetItem':

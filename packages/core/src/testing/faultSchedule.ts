@@ -13,6 +13,7 @@ export type OperationName =
   | 'UpdateItem'
   | 'DeleteItem'
   | 'Query'
+  | 'Scan'
   | 'BatchWriteItem'
   | 'BatchGetItem'
   | 'TransactWriteItems';

@@ -166,7 +166,8 @@ function refuseKeysInFilter(condition: Condition): void {
   }
 }
 
-function checkLimit(limit: unknown): number | undefined {
+/** `Limit`: a positive integer, or absent. Shared with Scan. */
+export function checkLimit(limit: unknown): number | undefined {
   if (limit === undefined) return undefined;
   if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1) {
     throw validationError(
