@@ -3,8 +3,7 @@
  * --all-namespaces`, the local `rotate-key`): a Scan of the partition key, every page.
  */
 import { type DynamoDBClient, ScanCommand, type ScanCommandOutput } from '@aws-sdk/client-dynamodb';
-import { safeCause } from './awsErrors.ts';
-import { describeAwsError } from './dynamoCall.ts';
+import { describeAwsError, safeCause } from './awsErrors.ts';
 import { ConfigurationError, StorageError } from './errors.ts';
 import { type Item, namespaceOf, scanNamespacesInput } from './item.ts';
 
