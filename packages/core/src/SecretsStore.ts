@@ -84,7 +84,7 @@ export interface SecretsStoreOptions {
   readonly dynamoDBClient?: DynamoDBClient;
   /** Strongly consistent reads, so that a `get` sees the previous write. @default true */
   readonly consistentRead?: boolean;
-  /** Retries of a `patch` that lost a race. @default { maxAttempts: 40, baseDelayMs: 10, maxDelayMs: 1000 } */
+  /** Retries of a `patch` that lost a race. @default { maxAttempts: 40, baseDelayMs: 2, maxDelayMs: 1000 } */
   readonly patchRetry?: RetryOptions;
   /**
    * In-process cache of unwrapped data keys (or an existing cache to share), `false` for none.
