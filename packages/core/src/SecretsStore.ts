@@ -354,6 +354,7 @@ export class SecretsStore {
         updatedAt: stored.updatedAt ?? stored.dataKeyCreatedAt,
         writeId: newWriteId(),
       };
+      const started = performance.now();
       const result = await this.#write(site, record.writeId, stored, () =>
         this.#client.send(
           new PutItemCommand(replaceSecretInput(this.#address(key), record, stored)),
@@ -361,6 +362,8 @@ export class SecretsStore {
       );
       if (result === undefined || result === 'landed') return 'moved';
       if (attempt >= this.#patchRetry.maxAttempts) throw new ConcurrentUpdateError(key, attempt);
+      // Another writer came first: back off as a patch would, then read what it left.
+      await sleep(contentionDelay(attempt, performance.now() - started, this.#patchRetry));
     }
   }
 

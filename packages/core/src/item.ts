@@ -86,6 +86,11 @@ export interface WriteState {
   readonly versionTypeIsWrong: boolean;
   /** The id of the write that made this item; `undefined` only for items not written by this library. */
   readonly writeId: string | undefined;
+  /**
+   * The `writeId` attribute exactly as stored, whatever it holds (a damaged one included): what
+   * the next write is conditioned on, so that a condition can always hold for the item read.
+   */
+  readonly writeIdAttribute: AttributeValue | undefined;
   /** The ids of the most recent writes, newest first (`writeId` first). */
   readonly history: readonly string[];
 }
@@ -335,7 +340,7 @@ function writeCondition(
       ExpressionAttributeNames: { '#namespace': ATTRIBUTE.namespace },
     };
   }
-  if (read.writeId === undefined) {
+  if (read.writeIdAttribute === undefined) {
     // An item not written by this library: its first write here gives it an id to condition on.
     return {
       ConditionExpression: 'attribute_exists(#namespace) AND attribute_not_exists(#writeId)',
@@ -345,10 +350,12 @@ function writeCondition(
       },
     };
   }
+  // The attribute as read, even a damaged one ("", a number): DynamoDB compares type and value,
+  // so the condition holds for exactly the item read, and the write repairs the id.
   return {
     ConditionExpression: '#writeId = :readWriteId',
     ExpressionAttributeNames: { '#writeId': ATTRIBUTE.writeId },
-    ExpressionAttributeValues: { ':readWriteId': { S: read.writeId } },
+    ExpressionAttributeValues: { ':readWriteId': read.writeIdAttribute },
   };
 }
 
@@ -387,6 +394,7 @@ export function writeStateOf(item: Item): WriteState {
     versionTypeIsWrong:
       item[ATTRIBUTE.version] !== undefined && item[ATTRIBUTE.version]?.N === undefined,
     writeId: historyOf(item)[0],
+    writeIdAttribute: item[ATTRIBUTE.writeId],
     history: historyOf(item),
   };
 }
