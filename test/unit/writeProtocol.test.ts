@@ -11,6 +11,7 @@ import {
   DecryptionError,
   InvalidValueError,
   KmsKeyring,
+  LocalKeyring,
   OutcomeUnknownError,
   SecretsStore,
   type SecretsStoreOptions,
@@ -542,5 +543,111 @@ describe('item sanity: damaged metadata is handled in bounded time', () => {
     const upgraded = await table.item(NAMESPACE, 'k');
     expect(upgraded?.priorWriteId1).toEqual({ S: 'c0ffee00-0000-4000-8000-000000000001' });
     expect(upgraded?.priorWriteId2).toBeUndefined();
+  });
+});
+
+describe('a damaged writeId (found by review): written over in one write, no retry loop', () => {
+  it.each([
+    ['an empty string', { S: '' }],
+    ['the empty-slot marker', { S: '-' }],
+    ['a number', { N: '1' }],
+  ])(
+    'a writeId stored as %s: patch is handled in bounded time, not a retry loop to ConcurrentUpdateError',
+    async (_, writeId) => {
+      const store = subject({ patchRetry: { maxAttempts: 5, baseDelayMs: 1, maxDelayMs: 2 } });
+      await store.put('k', { a: 1 });
+      const item = await table.item(NAMESPACE, 'k');
+      await table.putItem({ ...item, writeId } as never);
+      table.dynamodb.resetHistory();
+      const outcome = await store.patch('k', { a: 2 }).catch((error: unknown) => error);
+      expect(outcome).not.toBeInstanceOf(ConcurrentUpdateError);
+      // Repaired by the write: conditioned on the id exactly as stored, it lands at once.
+      expect(outcome).toEqual({ a: 1 });
+      expect(table.dynamodb.commandCalls(PutItemCommand).length).toBeLessThanOrEqual(2);
+      expect(await store.get('k')).toEqual({ a: 2 });
+    },
+  );
+});
+
+describe('rewrap of an item with a damaged writeId (found by review)', () => {
+  it('reports it in bounded time, without one write and one re-wrap per patchRetry attempt', async () => {
+    const masterA = LocalKeyring.generateMasterKey();
+    const masterB = LocalKeyring.generateMasterKey();
+    const onA = new SecretsStore({
+      tableName: TABLE,
+      namespace: NAMESPACE,
+      keyring: new LocalKeyring({ masterKey: masterA }),
+      dynamoDBClient: table.client,
+    });
+    await onA.put('k', { a: 1 });
+    const item = await table.item(NAMESPACE, 'k');
+    await table.putItem({ ...item, writeId: { S: '' } } as never);
+    const onB = new SecretsStore({
+      tableName: TABLE,
+      namespace: NAMESPACE,
+      keyring: new LocalKeyring({ masterKey: masterB, previousMasterKeys: [masterA] }),
+      dynamoDBClient: table.client,
+    });
+    const before = table.memory.requests.length;
+    const summary = await onB.rewrap();
+    const puts = table.memory.requests
+      .slice(before)
+      .filter((request) => request.operation === 'PutItem');
+    // Observed: 40 conditional writes (the default patchRetry.maxAttempts), no backoff between
+    // them, each after a fresh re-wrap, then ConcurrentUpdateError in failures.
+    expect(puts.length).toBeLessThanOrEqual(2);
+    expect(summary.moved + summary.failed).toBe(1);
+  });
+});
+
+describe('schedules a review tried, that held', () => {
+  it('group commit: a batch loses a race, one updater throws only on its second run; no double apply, all settle', async () => {
+    const store = subject();
+    await store.put('log', { ids: [] });
+    const read = table.memory.pauseNext('PutItem');
+    let secondRuns = 0;
+    const a = store.patch<Log>('log', appender('a'));
+    // The first batch is [a]; b, c, d form the second, whose first write is paused.
+    await read.reached;
+    const b = store.patch<Log>('log', appender('b'));
+    const c = store.patch<Log>('log', (value) => {
+      secondRuns++;
+      if (secondRuns === 2) throw new Error('only on the retry');
+      return appender('c')(value);
+    });
+    const d = store.patch<Log>('log', appender('d'));
+    read.release();
+    await a;
+    const rivalWrite = table.memory.pauseNext('PutItem');
+    await rivalWrite.reached; // batch [b, c, d] is about to write
+    await rivalAppends(1); // goes first through the rival client (no pause hook left)
+    rivalWrite.release();
+    const outcomes = await Promise.allSettled([b, c, d]);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual([
+      'fulfilled',
+      'rejected',
+      'fulfilled',
+    ]);
+    expect(await store.get<Log>('log')).toEqual({ ids: ['a', 'rival-1', 'b', 'd'] });
+  });
+
+  it('patch, response lost, 7 rivals then a put land before the re-send: landed, applied once', async () => {
+    const store = subject();
+    await store.put('log', { ids: [] });
+    table.memory.loseResponseOfNext('PutItem', undefined, {
+      onLost: async () => {
+        await rivalAppends(6);
+        await rival().put('log', { ids: ['rival-put'] });
+      },
+    });
+    let runs = 0;
+    await expect(
+      store.patch<Log>('log', (value) => {
+        runs++;
+        return appender('subject')(value);
+      }),
+    ).resolves.toEqual({ ids: [] });
+    expect(runs).toBe(1);
+    expect(await store.get<Log>('log')).toEqual({ ids: ['rival-put'] });
   });
 });
