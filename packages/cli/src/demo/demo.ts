@@ -195,7 +195,7 @@ export async function runDemo(io: Io, environment = process.env): Promise<number
     }
     say();
     say(
-      '"per call" is DynamoDB requests + keyring calls. The store operations the example handler makes are counted on their own rows; concurrent patches of one record retry, and each retry costs requests.',
+      '"per call" is DynamoDB requests + keyring calls. The store operations the example handler makes are counted on their own rows; concurrent patches of one record in one process share writes (group commit), so a patch may cost less than one request.',
     );
     say(`Done in ${(performance.now() - started).toFixed(0)} ms.`);
     return EXIT.ok;
