@@ -543,39 +543,36 @@ export class SecretsStore {
     send: () => Promise<unknown>,
   ): Promise<WriteResult> {
     let failure: ConditionFailure | undefined;
+    let sendError: unknown;
     try {
       failure = await conditionalWrite(site, send);
+      if (!failure) return undefined;
     } catch (error) {
       if (certainlyNotApplied(error)) throw error;
-      // The SDK gave up on a copy that may have reached the server: one read tells.
-      let current: Item | undefined;
+      sendError = error; // the SDK gave up on a copy that may have reached the server
+    }
+    const onlyCopy = failure?.attempts === 1;
+    // The item the failed condition returned (ALL_OLD); without one (a server that does not
+    // return it, an item that is gone, a write that failed otherwise), one read.
+    let current = failure?.item;
+    if (!current) {
       try {
         current = await this.#read(site.operation, site.key, true);
-      } catch {
-        throw this.#outcomeUnknown(site, error);
+      } catch (readError) {
+        if (onlyCopy) throw readError;
+        throw this.#outcomeUnknown(site, sendError ?? readError);
       }
-      const outcome = outcomeOf({
-        writeId,
-        conditionedOn: conditionedOn?.writeId,
-        currentHistory: current ? historyOf(current) : undefined,
-        onlyCopy: false,
-      });
-      if (outcome === 'landed') return 'landed';
-      if (outcome === 'not-landed') throw error;
-      throw this.#outcomeUnknown(site, error);
     }
-    if (!failure) return undefined;
-    // A server that returns no ALL_OLD item (or an item that is gone) costs one read here.
-    const current = failure.item ?? (await this.#read(site.operation, site.key, true));
     const outcome = outcomeOf({
       writeId,
       conditionedOn: conditionedOn?.writeId,
       currentHistory: current ? historyOf(current) : undefined,
-      onlyCopy: failure.attempts === 1,
+      onlyCopy,
     });
     if (outcome === 'landed') return 'landed';
-    if (outcome === 'not-landed') return { current };
-    throw this.#outcomeUnknown(site);
+    if (outcome === 'unknown') throw this.#outcomeUnknown(site, sendError);
+    if (sendError !== undefined) throw sendError; // it did not land: DynamoDB's failure stands
+    return { current };
   }
 
   #outcomeUnknown(site: CallSite & { readonly key: string }, cause?: unknown): OutcomeUnknownError {

@@ -389,13 +389,14 @@ function safeInteger(text: string | undefined): number | undefined {
 /** The write state of any item, even one too damaged to decrypt (a put may still replace it). */
 export function writeStateOf(item: Item): WriteState {
   const version = item[ATTRIBUTE.version]?.N;
+  const history = historyOf(item);
   return {
     version: version !== undefined && DECIMAL_COUNT.test(version) ? version : undefined,
     versionTypeIsWrong:
       item[ATTRIBUTE.version] !== undefined && item[ATTRIBUTE.version]?.N === undefined,
-    writeId: historyOf(item)[0],
+    writeId: history[0],
     writeIdAttribute: item[ATTRIBUTE.writeId],
-    history: historyOf(item),
+    history,
   };
 }
 

@@ -16,11 +16,10 @@ import {
   UpdateItemCommand,
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
-import { safeCause } from './awsErrors.ts';
+import { describeAwsError, safeCause } from './awsErrors.ts';
 import { StorageError } from './errors.ts';
 import { ATTRIBUTE, type Item, itemKey } from './item.ts';
 import { LIFECYCLE_RECORD_KEY } from './keys.ts';
-import { describeFailure } from './purge.ts';
 
 /** The record's attributes (besides the item key). */
 export const LIFECYCLE_ATTRIBUTE = {
@@ -151,7 +150,7 @@ export async function readLifecycle(
 
 function storageError(operation: string, namespace: string, error: unknown): StorageError {
   return new StorageError(
-    `DynamoDB failed the ${operation} of the lifecycle record of namespace ${namespace}: ${describeFailure(error)}`,
+    `DynamoDB failed the ${operation} of the lifecycle record of namespace ${namespace}: ${describeAwsError(error)}`,
     { cause: safeCause(error) },
   );
 }

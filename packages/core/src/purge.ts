@@ -20,7 +20,7 @@ import {
   QueryCommand,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
-import { safeCause } from './awsErrors.ts';
+import { describeAwsError, safeCause } from './awsErrors.ts';
 import {
   fullJitterDelay,
   type RetryOptions,
@@ -319,14 +319,7 @@ async function send<Output>(
 
 function storageError(operation: string, namespace: string, error: unknown): StorageError {
   return new StorageError(
-    `DynamoDB failed the purge's ${operation} in namespace ${namespace}: ${describeFailure(error)}`,
+    `DynamoDB failed the purge's ${operation} in namespace ${namespace}: ${describeAwsError(error)}`,
     { cause: safeCause(error) },
   );
-}
-
-/** The AWS error's name, and for a network failure its code (`ECONNREFUSED`, `ETIMEDOUT`). */
-export function describeFailure(error: unknown): string {
-  if (!(error instanceof Error)) return typeof error;
-  const code = (error as Error & { code?: unknown }).code;
-  return typeof code === 'string' && code !== error.name ? `${error.name} (${code})` : error.name;
 }

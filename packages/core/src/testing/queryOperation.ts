@@ -1,10 +1,4 @@
-/**
- * Query: one partition, in sort key order (or reversed), narrowed by the key condition, paged by
- * `Limit` and DynamoDB's 1 MB of items read, then filtered and projected.
- */
-import { itemSize, type WireItem } from './attributeValues.ts';
 import { validationError } from './dynamoErrors.ts';
-import { evaluateCondition, project } from './expressionEvaluator.ts';
 import { parseCondition } from './expressionParser.ts';
 import type { Condition, Operand } from './expressionSyntax.ts';
 import {
@@ -14,18 +8,15 @@ import {
   readProjection,
   refuseLegacyParameters,
 } from './itemOperations.ts';
+import { checkLimit, checkSelect, readPage } from './pageReading.ts';
 import {
   checkKey,
   compareSortKeys,
   HASH_KEY,
   KEY_ATTRIBUTES,
-  keyItem,
   RANGE_KEY,
   type TableStorage,
 } from './tableStorage.ts';
-
-/** DynamoDB stops a page once it has read 1 MB of items (before the filter). */
-export const MAX_PAGE_BYTES = 1024 * 1024;
 
 type SortKeyTest = (sortKey: string) => boolean;
 
@@ -166,17 +157,6 @@ function refuseKeysInFilter(condition: Condition): void {
   }
 }
 
-/** `Limit`: a positive integer, or absent. Shared with Scan. */
-export function checkLimit(limit: unknown): number | undefined {
-  if (limit === undefined) return undefined;
-  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1) {
-    throw validationError(
-      `1 validation error detected: Value '${String(limit)}' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1`,
-    );
-  }
-  return limit;
-}
-
 export function query(storage: TableStorage, input: Input): Output {
   refuseLegacyParameters(input);
   const tableName = storage.checkTableName(input.TableName);
@@ -190,16 +170,7 @@ export function query(storage: TableStorage, input: Input): Output {
       'Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.',
     );
   }
-  const select =
-    input.Select ?? (input.ProjectionExpression ? 'SPECIFIC_ATTRIBUTES' : 'ALL_ATTRIBUTES');
-  if (!['ALL_ATTRIBUTES', 'COUNT', 'SPECIFIC_ATTRIBUTES'].includes(select as string)) {
-    throw validationError(`Select ${String(select)} is not valid for a table without indexes`);
-  }
-  if (input.ProjectionExpression !== undefined && select !== 'SPECIFIC_ATTRIBUTES') {
-    throw validationError(
-      `Cannot specify the ProjectionExpression when choosing to get ${String(select)}`,
-    );
-  }
+  const select = checkSelect(input);
   const limit = checkLimit(input.Limit);
   const scope = expressionScope(input, [
     'KeyConditionExpression',
@@ -240,28 +211,11 @@ export function query(storage: TableStorage, input: Input): Output {
           return forward ? order > 0 : order < 0;
         });
 
-  const items: WireItem[] = [];
-  let scanned = 0;
-  let bytesRead = 0;
-  let lastEvaluated: WireItem | undefined;
-  for (let index = first; index >= 0 && index < candidates.length; index++) {
-    const item = candidates[index] as WireItem;
-    scanned += 1;
-    bytesRead += itemSize(item);
-    if (!filter || evaluateCondition(filter, item)) {
-      items.push(projection ? project(item, projection) : item);
-    }
-    const pageFull = scanned === limit || bytesRead >= MAX_PAGE_BYTES;
-    if (pageFull) {
-      // DynamoDB answers with a LastEvaluatedKey whenever it stopped early, even if nothing is left.
-      lastEvaluated = keyItem({ pk, sk: (item[RANGE_KEY] as { S: string }).S });
-      break;
-    }
-  }
-  return {
-    ...(select === 'COUNT' ? {} : { Items: items }),
-    Count: items.length,
-    ScannedCount: scanned,
-    ...(lastEvaluated ? { LastEvaluatedKey: lastEvaluated } : {}),
-  };
+  // No item after the start key: an empty page.
+  return readPage(first === -1 ? [] : candidates.slice(first), {
+    select,
+    limit,
+    filter,
+    projection,
+  });
 }

@@ -3,9 +3,8 @@
  * order is by hash, which no caller may rely on), paged by `Limit` and DynamoDB's 1 MB of items
  * read, then filtered and projected, like Query. Parallel scans (`Segment`) are not implemented.
  */
-import { itemSize, type WireItem } from './attributeValues.ts';
+import type { WireItem } from './attributeValues.ts';
 import { validationError } from './dynamoErrors.ts';
-import { evaluateCondition, project } from './expressionEvaluator.ts';
 import { parseCondition } from './expressionParser.ts';
 import {
   expressionScope,
@@ -14,13 +13,12 @@ import {
   readProjection,
   refuseLegacyParameters,
 } from './itemOperations.ts';
-import { checkLimit, MAX_PAGE_BYTES } from './queryOperation.ts';
+import { checkLimit, checkSelect, readPage } from './pageReading.ts';
 import {
   checkKey,
   compareSortKeys,
   HASH_KEY,
   type ItemKey,
-  keyItem,
   RANGE_KEY,
   type TableStorage,
 } from './tableStorage.ts';
@@ -46,16 +44,7 @@ export function scan(storage: TableStorage, input: Input): Output {
   if (input.Segment !== undefined || input.TotalSegments !== undefined) {
     throw validationError('MemoryTable does not implement parallel scans (Segment, TotalSegments)');
   }
-  const select =
-    input.Select ?? (input.ProjectionExpression ? 'SPECIFIC_ATTRIBUTES' : 'ALL_ATTRIBUTES');
-  if (!['ALL_ATTRIBUTES', 'COUNT', 'SPECIFIC_ATTRIBUTES'].includes(select as string)) {
-    throw validationError(`Select ${String(select)} is not valid for a table without indexes`);
-  }
-  if (input.ProjectionExpression !== undefined && select !== 'SPECIFIC_ATTRIBUTES') {
-    throw validationError(
-      `Cannot specify the ProjectionExpression when choosing to get ${String(select)}`,
-    );
-  }
+  const select = checkSelect(input);
   const limit = checkLimit(input.Limit);
   const scope = expressionScope(input, ['FilterExpression', 'ProjectionExpression']);
   // Unlike Query's, a Scan's filter may name the key attributes.
@@ -68,28 +57,11 @@ export function scan(storage: TableStorage, input: Input): Output {
 
   const start =
     input.ExclusiveStartKey === undefined ? undefined : checkKey(input.ExclusiveStartKey);
-  const items: WireItem[] = [];
-  let scanned = 0;
-  let bytesRead = 0;
-  let lastEvaluated: WireItem | undefined;
-  for (const item of storage.allItems(tableName)) {
-    const itemKey = keyOfItem(item);
-    if (start !== undefined && compareKeys(itemKey, start) <= 0) continue;
-    scanned += 1;
-    bytesRead += itemSize(item);
-    if (!filter || evaluateCondition(filter, item)) {
-      items.push(projection ? project(item, projection) : item);
-    }
-    if (scanned === limit || bytesRead >= MAX_PAGE_BYTES) {
-      // As Query: a page that stopped early has a LastEvaluatedKey, even when nothing is left.
-      lastEvaluated = keyItem(itemKey);
-      break;
-    }
-  }
-  return {
-    ...(select === 'COUNT' ? {} : { Items: items }),
-    Count: items.length,
-    ScannedCount: scanned,
-    ...(lastEvaluated ? { LastEvaluatedKey: lastEvaluated } : {}),
-  };
+  const after = (item: WireItem) => start === undefined || compareKeys(keyOfItem(item), start) > 0;
+  return readPage(storage.allItems(tableName).filter(after), {
+    select,
+    limit,
+    filter,
+    projection,
+  });
 }
