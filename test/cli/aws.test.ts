@@ -1,10 +1,3 @@
-/**
- * The CLI's AWS target and the demo's AWS mode, with the real SDK clients pointed at loopback
- * stand-ins through the SDK's own AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL_KMS variables:
- * dynalite for DynamoDB, and the KMS-protocol server for KMS.
- */
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createSecretsTable,
@@ -13,8 +6,8 @@ import {
   startDynalite,
 } from '../support/dynamodb.ts';
 import { type KmsServer, LOCAL_KMS_KEY_ARN, startKmsServer } from '../support/kmsServer.ts';
+import { type CliResult, runCliAgainst } from './runCli.ts';
 
-const BIN = join(import.meta.dirname, '../../packages/cli/bin/secrets-store.mjs');
 const TABLE = 'secrets-aws-mode';
 let dynamodb: RunningDynamoDB;
 let kms: KmsServer;
@@ -32,38 +25,9 @@ afterAll(async () => {
   await dynamodb.stop();
 });
 
-/** Runs the CLI without blocking: the servers it talks to live in this process. */
-function cli(
-  args: string[],
-  environment: Record<string, string> = {},
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: {
-        ...process.env,
-        AWS_REGION: 'us-east-1',
-        AWS_ACCESS_KEY_ID: 'local',
-        AWS_SECRET_ACCESS_KEY: 'local',
-        AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
-        AWS_ENDPOINT_URL_KMS: kms.endpoint,
-        SECRETS_STORE_TABLE: '',
-        SECRETS_STORE_KEY_ID: '',
-        SECRETS_STORE_NAMESPACE: '',
-        ...environment,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString('utf8');
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString('utf8');
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+/** Runs the CLI against the stand-ins of this file. */
+function cli(args: string[], environment: Record<string, string> = {}): Promise<CliResult> {
+  return runCliAgainst({ dynamodb: dynamodb.endpoint, kms: kms.endpoint }, args, environment);
 }
 
 describe('the AWS target', () => {

@@ -3,7 +3,6 @@
  * stand-in (which implements ReEncrypt) through AWS_ENDPOINT_URL_DYNAMODB / _KMS. Secrets written
  * under the first key move to the second; one secret under a key in neither list is reported.
  */
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createSecretsTable,
@@ -18,7 +17,7 @@ import {
   startKmsServer,
   LOCAL_KMS_THIRD_KEY_ARN as UNLISTED_KEY,
 } from '../support/kmsServer.ts';
-import { BIN, type CliResult, expectOneLineError } from './runCli.ts';
+import { type CliResult, expectOneLineError, runCliAgainst } from './runCli.ts';
 
 let dynamodb: RunningDynamoDB;
 let kms: KmsServer;
@@ -43,36 +42,9 @@ async function newTable(): Promise<string> {
   return name;
 }
 
-/** Runs the CLI without blocking: the servers it talks to live in this process. */
+/** Runs the CLI against the stand-ins of this file. */
 function cli(args: string[], environment: Record<string, string> = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: {
-        ...process.env,
-        AWS_REGION: 'us-east-1',
-        AWS_ACCESS_KEY_ID: 'local',
-        AWS_SECRET_ACCESS_KEY: 'local',
-        AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
-        AWS_ENDPOINT_URL_KMS: kms.endpoint,
-        SECRETS_STORE_TABLE: '',
-        SECRETS_STORE_KEY_ID: '',
-        SECRETS_STORE_NAMESPACE: '',
-        SECRETS_STORE_PREVIOUS_KEY_IDS: '',
-        ...environment,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString('utf8');
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString('utf8');
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runCliAgainst({ dynamodb: dynamodb.endpoint, kms: kms.endpoint }, args, environment);
 }
 
 /** Writes `value` under `keyId` and checks it landed. */

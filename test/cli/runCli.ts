@@ -1,7 +1,7 @@
 /**
  * Runs the built CLI as a child process, for the CLI tests.
  */
-import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
+import { type SpawnSyncReturns, spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 
@@ -39,6 +39,44 @@ export function runCli(
     stderr: result.stderr,
     signal: result.signal,
   };
+}
+
+/**
+ * Runs the CLI against "AWS" served by this process (dynalite and the KMS stand-in behind the
+ * SDK's endpoint variables): asynchronously, since the servers it talks to live in this
+ * process and a synchronous spawn would block them.
+ */
+export function runCliAgainst(
+  endpoints: { readonly dynamodb: string; readonly kms: string },
+  args: readonly string[],
+  environment: Record<string, string> = {},
+): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: {
+        ...process.env,
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'local',
+        AWS_SECRET_ACCESS_KEY: 'local',
+        AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
+        AWS_ENDPOINT_URL_KMS: endpoints.kms,
+        ...CLEAN_ENVIRONMENT,
+        SECRETS_STORE_PREVIOUS_KEY_IDS: '',
+        ...environment,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString('utf8');
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString('utf8');
+    });
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, stdout, stderr, signal }));
+  });
 }
 
 /** A failure: the exit code, nothing on stdout, one `secrets-store:` line on stderr, no stack. */
