@@ -124,7 +124,6 @@ export async function startDynamoProxy(options: ProxyOptions): Promise<DynamoPro
   let faults = options.faults;
   const injected = new Map<string, number>();
   const count = (kind: string) => injected.set(kind, (injected.get(kind) ?? 0) + 1);
-  const dropResponses: string[] = [];
   const interceptions: { operation: string; interception: Interception; done: () => void }[] = [];
 
   const server = createServer(async (request, response) => {
@@ -186,9 +185,7 @@ export async function startDynamoProxy(options: ProxyOptions): Promise<DynamoPro
       request.socket.destroy();
       return;
     }
-    const targeted = dropResponses.indexOf(operation);
-    if (targeted !== -1) dropResponses.splice(targeted, 1);
-    if (targeted !== -1 || (faults && hit(faults.dropAfter))) {
+    if (faults && hit(faults.dropAfter)) {
       count('dropAfter');
       request.socket.destroy();
       return;
@@ -290,17 +287,20 @@ export async function startDynamoProxy(options: ProxyOptions): Promise<DynamoPro
     };
   }
 
+  function intercept(operation: string, interception: Interception): Promise<void> {
+    return new Promise<void>((done) => {
+      interceptions.push({ operation, interception, done });
+    });
+  }
+
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     injected,
     dropResponseOfNext: (operation) => {
-      dropResponses.push(operation);
+      void intercept(operation, { dropResponse: true });
     },
-    intercept: (operation, interception) =>
-      new Promise<void>((done) => {
-        interceptions.push({ operation, interception, done });
-      }),
+    intercept,
     setFaults: (next) => {
       faults = next;
     },
