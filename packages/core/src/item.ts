@@ -50,6 +50,8 @@ export const ATTRIBUTE = {
   dataKeyCreatedAt: 'dataKeyCreatedAt',
   updatedAt: 'updatedAt',
   writeId: 'writeId',
+  /** Epoch seconds; present only on a tombstone, and the table's TTL attribute. */
+  expiresAt: 'expiresAt',
 } as const;
 
 /** The history's attributes, newest first: `writeId`, `priorWriteId1`, ... */
@@ -114,6 +116,20 @@ export interface SecretRecord {
   readonly updatedAt: number;
   readonly writeId: string;
 }
+
+/**
+ * A tombstone (write protocol v3): what `delete` leaves of a secret. The same key, no value
+ * (no ciphertext, data key or key id), the write history carried on so that a re-sent copy of an
+ * earlier write cannot land again across the delete, `updatedAt` = the time of the delete, and
+ * `expiresAt` (epoch seconds) after which DynamoDB's TTL removes it. An item holding `expiresAt`
+ * is a tombstone: every read treats it as absent.
+ */
+export function isTombstone(item: Item): boolean {
+  return item[ATTRIBUTE.expiresAt] !== undefined;
+}
+
+/** How long a tombstone outlives its delete before the table's TTL removes it. */
+export const TOMBSTONE_TTL_SECONDS = 24 * 60 * 60;
 
 export function itemKey(namespace: string, key: string): Item {
   return { [ATTRIBUTE.namespace]: { S: namespace }, [ATTRIBUTE.key]: { S: key } };
