@@ -3,18 +3,15 @@
  * command, ALL_OLD, the 400 KB limit, schedule hooks) behind a client that aws-sdk-client-mock
  * watches, so a test can both pin the exact commands the store sends
  * (`toHaveReceivedCommandWith`) and force an interleaving (`memory.pauseNext`,
- * `memory.loseResponseOfNext`). The watched client hands every command to a real client of the
- * memory table, so the SDK's serialisers, retries and error classes run as against AWS.
+ * `memory.loseResponseOfNext`). The watched client is a real client of the memory table, called
+ * through, so the SDK's serialisers, retries, error classes and the store's own middleware run as
+ * against AWS.
  */
 import {
   type AttributeValue,
-  BatchWriteItemCommand,
-  DeleteItemCommand,
-  DynamoDBClient,
+  type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
-  QueryCommand,
-  UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { MemoryTable } from '@secrets-store/core/testing';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
@@ -37,19 +34,11 @@ export interface FakeTable {
 export function fakeTable(tableName = 'secrets'): FakeTable {
   const memory = new MemoryTable();
   const direct = memory.client();
-  const client = new DynamoDBClient({
-    region: 'eu-west-1',
-    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-  });
+  const client = memory.client();
+  // Watched, and called through: the store's own command objects reach the real client, so
+  // that its middleware (every copy's answer, write protocol v3) runs as against AWS.
   const dynamodb = mockClient(client);
-  dynamodb.on(GetItemCommand).callsFake((input) => direct.send(new GetItemCommand(input)));
-  dynamodb.on(PutItemCommand).callsFake((input) => direct.send(new PutItemCommand(input)));
-  dynamodb.on(UpdateItemCommand).callsFake((input) => direct.send(new UpdateItemCommand(input)));
-  dynamodb.on(DeleteItemCommand).callsFake((input) => direct.send(new DeleteItemCommand(input)));
-  dynamodb.on(QueryCommand).callsFake((input) => direct.send(new QueryCommand(input)));
-  dynamodb
-    .on(BatchWriteItemCommand)
-    .callsFake((input) => direct.send(new BatchWriteItemCommand(input)));
+  dynamodb.send.callThrough();
   return {
     dynamodb,
     client,

@@ -1,5 +1,4 @@
 import {
-  DeleteItemCommand,
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
@@ -103,7 +102,7 @@ describe('put', () => {
       TableName: TABLE,
       Key: { pk: { S: NAMESPACE }, sk: { S: 'k' } },
       UpdateExpression: expect.stringMatching(
-        /^SET #ciphertext = :ciphertext, #dataKey = :dataKey, #keyId = :keyId, #dataKeyCreatedAt = :now, #updatedAt = :now, #version = if_not_exists\(#version, :zero\) \+ :one, #h1 = if_not_exists\(#h0, :none\), .*#h7 = if_not_exists\(#h6, :none\), #h0 = :writeId$/,
+        /^SET #ciphertext = :ciphertext, #dataKey = :dataKey, #keyId = :keyId, #dataKeyCreatedAt = :now, #updatedAt = :now, #version = if_not_exists\(#version, :zero\) \+ :one, #h1 = if_not_exists\(#h0, :none\), .*#h7 = if_not_exists\(#h6, :none\), #h0 = :writeId REMOVE #expiresAt$/,
       ),
       // A re-sent copy of a put that landed finds its own id in the history and does nothing.
       ConditionExpression: expect.stringContaining(
@@ -163,7 +162,7 @@ describe('put', () => {
 });
 
 describe('exists', () => {
-  it('projects pk only and never calls KMS', async () => {
+  it('projects pk and the tombstone mark only and never calls KMS', async () => {
     const store = newStore();
     await store.put('k', { a: 1 });
     const made = await calls(async () => {
@@ -173,26 +172,73 @@ describe('exists', () => {
     expect(made).toEqual({ dynamodb: 2, kms: 0 });
     expect(table.dynamodb).toHaveReceivedCommandWith(GetItemCommand, {
       Key: { pk: { S: NAMESPACE }, sk: { S: 'k' } },
-      ProjectionExpression: 'pk',
+      ProjectionExpression: '#namespace, #expiresAt',
+      ExpressionAttributeNames: { '#namespace': 'pk', '#expiresAt': 'expiresAt' },
       ConsistentRead: true,
     });
   });
 });
 
 describe('delete', () => {
-  it('sends one DeleteItem and resolves true, also for an absent key', async () => {
+  it('writes a tombstone in one UpdateItem, carrying the history, and writes nothing for an absent key', async () => {
     const store = newStore();
     await store.put('k', { a: 1 });
+    const before = await table.item(NAMESPACE, 'k');
+    vi.spyOn(Date, 'now').mockReturnValue(1_700_000_000_123);
     const made = await calls(async () => {
       await expect(store.delete('k')).resolves.toBe(true);
       await expect(store.delete('k')).resolves.toBe(true);
+      await expect(store.delete('never-written')).resolves.toBe(true);
     });
-    expect(made).toEqual({ dynamodb: 2, kms: 0 });
-    expect(table.dynamodb).toHaveReceivedCommandWith(DeleteItemCommand, {
+    expect(made).toEqual({ dynamodb: 3, kms: 0 });
+    expect(table.dynamodb).toHaveReceivedCommandWith(UpdateItemCommand, {
       TableName: TABLE,
       Key: { pk: { S: NAMESPACE }, sk: { S: 'k' } },
+      UpdateExpression: expect.stringMatching(
+        /^SET #expiresAt = :expiresAt, #updatedAt = :now, #h1 = if_not_exists\(#h0, :none\), .*#h0 = :writeId REMOVE #ciphertext, #dataKey, #keyId, #dataKeyCreatedAt, #version$/,
+      ),
+      ConditionExpression: expect.stringMatching(
+        /^attribute_exists\(#namespace\) AND attribute_not_exists\(#expiresAt\) AND NOT \(#h0 = :writeId OR .*#h7 = :writeId\)$/,
+      ),
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     });
+    const tombstone = await table.item(NAMESPACE, 'k');
+    expect(Object.keys(tombstone ?? {}).sort()).toEqual(
+      [
+        'pk',
+        'sk',
+        'expiresAt',
+        'updatedAt',
+        'writeId',
+        ...[1, 2, 3, 4, 5, 6, 7].map((n) => `priorWriteId${n}`),
+      ].sort(),
+    );
+    // One day after the delete, in epoch seconds (DynamoDB's TTL unit).
+    expect(tombstone?.expiresAt).toEqual({ N: String(1_700_000_000 + 86_400) });
+    expect(tombstone?.updatedAt).toEqual({ N: '1700000000123' });
+    expect(tombstone?.priorWriteId1).toEqual(before?.writeId);
+    expect(await table.item(NAMESPACE, 'never-written')).toBeUndefined();
     expect(await store.exists('k')).toBe(false);
+    expect(await store.get('k')).toEqual({});
+  });
+
+  it('a secret written again over its tombstone is live, its count restarted, its history carried on', async () => {
+    const store = newStore();
+    await store.put('k', { a: 1 });
+    await store.delete('k');
+    const tombstone = await table.item(NAMESPACE, 'k');
+    await store.put('k', { a: 2 });
+    const again = await table.item(NAMESPACE, 'k');
+    expect(again?.expiresAt).toBeUndefined();
+    expect(again?.version).toEqual({ N: '1' });
+    expect(again?.priorWriteId1).toEqual(tombstone?.writeId);
+    expect(await store.get('k')).toEqual({ a: 2 });
+    await store.delete('k');
+    expect(await store.patch('k', { b: 3 })).toEqual({});
+    const patched = await table.item(NAMESPACE, 'k');
+    expect(patched?.expiresAt).toBeUndefined();
+    expect(patched?.version).toEqual({ N: '1' });
+    expect(await store.get('k')).toEqual({ b: 3 });
   });
 
   it('with fields removes only those fields, as a conditional write', async () => {
@@ -339,17 +385,18 @@ describe('patch', () => {
 });
 
 describe('keys and forNamespace', () => {
-  it('lists the namespace keys over several pages, projecting sk only', async () => {
+  it('lists the namespace keys over several pages, projecting sk and the tombstone mark only, skipping tombstones', async () => {
     const store = newStore();
-    for (const key of ['c', 'a', 'b', 'd', 'e']) await store.put(key, { v: key });
+    for (const key of ['c', 'a', 'b', 'd', 'e', 'f']) await store.put(key, { v: key });
+    await store.delete('f');
     await store.forNamespace('other').put('x', { v: 1 });
     const keys: string[] = [];
     for await (const key of store.keys()) keys.push(key);
     expect(keys).toEqual(['a', 'b', 'c', 'd', 'e']);
     expect(table.dynamodb).toHaveReceivedCommandWith(QueryCommand, {
       KeyConditionExpression: '#namespace = :namespace',
-      ProjectionExpression: '#key',
-      ExpressionAttributeNames: { '#namespace': 'pk', '#key': 'sk' },
+      ProjectionExpression: '#key, #expiresAt',
+      ExpressionAttributeNames: { '#namespace': 'pk', '#key': 'sk', '#expiresAt': 'expiresAt' },
       ExpressionAttributeValues: { ':namespace': { S: NAMESPACE } },
     });
     expect(kms.kms).not.toHaveReceivedCommand(DecryptCommand);

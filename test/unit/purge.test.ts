@@ -49,9 +49,9 @@ describe('purgeNamespace', () => {
     expect(dynamodb).toHaveReceivedCommandWith(QueryCommand, {
       TableName: 'secrets',
       KeyConditionExpression: '#namespace = :namespace',
-      ExpressionAttributeNames: { '#namespace': 'pk', '#key': 'sk' },
+      ExpressionAttributeNames: { '#namespace': 'pk', '#key': 'sk', '#expiresAt': 'expiresAt' },
       ExpressionAttributeValues: { ':namespace': { S: 'app:1' } },
-      ProjectionExpression: '#key',
+      ProjectionExpression: '#key, #expiresAt',
       ConsistentRead: true,
     });
     expect(dynamodb.commandCalls(QueryCommand)[0]?.args[0].input.FilterExpression).toBeUndefined();
@@ -265,9 +265,14 @@ describe('purgeWrittenBefore', () => {
     expect(dynamodb).toHaveReceivedCommandWith(QueryCommand, {
       KeyConditionExpression: '#namespace = :namespace',
       FilterExpression: '(attribute_not_exists(#updatedAt) OR #updatedAt < :cutoff)',
-      ExpressionAttributeNames: { '#namespace': 'pk', '#key': 'sk', '#updatedAt': 'updatedAt' },
+      ExpressionAttributeNames: {
+        '#namespace': 'pk',
+        '#key': 'sk',
+        '#expiresAt': 'expiresAt',
+        '#updatedAt': 'updatedAt',
+      },
       ExpressionAttributeValues: { ':namespace': { S: 'app:1' }, ':cutoff': { N: String(cutoff) } },
-      ProjectionExpression: '#key',
+      ProjectionExpression: '#key, #expiresAt',
       ConsistentRead: true,
     });
     expect(dynamodb).toHaveReceivedCommandTimes(DeleteItemCommand, 2);

@@ -232,15 +232,37 @@ describe('a write whose response is lost (the SDK sends it again)', () => {
 });
 
 describe('a write that certainly did not land', () => {
-  it('a 500 on every copy, nothing applied: one read shows the item unchanged, StorageError, nothing written', async () => {
+  it('a 500 on every copy of the first send: a copy may still land, so the store reads, finds the item unchanged and sends the same write again, which lands once', async () => {
     const store = subject({ dynamoDBClient: table.memory.client({ maxAttempts: 3 }) });
     await store.put('log', { ids: ['before'] });
     table.memory.failNext('PutItem', 'InternalServerError', undefined, { times: 3 });
+    const before = table.memory.requests.length;
+    const runs = { count: 0 };
+    expect(await store.patch<Log>('log', appender('subject', runs))).toEqual({ ids: ['before'] });
+    expect(runs.count).toBe(1);
+    expect(table.memory.requests.slice(before).map((request) => request.operation)).toEqual([
+      'GetItem',
+      'PutItem',
+      'PutItem',
+      'PutItem',
+      'GetItem',
+      'PutItem',
+    ]);
+    expect(await store.get<Log>('log')).toEqual({ ids: ['before', 'subject'] });
+  });
+
+  it('a 500 on every copy of every send: OutcomeUnknownError once the re-sends are spent (a 5xx may have been applied), never StorageError', async () => {
+    const store = subject({ dynamoDBClient: table.memory.client({ maxAttempts: 2 }) });
+    await store.put('log', { ids: ['before'] });
+    const sends = 5; // the first send and its 4 re-sends (secretWriter.ts, MAX_RESENDS)
+    table.memory.failNext('PutItem', 'InternalServerError', undefined, { times: 2 * sends });
     const error = await store
       .patch<Log>('log', appender('subject'))
       .catch((caught: unknown) => caught);
-    expect(error).toBeInstanceOf(StorageError);
-    expect((error as Error).message).toMatch(/: InternalServerError$/);
+    expect(error).toBeInstanceOf(OutcomeUnknownError);
+    expect((error as Error).message).toBe(
+      `the patch of "log" in namespace ${NAMESPACE} may or may not have landed: a copy of it may have reached DynamoDB (InternalServerError) and it was sent ${sends} times and a copy may still land; read the secret to see where it stands`,
+    );
     expect(await store.get<Log>('log')).toEqual({ ids: ['before'] });
   });
 
@@ -318,7 +340,7 @@ describe('a lost race', () => {
     expect(await store.get<Log>('log')).toEqual({ ids: ['rival-1', 'subject'] });
   });
 
-  it('reads once more to decide when the server returns no ALL_OLD item (as dynalite)', async () => {
+  it('needs no read to decide when the server returns no ALL_OLD item (as dynalite): its only copy was refused', async () => {
     vi.spyOn(Math, 'random').mockReturnValue(0);
     const store = subject();
     await store.put('log', { ids: [] });
@@ -338,7 +360,8 @@ describe('a lost race', () => {
     await rivalAppends(1);
     paused.release();
     await patching;
-    expect(table.dynamodb).toHaveReceivedCommandTimes(GetItemCommand, 3);
+    // The read before the patch, and the read after backing off: none to decide.
+    expect(table.dynamodb).toHaveReceivedCommandTimes(GetItemCommand, 2);
     expect(await store.get<Log>('log')).toEqual({ ids: ['rival-1', 'subject'] });
   });
 
@@ -563,7 +586,7 @@ describe('a damaged writeId (found by review): written over in one write, no ret
       expect(outcome).not.toBeInstanceOf(ConcurrentUpdateError);
       // Repaired by the write: conditioned on the id exactly as stored, it lands at once.
       expect(outcome).toEqual({ a: 1 });
-      expect(table.dynamodb.commandCalls(PutItemCommand).length).toBeLessThanOrEqual(2);
+      expect(table.dynamodb.commandCalls(PutItemCommand)).toHaveLength(1);
       expect(await store.get('k')).toEqual({ a: 2 });
     },
   );
@@ -595,8 +618,8 @@ describe('rewrap of an item with a damaged writeId (found by review)', () => {
       .filter((request) => request.operation === 'PutItem');
     // Observed: 40 conditional writes (the default patchRetry.maxAttempts), no backoff between
     // them, each after a fresh re-wrap, then ConcurrentUpdateError in failures.
-    expect(puts.length).toBeLessThanOrEqual(2);
-    expect(summary.moved + summary.failed).toBe(1);
+    expect(puts).toHaveLength(1);
+    expect(summary).toMatchObject({ moved: 1, alreadyCurrent: 0, failed: 0 });
   });
 });
 
@@ -649,5 +672,270 @@ describe('schedules a review tried, that held', () => {
     ).resolves.toEqual({ ids: [] });
     expect(runs).toBe(1);
     expect(await store.get<Log>('log')).toEqual({ ids: ['rival-put'] });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Write protocol v3: every copy's answer, re-sends, tombstones
+
+/** The id of the item as stored now: what a write that reads it is conditioned on. */
+async function currentWriteId(key = 'log'): Promise<string> {
+  return String((await table.item(NAMESPACE, key))?.writeId?.S);
+}
+
+/** Requests conditioned on the item whose id is `writeId` (a write based on that read). */
+function conditionedOn(writeId: string) {
+  return (input: Record<string, unknown>) =>
+    JSON.stringify(input.ExpressionAttributeValues ?? {}).includes(writeId);
+}
+
+describe('v3: a copy that lands after the store gave up on it', () => {
+  // The schedule that broke v2: the write's copies are held in the network (the client sees
+  // resets), the store's read still finds the item it was based on, and then a held copy lands.
+  // v2 threw StorageError and the held copy applied the write after it. v3 sends the same write
+  // again: whichever copy lands first wins, every other fails its condition.
+  it.each([1, 3])(
+    'patch (maxAttempts %i): every copy held; the re-send lands; the held copies arrive later and are refused; applied once',
+    async (maxAttempts) => {
+      const store = subject({ dynamoDBClient: table.memory.client({ maxAttempts }) });
+      await store.put('log', { ids: [] });
+      const held = Array.from({ length: maxAttempts }, () => table.memory.holdNext('PutItem'));
+      const runs = { count: 0 };
+      expect(await store.patch<Log>('log', appender('subject', runs))).toEqual({ ids: [] });
+      expect(runs.count).toBe(1);
+      expect(await Promise.all(held.map((copy) => copy.deliver()))).toEqual(held.map(() => false));
+      expect(await store.get<Log>('log')).toEqual({ ids: ['subject'] });
+    },
+  );
+
+  it('a field delete: the held copy arrives after a rival patch and is refused', async () => {
+    const store = subject({ dynamoDBClient: table.memory.client({ maxAttempts: 1 }) });
+    await store.put('log', { token: 't', ids: [] });
+    const held = table.memory.holdNext('PutItem');
+    await store.delete('log', ['token']);
+    await rivalAppends(1);
+    expect(await held.deliver()).toBe(false);
+    expect(await store.get<Log>('log')).toEqual({ ids: ['rival-1'] });
+  });
+
+  it('a create: the held copy arrives after the re-sent create landed and a rival wrote; refused', async () => {
+    const store = subject({ dynamoDBClient: table.memory.client({ maxAttempts: 1 }) });
+    const held = table.memory.holdNext('PutItem');
+    expect(await store.patch<Log>('log', appender('subject'))).toEqual({});
+    await rivalAppends(1);
+    expect(await held.deliver()).toBe(false);
+    expect(await store.get<Log>('log')).toEqual({ ids: ['subject', 'rival-1'] });
+  });
+
+  it('a put: the held copy arrives after a rival patch; its id is in the history: refused, erases nothing', async () => {
+    const store = subject({ dynamoDBClient: table.memory.client({ maxAttempts: 1 }) });
+    await store.put('log', { ids: ['before'] });
+    const held = table.memory.holdNext('UpdateItem');
+    await expect(store.put('log', { ids: ['put'] })).resolves.toBe(true);
+    await rivalAppends(1);
+    expect(await held.deliver()).toBe(false);
+    expect(await store.get<Log>('log')).toEqual({ ids: ['put', 'rival-1'] });
+    expect((await table.item(NAMESPACE, 'log'))?.version).toEqual({ N: '3' });
+  });
+
+  it('a rewrap: the held copy arrives after a rival patch and is refused; the patch survives', async () => {
+    const masterA = LocalKeyring.generateMasterKey();
+    const masterB = LocalKeyring.generateMasterKey();
+    const client = table.memory.client({ maxAttempts: 1 });
+    const onA = new SecretsStore({
+      tableName: TABLE,
+      namespace: NAMESPACE,
+      keyring: new LocalKeyring({ masterKey: masterA }),
+      dynamoDBClient: client,
+    });
+    await onA.put('log', { ids: [] });
+    const onB = new SecretsStore({
+      tableName: TABLE,
+      namespace: NAMESPACE,
+      keyring: new LocalKeyring({ masterKey: masterB, previousMasterKeys: [masterA] }),
+      dynamoDBClient: client,
+    });
+    const held = table.memory.holdNext('PutItem');
+    expect(await onB.rewrap()).toMatchObject({ moved: 1, alreadyCurrent: 0, failed: 0 });
+    await onB.patch<Log>('log', appender('after'));
+    expect(await held.deliver()).toBe(false);
+    expect(await onB.get<Log>('log')).toEqual({ ids: ['after'] });
+  });
+
+  it('every copy of every send held: OutcomeUnknownError; of the held copies delivered afterwards exactly one lands', async () => {
+    const store = subject({ dynamoDBClient: table.memory.client({ maxAttempts: 1 }) });
+    await store.put('log', { ids: [] });
+    const held = Array.from({ length: 5 }, () => table.memory.holdNext('PutItem'));
+    const runs = { count: 0 };
+    const error = await store
+      .patch<Log>('log', appender('subject', runs))
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(OutcomeUnknownError);
+    expect(runs.count).toBe(1);
+    expect(await Promise.all(held.map((copy) => copy.deliver()))).toEqual([
+      true,
+      false,
+      false,
+      false,
+      false,
+    ]);
+    expect(await store.get<Log>('log')).toEqual({ ids: ['subject'] });
+  });
+
+  it('a held copy, then a rival write before the deciding read: the history shows the write moved past its base without it, so not landed; retried, applied once', async () => {
+    const store = subject({ dynamoDBClient: table.memory.client({ maxAttempts: 1 }) });
+    await store.put('log', { ids: [] });
+    const subjectsCopy = conditionedOn(await currentWriteId());
+    let copyHeld = false;
+    const held = table.memory.holdNext('PutItem', (input) => {
+      copyHeld = subjectsCopy(input); // set as the copy arrives, before the store can read
+      return copyHeld;
+    });
+    // The read that decides waits while a rival writes.
+    const decidingRead = table.memory.pauseNext('GetItem', () => copyHeld);
+    const runs = { count: 0 };
+    const patching = store.patch<Log>('log', appender('subject', runs));
+    await decidingRead.reached;
+    await rivalAppends(1);
+    decidingRead.release();
+    expect(await patching).toEqual({ ids: ['rival-1'] });
+    expect(runs.count).toBe(2);
+    expect(await held.deliver()).toBe(false);
+    expect(await store.get<Log>('log')).toEqual({ ids: ['rival-1', 'subject'] });
+  });
+});
+
+describe('v3: copies that were refused decide the write', () => {
+  it('8 rival writes since the read and a throttled copy: nothing applied, so a lost race, not OutcomeUnknownError', async () => {
+    const store = subject({ dynamoDBClient: table.memory.client({ maxAttempts: 3 }) });
+    await store.put('log', { ids: [] });
+    const subjectsCopy = conditionedOn(await currentWriteId());
+    const paused = table.memory.pauseNext('PutItem', subjectsCopy);
+    table.memory.failNext('PutItem', 'ThrottlingException', subjectsCopy);
+    const runs = { count: 0 };
+    const patching = store.patch<Log>('log', appender('subject', runs));
+    await paused.reached;
+    const rivalIds = await rivalAppends(8);
+    paused.release(); // copy 1 is throttled, copy 2 fails its condition: both refused
+    expect(await patching).toEqual({ ids: rivalIds });
+    expect(runs.count).toBe(2);
+    expect(await store.get<Log>('log')).toEqual({ ids: [...rivalIds, 'subject'] });
+  });
+
+  it.each([
+    ['put', 'UpdateItem', (store: SecretsStore) => store.put('log', { ids: ['x'] })],
+    ['create', 'PutItem', (store: SecretsStore) => store.patch('log', { ids: ['x'] })],
+  ] as const)(
+    '%s with every copy throttled: StorageError, nothing written, no read to decide',
+    async (_, operation, write) => {
+      const store = subject({ dynamoDBClient: table.memory.client({ maxAttempts: 3 }) });
+      table.memory.failNext(operation, 'ThrottlingException', undefined, { times: 3 });
+      const before = table.memory.requests.length;
+      const error = await write(store).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(StorageError);
+      expect((error as Error).message).toMatch(/: ThrottlingException$/);
+      const sent = table.memory.requests.slice(before).map((request) => request.operation);
+      // A create reads first (it is a patch of an absent secret); neither reads to decide.
+      const baseRead = operation === 'PutItem' ? ['GetItem'] : [];
+      expect(sent).toEqual([...baseRead, operation, operation, operation]);
+      expect(await table.item(NAMESPACE, 'log')).toBeUndefined();
+    },
+  );
+
+  it('patch with every copy throttled: StorageError after its one read, the value unchanged', async () => {
+    const store = subject({ dynamoDBClient: table.memory.client({ maxAttempts: 3 }) });
+    await store.put('log', { ids: ['before'] });
+    table.memory.failNext('PutItem', 'ThrottlingException', undefined, { times: 3 });
+    const before = table.memory.requests.length;
+    await expect(store.patch<Log>('log', appender('subject'))).rejects.toBeInstanceOf(StorageError);
+    expect(table.memory.requests.slice(before).map((request) => request.operation)).toEqual([
+      'GetItem',
+      'PutItem',
+      'PutItem',
+      'PutItem',
+    ]);
+    expect(await store.get<Log>('log')).toEqual({ ids: ['before'] });
+  });
+});
+
+describe('v3: tombstones keep re-sent writes from landing again across a delete', () => {
+  it('put lost, then a delete, then the put re-sent: the re-sent copy finds its id in the tombstone and does nothing', async () => {
+    const store = subject();
+    table.memory.loseResponseOfNext('UpdateItem', undefined, {
+      onLost: async () => {
+        await rival().delete('log');
+      },
+    });
+    await expect(store.put('log', { ids: ['put'] })).resolves.toBe(true);
+    // The put's two copies and the rival's delete.
+    expect(table.memory.requests.filter((r) => r.operation === 'UpdateItem')).toHaveLength(3);
+    expect(await store.exists('log')).toBe(false);
+    expect(await store.get('log')).toEqual({});
+  });
+
+  it('create lost, then a delete, then the create re-sent: refused, the secret stays deleted, the patch resolves {}', async () => {
+    const store = subject();
+    table.memory.loseResponseOfNext('PutItem', undefined, {
+      onLost: async () => {
+        await rival().delete('log');
+      },
+    });
+    const runs = { count: 0 };
+    expect(await store.patch<Log>('log', appender('subject', runs))).toEqual({});
+    expect(runs.count).toBe(1);
+    expect(await store.exists('log')).toBe(false);
+  });
+
+  it('delete lost and re-sent after a rival put: the re-sent delete finds its id in the history and spares the put', async () => {
+    const store = subject();
+    await store.put('log', { ids: ['before'] });
+    table.memory.loseResponseOfNext('UpdateItem', undefined, {
+      onLost: async () => {
+        await rival().put('log', { ids: ['rival-put'] });
+      },
+    });
+    await expect(store.delete('log')).resolves.toBe(true);
+    expect(await store.get<Log>('log')).toEqual({ ids: ['rival-put'] });
+  });
+
+  it('delete held, the re-send lands; the held copy arrives after a rival put and is refused', async () => {
+    const store = subject({ dynamoDBClient: table.memory.client({ maxAttempts: 1 }) });
+    await store.put('log', { ids: ['before'] });
+    const held = table.memory.holdNext('UpdateItem');
+    await store.delete('log');
+    expect(await store.exists('log')).toBe(false);
+    await rival().put('log', { ids: ['rival-put'] });
+    expect(await held.deliver()).toBe(false);
+    expect(await store.get<Log>('log')).toEqual({ ids: ['rival-put'] });
+  });
+
+  it('delete of an absent secret held: the store writes its tombstone over the absence, so the held copy can never delete a later put', async () => {
+    const store = subject({ dynamoDBClient: table.memory.client({ maxAttempts: 1 }) });
+    const held = table.memory.holdNext('UpdateItem');
+    const before = table.memory.requests.length;
+    await store.delete('log');
+    expect(table.memory.requests.slice(before).map((request) => request.operation)).toEqual([
+      'UpdateItem',
+      'GetItem',
+      'UpdateItem',
+    ]);
+    await rival().put('log', { ids: ['rival-put'] });
+    expect(await held.deliver()).toBe(false);
+    expect(await store.get<Log>('log')).toEqual({ ids: ['rival-put'] });
+  });
+
+  it('a patch conditioned on a tombstone: a rival re-create in between makes it lose the race, then apply once on the new value', async () => {
+    const store = subject();
+    await store.put('log', { ids: ['old'] });
+    await store.delete('log');
+    const paused = table.memory.pauseNext('PutItem');
+    const runs = { count: 0 };
+    const patching = store.patch<Log>('log', appender('subject', runs));
+    await paused.reached;
+    await rival().put('log', { ids: ['rival-put'] });
+    paused.release();
+    expect(await patching).toEqual({ ids: ['rival-put'] });
+    expect(runs.count).toBe(2);
+    expect(await store.get<Log>('log')).toEqual({ ids: ['rival-put', 'subject'] });
   });
 });

@@ -1,68 +1,24 @@
-import { randomBytes } from 'node:crypto';
-import {
-  DeleteItemCommand,
-  DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-  QueryCommand,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
-import {
-  contentionDelay,
-  DEFAULT_PATCH_RETRY,
-  type RetryOptions,
-  type RetryPolicy,
-  retryPolicy,
-  sleep,
-} from './backoff.ts';
+import { DynamoDBClient, GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { DEFAULT_PATCH_RETRY, type RetryOptions, retryPolicy } from './backoff.ts';
 import { DataKeyCache, type DataKeyCacheOptions } from './dataKeyCache.ts';
+import { type CallSite, callDynamo } from './dynamoCall.ts';
+import { ConfigurationError, InvalidValueError } from './errors.ts';
 import {
-  type CallSite,
-  type ConditionFailure,
-  callDynamo,
-  certainlyNotApplied,
-  conditionalWrite,
-} from './dynamoCall.ts';
-import {
-  ConcurrentUpdateError,
-  ConfigurationError,
-  InvalidValueError,
-  OutcomeUnknownError,
-  StorageError,
-} from './errors.ts';
-import { GroupCommit } from './groupCommit.ts';
-import {
-  deleteSecretInput,
   existsInput,
   fromItem,
   getSecretInput,
-  historyOf,
   type Item,
+  isLive,
+  isTombstone,
   keyOf,
-  putSecretInput,
   queryKeysInput,
-  replaceSecretInput,
-  type SecretAddress,
-  type SecretRecord,
-  type WriteState,
-  writeStateOf,
 } from './item.ts';
 import type { Keyring } from './keyrings/Keyring.ts';
 import { checkKey, checkNamespace, RESERVED_KEY_PREFIX } from './keys.ts';
 import { purgeNamespace } from './purge.ts';
-import {
-  type RewrapOptions,
-  type RewrapOutcome,
-  type RewrapSummary,
-  rewrapKeys,
-} from './rewrap.ts';
-import {
-  type EncodedValue,
-  type FreshDataKey,
-  type OpenedSecret,
-  type SecretName,
-  SecretSealer,
-} from './secretSealer.ts';
+import { type RewrapOptions, type RewrapSummary, rewrapKeys } from './rewrap.ts';
+import { type SecretName, SecretSealer } from './secretSealer.ts';
+import { NO_CHANGE, SecretWriter } from './secretWriter.ts';
 import {
   checkFields,
   copyValue,
@@ -71,7 +27,6 @@ import {
   type StorableHash,
   type ValueHash,
 } from './values.ts';
-import { outcomeOf } from './writeOutcome.ts';
 
 export interface SecretsStoreOptions {
   /** The DynamoDB table (partition key `pk`, sort key `sk`, both strings). */
@@ -95,30 +50,6 @@ export interface SecretsStoreOptions {
   readonly dataKeyMaxAgeMs?: number;
 }
 
-/** Returned by an update to say "nothing to write". */
-const NO_CHANGE = Symbol('no change');
-type Compute = (previous: ValueHash) => ValueHash | typeof NO_CHANGE;
-
-/** One caller's read-modify-write, waiting for its batch (see {@link GroupCommit}). */
-interface PendingUpdate {
-  readonly compute: Compute;
-  /** false for a field delete: nothing is created when the secret is absent. */
-  readonly createIfAbsent: boolean;
-  readonly resolve: (previous: ValueHash) => void;
-  readonly reject: (error: unknown) => void;
-}
-
-/**
- * How a conditional write ended: `undefined` = written; `'landed'` = failed, but an earlier copy
- * of it had landed; `{ current }` = certainly not written, here is the item that won.
- */
-type WriteResult = undefined | 'landed' | { readonly current: Item | undefined };
-
-/** A write id: 128 random bits that never repeat for a key (DESIGN.md, write protocol v2). */
-function newWriteId(): string {
-  return randomBytes(16).toString('base64url');
-}
-
 /**
  * A small key-value store for secrets, the API of the OCP app SDK's `storage.secrets`, on KMS
  * envelope encryption and DynamoDB. Every key lives in the store's namespace.
@@ -138,12 +69,8 @@ export class SecretsStore {
   readonly #options: SecretsStoreOptions;
   readonly #client: DynamoDBClient;
   readonly #sealer: SecretSealer;
+  readonly #writer: SecretWriter;
   readonly #consistentRead: boolean;
-  readonly #patchRetry: RetryPolicy;
-  readonly #updates = new GroupCommit<PendingUpdate, OpenedSecret>(
-    (key, batch, carry) => this.#commitBatch(key, batch, carry),
-    (carry) => carry.dataKey.fill(0),
-  );
 
   constructor(options: SecretsStoreOptions) {
     if (typeof options?.tableName !== 'string' || options.tableName === '') {
@@ -166,7 +93,7 @@ export class SecretsStore {
           ? option
           : new DataKeyCache(option);
     this.#consistentRead = options.consistentRead ?? true;
-    this.#patchRetry = retryPolicy(options.patchRetry, DEFAULT_PATCH_RETRY, 'patchRetry');
+    const retry = retryPolicy(options.patchRetry, DEFAULT_PATCH_RETRY, 'patchRetry');
     const dataKeyMaxAgeMs = options.dataKeyMaxAgeMs ?? 60 * 60 * 1000;
     if (!Number.isFinite(dataKeyMaxAgeMs) || dataKeyMaxAgeMs < 0) {
       throw new ConfigurationError(
@@ -174,6 +101,13 @@ export class SecretsStore {
       );
     }
     this.#sealer = new SecretSealer(options.keyring, cache, dataKeyMaxAgeMs);
+    this.#writer = new SecretWriter({
+      client: this.#client,
+      tableName: this.tableName,
+      namespace: this.namespace,
+      sealer: this.#sealer,
+      retry,
+    });
     // Keep the resolved client and cache so that forNamespace() shares them.
     this.#options = { ...options, dynamoDBClient: this.#client, dataKeyCache: cache ?? false };
   }
@@ -190,8 +124,8 @@ export class SecretsStore {
   async get<T extends object = ValueHash>(key: string, fields?: string[]): Promise<T> {
     checkKey(key);
     checkFields(fields);
-    const item = await this.#read('get', key, this.#consistentRead);
-    if (!item) return {} as T;
+    const item = await this.#read('get', key);
+    if (!isLive(item)) return {} as T;
     const { value, dataKey } = await this.#sealer.open(this.#name(key), fromItem(item, key));
     dataKey.fill(0);
     return (fields ? pickFields(value, fields) : value) as T;
@@ -204,19 +138,12 @@ export class SecretsStore {
    */
   async put<T extends object = ValueHash>(key: string, value: T & StorableHash<T>): Promise<true> {
     checkKey(key);
-    const name = this.#name(key);
-    const { plaintext } = this.#sealer.encode(name, value);
+    const encoded = this.#sealer.encode(this.#name(key), value);
     try {
-      const fresh = await this.#sealer.freshDataKey(name);
-      try {
-        const sealed = this.#sealer.seal(name, fresh, plaintext);
-        await this.#putRecord(key, { ...sealed, updatedAt: Date.now(), writeId: newWriteId() });
-        return true;
-      } finally {
-        fresh.plaintext.fill(0);
-      }
+      await this.#writer.put(key, encoded);
+      return true;
     } finally {
-      plaintext.fill(0);
+      encoded.plaintext.fill(0);
     }
   }
 
@@ -241,7 +168,7 @@ export class SecretsStore {
     checkKey(key);
     if (typeof update === 'function') {
       const updater = update as unknown as (previous: ValueHash) => unknown;
-      return (await this.#update(key, true, (previous) =>
+      return (await this.#writer.update(key, true, (previous) =>
         checkUpdaterResult(updater(previous)),
       )) as T;
     }
@@ -250,7 +177,7 @@ export class SecretsStore {
     const removed = Object.keys(update as object).filter(
       (field) => (update as Record<string, unknown>)[field] === undefined,
     );
-    return (await this.#update(key, true, (previous) => {
+    return (await this.#writer.update(key, true, (previous) => {
       const merged: ValueHash = { ...previous, ...partial };
       for (const field of removed) delete merged[field];
       return merged;
@@ -265,7 +192,7 @@ export class SecretsStore {
     checkKey(key);
     checkFields(fields);
     if (fields) {
-      await this.#update(key, false, (previous) => {
+      await this.#writer.update(key, false, (previous) => {
         const present = fields.filter((field) => Object.hasOwn(previous, field));
         if (present.length === 0) return NO_CHANGE;
         const next = { ...previous };
@@ -274,9 +201,7 @@ export class SecretsStore {
       });
       return true;
     }
-    await callDynamo(this.#site('delete', key), () =>
-      this.#client.send(new DeleteItemCommand(deleteSecretInput(this.#address(key)))),
-    );
+    await this.#writer.delete(key);
     return true;
   }
 
@@ -286,7 +211,7 @@ export class SecretsStore {
     const response = await callDynamo(this.#site('exists', key), () =>
       this.#client.send(new GetItemCommand(existsInput(this.#address(key), this.#consistentRead))),
     );
-    return response.Item !== undefined;
+    return isLive(response.Item);
   }
 
   /** The names of the namespace's secrets, in key order. Never decrypts anything. */
@@ -302,7 +227,9 @@ export class SecretsStore {
       );
       for (const item of page.Items ?? []) {
         const key = keyOf(item);
-        if (key !== undefined && !key.startsWith(RESERVED_KEY_PREFIX)) yield key;
+        if (key !== undefined && !key.startsWith(RESERVED_KEY_PREFIX) && !isTombstone(item)) {
+          yield key;
+        }
       }
       startKey = page.LastEvaluatedKey;
     } while (startKey);
@@ -334,270 +261,22 @@ export class SecretsStore {
    * const { moved, alreadyCurrent, failures } = await store.rewrap({ onProgress: console.log });
    */
   rewrap(options?: RewrapOptions): Promise<RewrapSummary> {
-    return rewrapKeys(this.keys(), (key) => this.#rewrapOne(key), options);
-  }
-
-  async #rewrapOne(key: string): Promise<RewrapOutcome> {
-    const site = this.#site('rewrap', key);
-    for (let attempt = 1; ; attempt++) {
-      const item = await this.#read('rewrap', key, true);
-      if (!item) return 'gone';
-      const stored = fromItem(item, key);
-      if (this.#sealer.isCurrent(stored.keyId)) return 'current';
-      const moved = await this.#sealer.rewrap(this.#name(key), stored);
-      const record: SecretRecord = {
-        ciphertext: stored.ciphertext,
-        wrappedDataKey: moved.wrapped,
-        keyId: moved.keyId,
-        dataKeyCreatedAt: stored.dataKeyCreatedAt,
-        // Not a write of the value: the uninstall pipeline's cutoffs keep seeing the last one.
-        updatedAt: stored.updatedAt ?? stored.dataKeyCreatedAt,
-        writeId: newWriteId(),
-      };
-      const started = performance.now();
-      const result = await this.#write(site, record.writeId, stored, () =>
-        this.#client.send(
-          new PutItemCommand(replaceSecretInput(this.#address(key), record, stored)),
-        ),
-      );
-      if (result === undefined || result === 'landed') return 'moved';
-      if (attempt >= this.#patchRetry.maxAttempts) throw new ConcurrentUpdateError(key, attempt);
-      // Another writer came first: back off as a patch would, then read what it left.
-      await sleep(contentionDelay(attempt, performance.now() - started, this.#patchRetry));
-    }
+    return rewrapKeys(this.keys(), (key) => this.#writer.rewrap(key), options);
   }
 
   // -------------------------------------------------------------------------------------------
-  // put
+  // Reading
 
-  /**
-   * put's write: one UpdateItem, conditioned on its id not being in the item's history. Its
-   * condition fails only when an earlier copy of it landed (the SDK re-sent it after a lost
-   * response), or when the item's count has a type the increment cannot take (then a whole-item
-   * write conditioned on the item's `writeId` repairs it).
-   */
-  async #putRecord(key: string, record: SecretRecord): Promise<void> {
-    const site = this.#site('put', key);
-    for (let attempt = 1; ; attempt++) {
-      const result = await this.#write(site, record.writeId, undefined, () =>
-        this.#client.send(new UpdateItemCommand(putSecretInput(this.#address(key), record))),
-      );
-      if (result === undefined || result === 'landed') return;
-      const current = result.current ? writeStateOf(result.current) : undefined;
-      if (current?.versionTypeIsWrong) {
-        const repair = await this.#write(site, record.writeId, current, () =>
-          this.#client.send(
-            new PutItemCommand(replaceSecretInput(this.#address(key), record, current)),
-          ),
-        );
-        if (repair === undefined || repair === 'landed') return;
-        if (attempt < this.#patchRetry.maxAttempts) continue; // another writer came first: again
-        throw new ConcurrentUpdateError(key, attempt);
-      }
-      throw new OutcomeUnknownError(
-        `the put of ${JSON.stringify(key)} in namespace ${this.namespace} failed its condition without a reason the item shows; read the secret to see where it stands`,
-      );
-    }
-  }
-
-  // -------------------------------------------------------------------------------------------
-  // patch and field deletes: optimistic read-modify-write, group-committed
-
-  #update(key: string, createIfAbsent: boolean, compute: Compute): Promise<ValueHash> {
-    return new Promise((resolve, reject) => {
-      this.#updates.add(key, { compute, createIfAbsent, resolve, reject });
-    });
-  }
-
-  /**
-   * Commits one batch of updates of `key` as one conditional write, and leaves what it wrote
-   * for the next batch. Never throws: every update of the batch is settled.
-   *
-   * Each attempt runs the batch's updaters in order on the current value (each sees the one
-   * before it) and writes the result conditioned on the `writeId` it read. A lost race hands
-   * back the winner's item (ALL_OLD), which tells without a read whether an earlier copy of the
-   * write had landed; if not, the batch backs off with full jitter on a window scaled to the
-   * observed round trip (a loaded server answers slowly, so the window widens with the load),
-   * and reads the item after sleeping.
-   */
-  async #commitBatch(
-    key: string,
-    batch: PendingUpdate[],
-    carry: OpenedSecret | undefined,
-  ): Promise<OpenedSecret | undefined> {
-    let pending = batch;
-    let base = carry;
-    let fresh: FreshDataKey | undefined;
-    try {
-      if (!base) base = await this.#readOpened(key);
-      for (let attempt = 1; ; attempt++) {
-        const round = this.#runUpdaters(key, pending, base);
-        pending = round.survivors;
-        if (!round.next) {
-          for (const [update, previous] of round.previous)
-            update.resolve(structuredClone(previous));
-          return base;
-        }
-        const next = round.next;
-        const { sealed, dataKey, created } = await this.#sealer
-          .sealForWrite(this.#name(key), next.plaintext, base, fresh)
-          .finally(() => next.plaintext.fill(0));
-        if (created) {
-          fresh?.plaintext.fill(0);
-          fresh = created;
-        }
-        const record: SecretRecord = { ...sealed, updatedAt: Date.now(), writeId: newWriteId() };
-        const input = replaceSecretInput(this.#address(key), record, base?.stored);
-        const started = performance.now();
-        let result: WriteResult;
-        try {
-          result = await this.#write(this.#site('patch', key), record.writeId, base?.stored, () =>
-            this.#client.send(new PutItemCommand(input)),
-          );
-        } catch (error) {
-          dataKey.fill(0);
-          throw error;
-        }
-        const roundTripMs = performance.now() - started;
-        if (result === undefined || result === 'landed') {
-          for (const [update, previous] of round.previous)
-            update.resolve(structuredClone(previous));
-          base?.dataKey.fill(0);
-          base = undefined;
-          if (result === 'landed') {
-            dataKey.fill(0);
-            return undefined; // later writes may have followed: the next batch reads
-          }
-          return { stored: fromItem(input.Item as Item, key), value: round.next.value, dataKey };
-        }
-        dataKey.fill(0);
-        if (attempt >= this.#patchRetry.maxAttempts) throw new ConcurrentUpdateError(key, attempt);
-        base?.dataKey.fill(0);
-        base = undefined;
-        // Contention: back off for a while scaled to the round trip just observed, then read
-        // again. The item the failed write returned (ALL_OLD) is stale after any sleep: writing
-        // on it only loses again (npm run bench, contention).
-        await sleep(contentionDelay(attempt, roundTripMs, this.#patchRetry));
-        base = await this.#readOpened(key);
-      }
-    } catch (error) {
-      for (const update of pending) update.reject(error);
-      base?.dataKey.fill(0);
-      return undefined;
-    } finally {
-      fresh?.plaintext.fill(0);
-    }
-  }
-
-  /**
-   * Runs every updater of the batch in order, each on the value the one before it left. An
-   * updater that throws, or returns an invalid or too large value, fails its own call at once
-   * and drops out; the others go on from the value before it.
-   */
-  #runUpdaters(key: string, pending: readonly PendingUpdate[], base: OpenedSecret | undefined) {
-    const name = this.#name(key);
-    const previous = new Map<PendingUpdate, ValueHash>();
-    const survivors: PendingUpdate[] = [];
-    let exists = base !== undefined;
-    let value: ValueHash = base?.value ?? {};
-    let next: EncodedValue | undefined;
-    for (const update of pending) {
-      if (!exists && !update.createIfAbsent) {
-        previous.set(update, {});
-        survivors.push(update);
-        continue;
-      }
-      try {
-        const result = update.compute(structuredClone(value));
-        if (result !== NO_CHANGE) {
-          const encoded = this.#sealer.encode(name, result);
-          next?.plaintext.fill(0);
-          next = encoded;
-        }
-      } catch (error) {
-        update.reject(error);
-        continue;
-      }
-      previous.set(update, value);
-      survivors.push(update);
-      value = next?.value ?? value;
-      exists = exists || next !== undefined;
-    }
-    return { previous, survivors, next };
-  }
-
-  // -------------------------------------------------------------------------------------------
-  // The write protocol's decision, shared by put and patch
-
-  /**
-   * Sends one conditional write. Resolves `undefined` when it landed, `'landed'` when it failed
-   * but an earlier copy of it had landed (its id is in the current item's history), or the
-   * current item when it certainly did not land. Throws {@link OutcomeUnknownError} when the
-   * history cannot tell, and {@link StorageError} when DynamoDB failed a write that certainly
-   * did not land.
-   */
-  async #write(
-    site: CallSite & { readonly key: string },
-    writeId: string,
-    conditionedOn: WriteState | undefined,
-    send: () => Promise<unknown>,
-  ): Promise<WriteResult> {
-    let failure: ConditionFailure | undefined;
-    let sendError: unknown;
-    try {
-      failure = await conditionalWrite(site, send);
-      if (!failure) return undefined;
-    } catch (error) {
-      if (certainlyNotApplied(error)) throw error;
-      sendError = error; // the SDK gave up on a copy that may have reached the server
-    }
-    const onlyCopy = failure?.attempts === 1;
-    // The item the failed condition returned (ALL_OLD); without one (a server that does not
-    // return it, an item that is gone, a write that failed otherwise), one read.
-    let current = failure?.item;
-    if (!current) {
-      try {
-        current = await this.#read(site.operation, site.key, true);
-      } catch (readError) {
-        if (onlyCopy) throw readError;
-        throw this.#outcomeUnknown(site, sendError ?? readError);
-      }
-    }
-    const outcome = outcomeOf({
-      writeId,
-      conditionedOn: conditionedOn?.writeId,
-      currentHistory: current ? historyOf(current) : undefined,
-      onlyCopy,
-    });
-    if (outcome === 'landed') return 'landed';
-    if (outcome === 'unknown') throw this.#outcomeUnknown(site, sendError);
-    if (sendError !== undefined) throw sendError; // it did not land: DynamoDB's failure stands
-    return { current };
-  }
-
-  #outcomeUnknown(site: CallSite & { readonly key: string }, cause?: unknown): OutcomeUnknownError {
-    return new OutcomeUnknownError(
-      `the ${site.operation} of ${JSON.stringify(site.key)} in namespace ${this.namespace} may or may not have landed: a response was lost, the SDK sent the request again, and the secret's history of recent writes no longer tells; read it to see where it stands`,
-      cause === undefined ? undefined : { cause },
-    );
-  }
-
-  // -------------------------------------------------------------------------------------------
-  // Reading and opening
-
-  async #read(operation: string, key: string, consistentRead: boolean): Promise<Item | undefined> {
+  async #read(operation: string, key: string): Promise<Item | undefined> {
     const response = await callDynamo(this.#site(operation, key), () =>
-      this.#client.send(new GetItemCommand(getSecretInput(this.#address(key), consistentRead))),
+      this.#client.send(
+        new GetItemCommand(getSecretInput(this.#address(key), this.#consistentRead)),
+      ),
     );
     return response.Item;
   }
 
-  async #readOpened(key: string): Promise<OpenedSecret | undefined> {
-    const item = await this.#read('patch', key, true);
-    return item ? this.#sealer.open(this.#name(key), fromItem(item, key)) : undefined;
-  }
-
-  #address(key: string): SecretAddress {
+  #address(key: string) {
     return { tableName: this.tableName, namespace: this.namespace, key };
   }
 

@@ -63,14 +63,14 @@ export class ValueTooLargeError extends SecretsStoreError {
   }
 }
 
-/** `patch` lost the race on every attempt. */
+/** A conditional write (patch, a field delete, rewrap, put's repair) lost the race on every attempt; none of its copies landed. */
 export class ConcurrentUpdateError extends SecretsStoreError {
   readonly attempts: number;
 
-  constructor(key: string, attempts: number) {
+  constructor(operation: string, key: string, namespace: string, attempts: number) {
     super(
       'CONCURRENT_UPDATE',
-      `patch of "${key}" gave up after ${attempts} attempts: other writers kept changing it`,
+      `the ${operation} of ${JSON.stringify(key)} in namespace ${namespace} gave up after ${attempts} attempts: other writers kept changing it; nothing of it was written`,
     );
     this.name = 'ConcurrentUpdateError';
     this.attempts = attempts;
@@ -104,7 +104,10 @@ export class KeyServiceError extends SecretsStoreError {
   }
 }
 
-/** DynamoDB failed after the SDK's own retries. */
+/**
+ * DynamoDB failed after the SDK's own retries. From a write it means that write never lands:
+ * every copy of it was refused, or can no longer land (write protocol v3).
+ */
 export class StorageError extends SecretsStoreError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('STORAGE', message, options);
@@ -113,9 +116,9 @@ export class StorageError extends SecretsStoreError {
 }
 
 /**
- * A write may or may not have landed: its response was lost, the SDK sent it again, and the
- * item's history of recent writes can no longer tell. The store never guesses; read the secret
- * to see where it stands.
+ * A write may or may not have landed: a copy of it may have reached DynamoDB (a lost response, a
+ * 5xx, a timeout), and neither the item's history of recent writes nor the store's re-sends of
+ * the same request could tell. The store never guesses; read the secret to see where it stands.
  */
 export class OutcomeUnknownError extends SecretsStoreError {
   constructor(message: string, options?: { cause?: unknown }) {

@@ -150,9 +150,24 @@ export function getSecretInput(
   };
 }
 
-/** GetItem of the key attribute only: whether the secret exists, with nothing to decrypt. */
+/**
+ * GetItem of the key and the tombstone mark only: whether a live secret exists, with nothing to
+ * decrypt (see {@link isLive}).
+ */
 export function existsInput(address: SecretAddress, consistentRead: boolean): GetItemCommandInput {
-  return { ...getSecretInput(address, consistentRead), ProjectionExpression: ATTRIBUTE.namespace };
+  return {
+    ...getSecretInput(address, consistentRead),
+    ProjectionExpression: '#namespace, #expiresAt',
+    ExpressionAttributeNames: {
+      '#namespace': ATTRIBUTE.namespace,
+      '#expiresAt': ATTRIBUTE.expiresAt,
+    },
+  };
+}
+
+/** Whether a read item is a secret: present and not a tombstone. */
+export function isLive(item: Item | undefined): item is Item {
+  return item !== undefined && !isTombstone(item);
 }
 
 /**
@@ -162,7 +177,8 @@ export function existsInput(address: SecretAddress, consistentRead: boolean): Ge
 const WRITTEN_BEFORE_CONDITION = '(attribute_not_exists(#updatedAt) OR #updatedAt < :cutoff)';
 
 /**
- * One page of a namespace's keys, names only (sort keys of reserved items included); with
+ * One page of a namespace's keys, names only (sort keys of reserved items and tombstones
+ * included, with the tombstone mark: {@link isTombstone}); with
  * `writtenBefore` (epoch ms), only of the items last written before it.
  */
 export function queryKeysInput(
@@ -179,6 +195,7 @@ export function queryKeysInput(
     ExpressionAttributeNames: {
       '#namespace': ATTRIBUTE.namespace,
       '#key': ATTRIBUTE.key,
+      '#expiresAt': ATTRIBUTE.expiresAt,
       ...(filtered && { '#updatedAt': ATTRIBUTE.updatedAt }),
     },
     ExpressionAttributeValues: {
@@ -186,7 +203,8 @@ export function queryKeysInput(
       ...(filtered && { ':cutoff': { N: String(writtenBefore) } }),
     },
     ...(filtered && { FilterExpression: WRITTEN_BEFORE_CONDITION }),
-    ProjectionExpression: '#key',
+    // The tombstone mark too: keys() skips tombstones, purge deletes them.
+    ProjectionExpression: '#key, #expiresAt',
     ConsistentRead: consistentRead,
     ExclusiveStartKey: exclusiveStartKey,
   };
@@ -222,7 +240,7 @@ export function keyOf(item: Item): string | undefined {
 // ---------------------------------------------------------------------------------------------
 // Writes
 
-/** DeleteItem: unconditional, as the design wants (a delete never loses to a race). */
+/** DeleteItem of an item, whatever it holds: purge's way out for secrets and tombstones alike. */
 export function deleteSecretInput(address: SecretAddress): DeleteItemCommandInput {
   return { TableName: address.tableName, Key: itemKey(address.namespace, address.key) };
 }
@@ -253,6 +271,18 @@ export function keyOfBatchDelete(request: WriteRequest): string | undefined {
   return request.DeleteRequest?.Key?.[ATTRIBUTE.key]?.S;
 }
 
+const HISTORY_NAMES: Record<string, string> = Object.fromEntries(
+  HISTORY_ATTRIBUTES.map((name, index) => [`#h${index}`, name]),
+);
+
+/** `#h1 = if_not_exists(#h0, :none), ...`: the history shifted by one, newest slot left to set. */
+const HISTORY_SHIFT = HISTORY_ATTRIBUTES.slice(1).map(
+  (_, index) => `#h${index + 1} = if_not_exists(#h${index}, :none)`,
+);
+
+/** True when `:writeId` is in the item's history: a copy of that write has landed. */
+const WRITE_ID_IN_HISTORY = `(${HISTORY_ATTRIBUTES.map((_, index) => `#h${index} = :writeId`).join(' OR ')})`;
+
 const PUT_NAMES: Record<string, string> = {
   '#ciphertext': ATTRIBUTE.ciphertext,
   '#dataKey': ATTRIBUTE.dataKey,
@@ -260,7 +290,8 @@ const PUT_NAMES: Record<string, string> = {
   '#dataKeyCreatedAt': ATTRIBUTE.dataKeyCreatedAt,
   '#updatedAt': ATTRIBUTE.updatedAt,
   '#version': ATTRIBUTE.version,
-  ...Object.fromEntries(HISTORY_ATTRIBUTES.map((name, index) => [`#h${index}`, name])),
+  '#expiresAt': ATTRIBUTE.expiresAt,
+  ...HISTORY_NAMES,
 };
 
 /**
@@ -273,11 +304,12 @@ const PUT_EXPRESSION = [
   'SET #ciphertext = :ciphertext, #dataKey = :dataKey, #keyId = :keyId',
   '#dataKeyCreatedAt = :now, #updatedAt = :now',
   '#version = if_not_exists(#version, :zero) + :one',
-  ...HISTORY_ATTRIBUTES.slice(1).map(
-    (_, index) => `#h${index + 1} = if_not_exists(#h${index}, :none)`,
-  ),
+  ...HISTORY_SHIFT,
   '#h0 = :writeId',
 ].join(', ');
+
+/** put over a tombstone brings the secret back: the mark goes. */
+const PUT_EXPRESSION_REMOVE = 'REMOVE #expiresAt';
 
 /**
  * A put's copy that finds its own id in the history is a re-sent copy of a put that landed: it
@@ -286,7 +318,7 @@ const PUT_EXPRESSION = [
  */
 const PUT_CONDITION = [
   `(attribute_not_exists(#version) OR attribute_type(#version, :numberType))`,
-  `NOT (${HISTORY_ATTRIBUTES.map((_, index) => `#h${index} = :writeId`).join(' OR ')})`,
+  `NOT ${WRITE_ID_IN_HISTORY}`,
 ].join(' AND ');
 
 export function putSecretInput(
@@ -296,7 +328,7 @@ export function putSecretInput(
   return {
     TableName: address.tableName,
     Key: itemKey(address.namespace, address.key),
-    UpdateExpression: PUT_EXPRESSION,
+    UpdateExpression: `${PUT_EXPRESSION} ${PUT_EXPRESSION_REMOVE}`,
     ConditionExpression: PUT_CONDITION,
     ExpressionAttributeNames: PUT_NAMES,
     ExpressionAttributeValues: {
@@ -309,6 +341,74 @@ export function putSecretInput(
       ':one': { N: '1' },
       ':none': { S: EMPTY_SLOT },
       ':numberType': { S: 'N' },
+    },
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+  };
+}
+
+const TOMBSTONE_NAMES: Record<string, string> = {
+  '#ciphertext': ATTRIBUTE.ciphertext,
+  '#dataKey': ATTRIBUTE.dataKey,
+  '#keyId': ATTRIBUTE.keyId,
+  '#dataKeyCreatedAt': ATTRIBUTE.dataKeyCreatedAt,
+  '#updatedAt': ATTRIBUTE.updatedAt,
+  '#version': ATTRIBUTE.version,
+  '#expiresAt': ATTRIBUTE.expiresAt,
+  ...HISTORY_NAMES,
+};
+
+/**
+ * delete: one UpdateItem that turns the secret into a tombstone. The value and its keys go, the
+ * count restarts with the next write, the history shifts by the delete's own id, and
+ * `expiresAt` marks it for the table's TTL.
+ */
+const TOMBSTONE_EXPRESSION = [
+  `SET #expiresAt = :expiresAt, #updatedAt = :now, ${HISTORY_SHIFT.join(', ')}, #h0 = :writeId`,
+  'REMOVE #ciphertext, #dataKey, #keyId, #dataKeyCreatedAt, #version',
+].join(' ');
+
+/**
+ * A delete lands only on a live secret, and never twice: a copy re-sent after a later write
+ * finds its id in the history and fails instead of deleting that write. Deleting what does not
+ * exist (or is already a tombstone) fails the condition: nothing is written.
+ */
+const DELETE_CONDITION = `attribute_exists(#namespace) AND attribute_not_exists(#expiresAt) AND NOT ${WRITE_ID_IN_HISTORY}`;
+
+/** When a tombstone a delete writes expires: one day after `deletedAt` (epoch ms), in epoch seconds. */
+export function tombstoneExpiry(deletedAt: number): number {
+  return Math.floor(deletedAt / 1000) + TOMBSTONE_TTL_SECONDS;
+}
+
+/**
+ * The delete of a secret: a tombstone in one call. With `over`, the tombstone is written over
+ * that item as read (absent, or a tombstone: its `writeId`) instead of over a live secret: how a
+ * delete whose earlier copy may still land makes sure it never does (its id is then in the
+ * history).
+ */
+export function tombstoneInput(
+  address: SecretAddress,
+  writeId: string,
+  deletedAt: number,
+  over?: { readonly read: WriteState | undefined },
+): UpdateItemCommandInput {
+  const condition = over
+    ? writeCondition(over.read)
+    : {
+        ConditionExpression: DELETE_CONDITION,
+        ExpressionAttributeNames: { '#namespace': ATTRIBUTE.namespace },
+      };
+  return {
+    TableName: address.tableName,
+    Key: itemKey(address.namespace, address.key),
+    UpdateExpression: TOMBSTONE_EXPRESSION,
+    ConditionExpression: condition.ConditionExpression,
+    ExpressionAttributeNames: { ...TOMBSTONE_NAMES, ...condition.ExpressionAttributeNames },
+    ExpressionAttributeValues: {
+      ':expiresAt': { N: String(tombstoneExpiry(deletedAt)) },
+      ':now': { N: String(deletedAt) },
+      ':writeId': { S: writeId },
+      ':none': { S: EMPTY_SLOT },
+      ...condition.ExpressionAttributeValues,
     },
     ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
   };

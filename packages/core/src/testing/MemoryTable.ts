@@ -11,6 +11,7 @@ import { DynamoDBError, type DynamoDBErrorName } from './dynamoErrors.ts';
 import {
   type FailOptions,
   FaultSchedule,
+  type HeldRequest,
   type LoseResponseOptions,
   type OperationName,
   type PausedRequest,
@@ -120,6 +121,15 @@ export class MemoryTable {
   /** The next matching request waits, before it is applied, until `release()`. */
   pauseNext(operation: OperationName, predicate?: RequestPredicate): PausedRequest {
     return this.schedule.pauseNext(operation, predicate);
+  }
+
+  /**
+   * The next matching request is held in the network: the client sees a connection reset at once
+   * (and the SDK may re-send it), while this copy reaches the table only when `deliver()` is
+   * called: a copy that lands after the client gave up on it.
+   */
+  holdNext(operation: OperationName, predicate?: RequestPredicate): HeldRequest {
+    return this.schedule.holdNext(operation, predicate);
   }
 
   /**

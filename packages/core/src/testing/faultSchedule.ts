@@ -1,6 +1,7 @@
 /**
  * The schedule hooks of the in-process table: pause a request before it is applied, drop the
- * response of one that was applied (the SDK sees a connection reset and re-sends it), answer
+ * response of one that was applied (the SDK sees a connection reset and re-sends it), hold a
+ * copy in the network (the SDK sees a reset at once; the copy is applied when the test says), answer
  * with an error instead of applying, or leave part of a batch unprocessed. Each hook waits for
  * the next request of its operation that matches its predicate, so a test states the exact
  * interleaving it needs instead of hoping for it.
@@ -29,6 +30,17 @@ export interface PausedRequest {
   release(): void;
 }
 
+/** A copy of a request held in the network: the client has already given up on it. */
+export interface HeldRequest {
+  /** Resolves with the request's input when it arrives (and the client sees a reset). */
+  readonly reached: Promise<RequestInput>;
+  /**
+   * Lets the held copy reach the table now: it is applied against the item as it is now.
+   * Resolves `true` when it was applied, `false` when the table refused it (a failed condition).
+   */
+  deliver(): Promise<boolean>;
+}
+
 export interface LoseResponseOptions {
   /** How many matching requests lose their response (a re-sent copy matches too). Default 1. */
   readonly times?: number;
@@ -50,6 +62,9 @@ interface Hook {
 interface PauseHook extends Hook {
   readonly arrive: (input: RequestInput) => void;
   readonly released: Promise<void>;
+}
+interface HoldHook extends Hook {
+  readonly arrive: (input: RequestInput, apply: () => void) => void;
 }
 interface LossHook extends Hook {
   readonly onLost: LoseResponseOptions['onLost'];
@@ -89,6 +104,7 @@ function checkTimes(times: number): number {
 
 export class FaultSchedule {
   private readonly pauses: PauseHook[] = [];
+  private readonly holds: HoldHook[] = [];
   private readonly losses: LossHook[] = [];
   private readonly failures: FailureHook[] = [];
   private readonly unprocessed: UnprocessedHook[] = [];
@@ -104,6 +120,34 @@ export class FaultSchedule {
     });
     this.pauses.push({ operation, predicate, remaining: 1, arrive, released });
     return { reached, release };
+  }
+
+  holdNext(operation: OperationName, predicate?: RequestPredicate): HeldRequest {
+    let arrived!: (held: { input: RequestInput; apply: () => void }) => void;
+    const arrival = new Promise<{ input: RequestInput; apply: () => void }>((resolve) => {
+      arrived = resolve;
+    });
+    this.holds.push({
+      operation,
+      predicate,
+      remaining: 1,
+      arrive: (input, apply) => arrived({ input, apply }),
+    });
+    return {
+      reached: arrival.then(({ input }) => input),
+      deliver: async () => {
+        const { apply } = await arrival;
+        try {
+          apply();
+          return true;
+        } catch (error) {
+          if (error instanceof DynamoDBError && error.name === 'ConditionalCheckFailedException') {
+            return false;
+          }
+          throw error;
+        }
+      },
+    };
   }
 
   loseResponseOfNext(
@@ -156,13 +200,20 @@ export class FaultSchedule {
     input: RequestInput,
     apply: (unprocessed: number) => T,
   ): Promise<T> {
-    const failure = take(this.failures, operation, input);
-    if (failure) throw new DynamoDBError(failure.errorName, failure.message);
+    const hold = take(this.holds, operation, input);
+    if (hold) {
+      // Held in the network: the client's connection is reset now; the copy lands later, if ever.
+      hold.arrive(input, () => apply(0));
+      throw lostResponseError();
+    }
+    // A paused request may still be refused when it goes on (throttled after a wait).
     const pause = take(this.pauses, operation, input);
     if (pause) {
       pause.arrive(input);
       await pause.released;
     }
+    const failure = take(this.failures, operation, input);
+    if (failure) throw new DynamoDBError(failure.errorName, failure.message);
     const unprocessed = take(this.unprocessed, operation, input)?.count ?? 0;
     let outcome: { value: T } | { error: unknown };
     try {
@@ -180,12 +231,18 @@ export class FaultSchedule {
   }
 
   clear(): void {
-    for (const hooks of [this.pauses, this.losses, this.failures, this.unprocessed])
+    for (const hooks of [this.holds, this.pauses, this.losses, this.failures, this.unprocessed])
       hooks.length = 0;
   }
 
   /** Hooks still waiting for their request. */
   get pending(): number {
-    return this.pauses.length + this.losses.length + this.failures.length + this.unprocessed.length;
+    return (
+      this.holds.length +
+      this.pauses.length +
+      this.losses.length +
+      this.failures.length +
+      this.unprocessed.length
+    );
   }
 }

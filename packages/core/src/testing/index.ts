@@ -3,6 +3,7 @@ export { createTestStore, TestSecretsStore, type TestStoreOptions } from './crea
 export type { DynamoDBErrorName } from './dynamoErrors.ts';
 export type {
   FailOptions,
+  HeldRequest,
   LoseResponseOptions,
   OperationName,
   PausedRequest,

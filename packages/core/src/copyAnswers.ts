@@ -1,0 +1,90 @@
+/**
+ * Every copy's answer (write protocol v3, DESIGN.md point 1). The SDK sends a request again after
+ * a throttle, a 5xx or a network error, and reports only its last answer; whether an earlier copy
+ * may still land is lost with the others. A middleware on the write's own command, at the
+ * deserialize step (inside the SDK's retry loop, so it runs once per copy), records each copy's
+ * answer:
+ *
+ * - `applied`: a 2xx came back: that copy landed;
+ * - `refused`: a 4xx (condition failed, throttled, validation): that copy was not applied and
+ *   never will be;
+ * - `may-land`: a 5xx, a network error or a timeout: that copy may have been applied, or may
+ *   still be, later.
+ *
+ * The middleware is added to the command instance, never to the caller's client. A client whose
+ * `send` is replaced (aws-sdk-client-mock without call-through) runs no middleware: then the
+ * final error and its `$metadata.attempts` are all there is, and every copy but a refused only
+ * copy counts as `may-land` (never certain without evidence).
+ */
+import type { DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+
+/** The commands a write sends. */
+export type WriteCommand = PutItemCommand | UpdateItemCommand;
+
+export type CopyAnswer = 'applied' | 'refused' | 'may-land';
+
+interface ErrorFields {
+  readonly $metadata?: { readonly attempts?: number; readonly httpStatusCode?: number };
+}
+
+function statusOf(error: unknown): number | undefined {
+  const status = (error as ErrorFields | undefined)?.$metadata?.httpStatusCode;
+  return typeof status === 'number' ? status : undefined;
+}
+
+/** What one copy's failure says about it. */
+export function answerOfFailure(error: unknown): CopyAnswer {
+  const status = statusOf(error);
+  return status !== undefined && status >= 400 && status < 500 ? 'refused' : 'may-land';
+}
+
+/** The answers of every copy of every send of one write (the same request, the same `writeId`). */
+export class CopyLog {
+  readonly #answers: CopyAnswer[] = [];
+
+  get answers(): readonly CopyAnswer[] {
+    return this.#answers;
+  }
+
+  /** Whether some copy was applied or may be: false only when every copy was refused. */
+  get someMayLand(): boolean {
+    return this.#answers.some((answer) => answer !== 'refused');
+  }
+
+  /**
+   * Sends `command` through `send`, recording each copy's answer. When no copy was seen (the
+   * client's `send` was replaced), the final answer is recorded as described above.
+   */
+  async send(client: DynamoDBClient, command: WriteCommand): Promise<void> {
+    let seen = 0;
+    (command.middlewareStack as PutItemCommand['middlewareStack']).add(
+      (next) => async (args) => {
+        seen++;
+        try {
+          const output = await next(args);
+          this.#answers.push('applied');
+          return output;
+        } catch (error) {
+          this.#answers.push(answerOfFailure(error));
+          throw error;
+        }
+      },
+      { step: 'deserialize', priority: 'high', name: 'secretsStoreCopyAnswers' },
+    );
+    try {
+      await client.send(command as PutItemCommand);
+      if (seen === 0) this.#answers.push('applied');
+    } catch (error) {
+      if (seen === 0) this.#recordUnseen(error);
+      throw error;
+    }
+  }
+
+  #recordUnseen(error: unknown): void {
+    const attempts = (error as ErrorFields | undefined)?.$metadata?.attempts;
+    const copies = typeof attempts === 'number' && attempts > 1 ? attempts : 1;
+    // Earlier copies were retried for a reason the final error does not tell: they may land.
+    for (let copy = 1; copy < copies; copy++) this.#answers.push('may-land');
+    this.#answers.push(answerOfFailure(error));
+  }
+}

@@ -1,0 +1,518 @@
+/**
+ * The one write loop of the store (write protocol v3, DESIGN.md): put, patch batches, field
+ * deletes, delete and rewrap all go through {@link SecretWriter.land}, which sends a write,
+ * accounts for every copy of it (copyAnswers.ts) and decides from what the copies answered and
+ * what the item's history shows:
+ *
+ * - a copy answered 2xx, or the write's own id is in the item's history: it **landed**;
+ * - every copy was refused (4xx): it **never lands**: a failed condition is a lost race (the
+ *   caller retries from the item that won), any other refusal a {@link StorageError};
+ * - some copy may still land and the item still satisfies the write's condition: the **same
+ *   request is sent again** (same `writeId`: whichever copy lands first wins, every other fails
+ *   its condition), a few times at most;
+ * - some copy may still land but the item has moved past the write's condition for good: it
+ *   never lands when the history shows what came right after the id it was conditioned on (not
+ *   this write), and is **unknown** ({@link OutcomeUnknownError}) when the history does not
+ *   reach back that far.
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  ConditionalCheckFailedException,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { describeAwsError } from './awsErrors.ts';
+import { contentionDelay, type RetryPolicy, sleep } from './backoff.ts';
+import { CopyLog, type WriteCommand } from './copyAnswers.ts';
+import { DataKeyHolder } from './dataKeyHolder.ts';
+import { type CallSite, callDynamo, describeSite, storageError } from './dynamoCall.ts';
+import { ConcurrentUpdateError, OutcomeUnknownError } from './errors.ts';
+import { GroupCommit } from './groupCommit.ts';
+import {
+  ATTRIBUTE,
+  fromItem,
+  getSecretInput,
+  HISTORY_LENGTH,
+  historyOf,
+  type Item,
+  isLive,
+  putSecretInput,
+  replaceSecretInput,
+  type SecretAddress,
+  type SecretRecord,
+  tombstoneInput,
+  type WriteState,
+  writeStateOf,
+} from './item.ts';
+import type { RewrapOutcome } from './rewrap.ts';
+import type {
+  EncodedValue,
+  FreshDataKey,
+  OpenedSecret,
+  SecretName,
+  SecretSealer,
+} from './secretSealer.ts';
+import type { ValueHash } from './values.ts';
+
+/**
+ * How many times a write is sent again while a copy of it may still land and its condition
+ * still holds. Each send is the SDK's own retries too; the store re-sends only after a read
+ * succeeded, so a network that is down ends at the read, with OutcomeUnknownError.
+ */
+export const MAX_RESENDS = 4;
+
+/** Returned by an update to say "nothing to write". */
+export const NO_CHANGE = Symbol('no change');
+export type Compute = (previous: ValueHash) => ValueHash | typeof NO_CHANGE;
+
+/** One caller's read-modify-write, waiting for its batch (see {@link GroupCommit}). */
+interface PendingUpdate {
+  readonly compute: Compute;
+  /** false for a field delete: nothing is created when the secret is absent. */
+  readonly createIfAbsent: boolean;
+  readonly resolve: (previous: ValueHash) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** The item a read-modify-write starts from. */
+interface Base {
+  /** The item as read, what the write is conditioned on; `undefined` when there was none. */
+  readonly read: WriteState | undefined;
+  /** Its secret, decrypted; `undefined` when absent or a tombstone. */
+  readonly opened: OpenedSecret | undefined;
+}
+
+/** How a write ended: it landed, or it certainly never lands because its condition failed. */
+export type Landing =
+  | { readonly landed: true }
+  /** `current`: the item that won, when DynamoDB returned it (ALL_OLD) or the store read it. */
+  | { readonly landed: false; readonly current: Item | undefined };
+
+const LANDED: Landing = { landed: true };
+
+/**
+ * What to do while a copy of the write may still land and its id is not (yet) in the item's
+ * history: send the write's request again, send another request with the same id instead (a
+ * delete over an item that is not live), or stop: it never lands, or no one can tell.
+ */
+type InFlightStep = 'resend' | 'not-landed' | 'unknown' | { readonly instead: () => WriteCommand };
+
+/** One write of a secret: its request, its id, and how to decide while a copy is in flight. */
+interface Write {
+  readonly site: CallSite & { readonly key: string };
+  readonly writeId: string;
+  readonly request: () => WriteCommand;
+  readonly whileInFlight: (current: Item | undefined) => InFlightStep;
+}
+
+export interface SecretWriterOptions {
+  readonly client: DynamoDBClient;
+  readonly tableName: string;
+  readonly namespace: string;
+  readonly sealer: SecretSealer;
+  readonly retry: RetryPolicy;
+}
+
+/** A write id: 128 random bits that never repeat for a key. */
+function newWriteId(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+export class SecretWriter {
+  readonly #client: DynamoDBClient;
+  readonly #tableName: string;
+  readonly #namespace: string;
+  readonly #sealer: SecretSealer;
+  readonly #retry: RetryPolicy;
+  readonly #updates = new GroupCommit<PendingUpdate, Base>(
+    (key, batch, carry) => this.#commitBatch(key, batch, carry),
+    (carry) => carry.opened?.dataKey.fill(0),
+  );
+
+  constructor(options: SecretWriterOptions) {
+    this.#client = options.client;
+    this.#tableName = options.tableName;
+    this.#namespace = options.namespace;
+    this.#sealer = options.sealer;
+    this.#retry = options.retry;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // The operations
+
+  /**
+   * put: a fresh data key and one UpdateItem, conditioned on its id not being in the history,
+   * so that a copy of it can land once only. Its condition fails otherwise only when the item's
+   * count has a type the increment cannot take: a whole-item write conditioned on the item as
+   * read repairs it.
+   */
+  async put(key: string, encoded: EncodedValue): Promise<void> {
+    using keys = new DataKeyHolder();
+    const name = this.#name(key);
+    const fresh = await this.#sealer.freshDataKey(name);
+    keys.hold(fresh.plaintext);
+    const record = this.#record(this.#sealer.seal(name, fresh, encoded.plaintext));
+    const site = this.#site('put', key);
+    const request = () => new UpdateItemCommand(putSecretInput(this.#address(key), record));
+    for (let attempt = 1; ; attempt++) {
+      const landing = await this.land({
+        site,
+        writeId: record.writeId,
+        request,
+        whileInFlight: (current) =>
+          current && writeStateOf(current).versionTypeIsWrong ? 'not-landed' : 'resend',
+      });
+      if (landing.landed) return;
+      const current = landing.current ?? (await this.#read(site));
+      const state = current ? writeStateOf(current) : undefined;
+      if (state?.versionTypeIsWrong) {
+        const repair = await this.land(this.#conditioned(site, record, state));
+        if (repair.landed) return;
+      }
+      // The count changed under the put (repaired by another writer) or a rival won the repair.
+      if (attempt >= this.#retry.maxAttempts) {
+        throw new ConcurrentUpdateError('put', key, this.#namespace, attempt);
+      }
+    }
+  }
+
+  /**
+   * delete: a tombstone in one UpdateItem, conditioned on a live secret and on its id not being
+   * in the history. Deleting what does not exist writes nothing; but while a copy of the delete
+   * may still land, the tombstone is written over the item as it is (absent, or an older
+   * tombstone), so that the copy can never land on a secret written later.
+   */
+  async delete(key: string): Promise<void> {
+    const writeId = newWriteId();
+    const deletedAt = Date.now();
+    const address = this.#address(key);
+    await this.land({
+      site: this.#site('delete', key),
+      writeId,
+      request: () => new UpdateItemCommand(tombstoneInput(address, writeId, deletedAt)),
+      whileInFlight: (current) =>
+        isLive(current)
+          ? 'resend'
+          : {
+              instead: () =>
+                new UpdateItemCommand(
+                  tombstoneInput(address, writeId, deletedAt, {
+                    read: current && writeStateOf(current),
+                  }),
+                ),
+            },
+    });
+  }
+
+  /**
+   * A read-modify-write of `key` (patch, field delete), group-committed with the others of the
+   * same key in this store. Resolves to the value it replaced.
+   */
+  update(key: string, createIfAbsent: boolean, compute: Compute): Promise<ValueHash> {
+    return new Promise((resolve, reject) => {
+      this.#updates.add(key, { compute, createIfAbsent, resolve, reject });
+    });
+  }
+
+  /**
+   * rewrap of one secret: its data key wrapped again by the current key (never in plaintext
+   * here), written back conditioned on the item read, so that a concurrent write is never lost.
+   */
+  async rewrap(key: string): Promise<RewrapOutcome> {
+    const site = this.#site('rewrap', key);
+    for (let attempt = 1; ; attempt++) {
+      const item = await this.#read(site);
+      if (!isLive(item)) return 'gone';
+      const stored = fromItem(item, key);
+      if (this.#sealer.isCurrent(stored.keyId)) return 'current';
+      const moved = await this.#sealer.rewrap(this.#name(key), stored);
+      const record: SecretRecord = {
+        ciphertext: stored.ciphertext,
+        wrappedDataKey: moved.wrapped,
+        keyId: moved.keyId,
+        dataKeyCreatedAt: stored.dataKeyCreatedAt,
+        // Not a write of the value: the uninstall pipeline's cutoffs keep seeing the last one.
+        updatedAt: stored.updatedAt ?? stored.dataKeyCreatedAt,
+        writeId: newWriteId(),
+      };
+      const started = performance.now();
+      const landing = await this.land(this.#conditioned(site, record, stored));
+      if (landing.landed) return 'moved';
+      if (attempt >= this.#retry.maxAttempts) {
+        throw new ConcurrentUpdateError('rewrap', key, this.#namespace, attempt);
+      }
+      // Another writer came first: back off as a patch would, then read what it left.
+      await sleep(contentionDelay(attempt, performance.now() - started, this.#retry));
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Group commit of read-modify-writes
+
+  /**
+   * Commits one batch of updates of `key` as one conditional write, and leaves what it wrote
+   * for the next batch. Never throws: every update of the batch is settled.
+   *
+   * Each attempt runs the batch's updaters in order on the current value (each sees the one
+   * before it) and writes the result conditioned on the item it read. A lost race backs off with
+   * full jitter on a window scaled to the observed round trip (a loaded server answers slowly,
+   * so the window widens with the load), and reads the item after sleeping: the item the failed
+   * write returned is stale by then.
+   */
+  async #commitBatch(
+    key: string,
+    batch: PendingUpdate[],
+    carry: Base | undefined,
+  ): Promise<Base | undefined> {
+    using keys = new DataKeyHolder();
+    if (carry?.opened) keys.hold(carry.opened.dataKey);
+    const site = this.#site('patch', key);
+    let pending = batch;
+    let fresh: FreshDataKey | undefined;
+    try {
+      let base = carry ?? (await this.#readBase(site, keys));
+      for (let attempt = 1; ; attempt++) {
+        const round = this.#runUpdaters(key, pending, base);
+        pending = round.survivors;
+        if (!round.next) {
+          round.resolveAll();
+          return handOverBase(base, keys);
+        }
+        const next = round.next;
+        const sealing = await this.#sealer
+          .sealForWrite(this.#name(key), next.plaintext, base.opened, fresh)
+          .finally(() => next.plaintext.fill(0));
+        const dataKey = keys.hold(sealing.dataKey);
+        if (sealing.created) {
+          keys.release(fresh?.plaintext);
+          fresh = sealing.created;
+          keys.hold(fresh.plaintext);
+        }
+        const record = this.#record(sealing.sealed);
+        const input = replaceSecretInput(this.#address(key), record, base.read);
+        const started = performance.now();
+        const landing = await this.land({
+          site,
+          writeId: record.writeId,
+          request: () => new PutItemCommand(input),
+          whileInFlight: afterCondition(base.read),
+        });
+        const roundTripMs = performance.now() - started;
+        keys.release(base.opened?.dataKey);
+        if (landing.landed) {
+          round.resolveAll();
+          const written = input.Item as Item;
+          return {
+            read: writeStateOf(written),
+            opened: {
+              stored: fromItem(written, key),
+              value: next.value,
+              dataKey: keys.handOver(dataKey),
+            },
+          };
+        }
+        keys.release(dataKey);
+        if (attempt >= this.#retry.maxAttempts) {
+          throw new ConcurrentUpdateError('patch', key, this.#namespace, attempt);
+        }
+        // Contention: back off for a while scaled to the round trip just observed, then read
+        // again. Writing on the item the failed write returned only loses again (npm run
+        // bench, contention).
+        await sleep(contentionDelay(attempt, roundTripMs, this.#retry));
+        base = await this.#readBase(site, keys);
+      }
+    } catch (error) {
+      for (const update of pending) update.reject(error);
+      return undefined;
+    }
+  }
+
+  /**
+   * Runs every updater of the batch in order, each on the value the one before it left. An
+   * updater that throws, or returns an invalid or too large value, fails its own call at once
+   * and drops out; the others go on from the value before it.
+   */
+  #runUpdaters(key: string, pending: readonly PendingUpdate[], base: Base) {
+    const name = this.#name(key);
+    const previous = new Map<PendingUpdate, ValueHash>();
+    const survivors: PendingUpdate[] = [];
+    let exists = base.opened !== undefined;
+    let value: ValueHash = base.opened?.value ?? {};
+    let next: EncodedValue | undefined;
+    for (const update of pending) {
+      if (!exists && !update.createIfAbsent) {
+        previous.set(update, {});
+        survivors.push(update);
+        continue;
+      }
+      try {
+        const result = update.compute(structuredClone(value));
+        if (result !== NO_CHANGE) {
+          const encoded = this.#sealer.encode(name, result);
+          next?.plaintext.fill(0);
+          next = encoded;
+        }
+      } catch (error) {
+        update.reject(error);
+        continue;
+      }
+      previous.set(update, value);
+      survivors.push(update);
+      value = next?.value ?? value;
+      exists = exists || next !== undefined;
+    }
+    const resolveAll = () => {
+      for (const [update, before] of previous) update.resolve(structuredClone(before));
+    };
+    return { survivors, next, resolveAll };
+  }
+
+  async #readBase(site: Write['site'], keys: DataKeyHolder): Promise<Base> {
+    const item = await this.#read(site);
+    if (!item) return { read: undefined, opened: undefined };
+    // A tombstone is no secret, but a write over it is conditioned on it, and carries on its history.
+    if (!isLive(item)) return { read: writeStateOf(item), opened: undefined };
+    const opened = await this.#sealer.open(this.#name(site.key), fromItem(item, site.key));
+    keys.hold(opened.dataKey);
+    return { read: opened.stored, opened };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // The loop: send, account for every copy, decide
+
+  /** Sends a write until it is decided; see the module's comment. */
+  async land(write: Write): Promise<Landing> {
+    const copies = new CopyLog();
+    let request = write.request;
+    for (let resends = 0; ; resends++) {
+      let failure: unknown;
+      try {
+        await copies.send(this.#client, request());
+        return LANDED;
+      } catch (error) {
+        failure = error;
+      }
+      const returned =
+        failure instanceof ConditionalCheckFailedException ? (failure.Item as Item) : undefined;
+      if (!copies.someMayLand) {
+        // Every copy, of every send, was refused: nothing of this write is or will be applied.
+        if (failure instanceof ConditionalCheckFailedException) {
+          return { landed: false, current: returned };
+        }
+        throw storageError(write.site, failure);
+      }
+      let current = returned;
+      if (!current) {
+        try {
+          current = await this.#read(write.site);
+        } catch {
+          throw this.#unknown(write.site, 'the read that would tell failed too', failure);
+        }
+      }
+      if (current && historyOf(current).includes(write.writeId)) return LANDED;
+      const step = write.whileInFlight(current);
+      if (step === 'not-landed') return { landed: false, current };
+      if (step === 'unknown') {
+        throw this.#unknown(
+          write.site,
+          `the secret's history of its last ${HISTORY_LENGTH} writes no longer reaches back to the write it was based on`,
+          failure,
+        );
+      }
+      if (resends >= MAX_RESENDS) {
+        throw this.#unknown(
+          write.site,
+          `it was sent ${resends + 1} times and a copy may still land`,
+          failure,
+        );
+      }
+      request = step === 'resend' ? write.request : step.instead;
+    }
+  }
+
+  #unknown(site: CallSite, why: string, cause: unknown): OutcomeUnknownError {
+    return new OutcomeUnknownError(
+      `${describeSite(site)} may or may not have landed: a copy of it may have reached DynamoDB (${describeAwsError(cause)}) and ${why}; read the secret to see where it stands`,
+      { cause: storageError(site, cause) },
+    );
+  }
+
+  /** A write conditioned on the item as read (patch, rewrap, put's repair). */
+  #conditioned(site: Write['site'], record: SecretRecord, read: WriteState | undefined): Write {
+    const input = replaceSecretInput(this.#address(site.key), record, read);
+    return {
+      site,
+      writeId: record.writeId,
+      request: () => new PutItemCommand(input),
+      whileInFlight: afterCondition(read),
+    };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Small things
+
+  async #read(site: CallSite & { readonly key: string }): Promise<Item | undefined> {
+    const response = await callDynamo(site, () =>
+      this.#client.send(new GetItemCommand(getSecretInput(this.#address(site.key), true))),
+    );
+    return response.Item;
+  }
+
+  #record(sealed: Omit<SecretRecord, 'updatedAt' | 'writeId'>): SecretRecord {
+    return { ...sealed, updatedAt: Date.now(), writeId: newWriteId() };
+  }
+
+  #address(key: string): SecretAddress {
+    return { tableName: this.#tableName, namespace: this.#namespace, key };
+  }
+
+  #site(operation: string, key: string): CallSite & { readonly key: string } {
+    return { operation, key, namespace: this.#namespace, tableName: this.#tableName };
+  }
+
+  #name(key: string): SecretName {
+    return { namespace: this.#namespace, key };
+  }
+}
+
+function handOverBase(base: Base, keys: DataKeyHolder): Base {
+  if (base.opened) keys.handOver(base.opened.dataKey);
+  return base;
+}
+
+/**
+ * The decision of a write conditioned on the item as read (`read`), while a copy of it may
+ * still land and its id is not in `current`'s history.
+ */
+export function afterCondition(
+  read: WriteState | undefined,
+): (current: Item | undefined) => InFlightStep {
+  return (current) => {
+    if (conditionHolds(read, current)) return 'resend';
+    const history = current ? historyOf(current) : [];
+    if (!read) {
+      // A create. Every write since the item came to be is in a history that is not full.
+      return current && history.length < HISTORY_LENGTH ? 'not-landed' : 'unknown';
+    }
+    // Had it landed, its id would sit right after the one it was conditioned on: a history that
+    // still holds that id (behind a newer one) holds every write since.
+    return read.writeId !== undefined && history.indexOf(read.writeId) >= 1
+      ? 'not-landed'
+      : 'unknown';
+  };
+}
+
+/** Whether a write conditioned on `read` could still land on `current`. */
+function conditionHolds(read: WriteState | undefined, current: Item | undefined): boolean {
+  if (!read) return current === undefined;
+  if (!current) return false;
+  const attribute = current[ATTRIBUTE.writeId];
+  if (read.writeIdAttribute === undefined) return attribute === undefined;
+  return attribute !== undefined && sameAttribute(attribute, read.writeIdAttribute);
+}
+
+function sameAttribute(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
