@@ -1,6 +1,6 @@
 /**
- * Write protocol v2 under forced interleavings, on the real DynamoDB API of the global setup
- * (dynalite, or DynamoDB Local in CI). The writer under test goes through a loopback proxy that
+ * Write protocols v2 and v3 under forced interleavings, on the real DynamoDB API of the global
+ * setup (dynalite; the MemoryTable in the integration-memory project). The writer under test goes through a loopback proxy that
  * holds its write, lets a rival (a second store on a direct client, as another Lambda) write at
  * an exact moment, and drops the response after the server applied the write, so that the SDK
  * sends the same request again. Nothing here depends on timing: every schedule is forced.
@@ -8,6 +8,7 @@
  * Exactness is checked with unique ids appended to a list: each patch that resolved appears
  * exactly once, and no call is ever applied twice.
  */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { OutcomeUnknownError, SecretsStore } from '@secrets-store/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localDynamoDBClient } from '../support/dynamodb.ts';
@@ -188,6 +189,118 @@ describe.each([
     expect(item?.version?.N).toBe('3');
   });
 });
+
+/**
+ * The subject on a client that sends each request once (maxAttempts 1): each copy is one
+ * request the proxy can hold, and the SDK hides nothing.
+ */
+function singleCopyPair(proxy: DynamoProxy) {
+  const { rival, namespace } = pair(proxy);
+  const subject = new SecretsStore({
+    tableName,
+    namespace,
+    keyring,
+    dynamoDBClient: new DynamoDBClient({
+      endpoint: proxy.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      maxAttempts: 1,
+    }),
+  });
+  return { subject, rival, namespace };
+}
+
+/**
+ * Holds the next `operation` in the proxy: the subject's connection is reset at once, and the
+ * copy reaches the server when `deliver()` is called. Resolves with the server's status for it.
+ */
+function holdCopy(proxy: DynamoProxy, operation: string) {
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  let status = 0;
+  const handled = proxy.intercept(operation, {
+    resetFirst: {
+      landed: (answered) => {
+        status = answered;
+      },
+    },
+    beforeForward: () => released,
+  });
+  return {
+    deliver: async (): Promise<number> => {
+      release();
+      await handled;
+      return status;
+    },
+  };
+}
+
+describe.each([
+  ['with ALL_OLD (as DynamoDB)', 'allOld'],
+  ['without ALL_OLD (one read decides)', 'plain'],
+])(
+  'write protocol v3 over real sockets %s: a copy that reaches the server after the store decided',
+  (_name, which) => {
+    const proxy = () => proxies[which] as DynamoProxy;
+
+    it('patch: the re-send lands, the held copy arrives after a rival patch and is refused (400)', async () => {
+      const { subject, rival } = singleCopyPair(proxy());
+      await subject.put('log', { ids: [] });
+      const held = holdCopy(proxy(), 'PutItem');
+      const runs = { count: 0 };
+      expect(await subject.patch<Log>('log', appender('subject', runs))).toEqual({ ids: [] });
+      expect(runs.count).toBe(1);
+      await rival.patch<Log>('log', appender('rival'));
+      expect(await held.deliver()).toBe(400);
+      expect(await rival.get<Log>('log')).toEqual({ ids: ['subject', 'rival'] });
+    });
+
+    it('field delete: the held copy is refused after a rival patch', async () => {
+      const { subject, rival } = singleCopyPair(proxy());
+      await subject.put('log', { token: 't', ids: [] });
+      const held = holdCopy(proxy(), 'PutItem');
+      await subject.delete('log', ['token']);
+      await rival.patch<Log>('log', appender('rival'));
+      expect(await held.deliver()).toBe(400);
+      expect(await rival.get<Log>('log')).toEqual({ ids: ['rival'] });
+    });
+
+    it('put: the held copy finds its id in the history after a rival patch and is refused', async () => {
+      const { subject, rival } = singleCopyPair(proxy());
+      await subject.put('log', { ids: ['before'] });
+      const held = holdCopy(proxy(), 'UpdateItem');
+      await subject.put('log', { ids: ['put'] });
+      await rival.patch<Log>('log', appender('rival'));
+      expect(await held.deliver()).toBe(400);
+      expect(await rival.get<Log>('log')).toEqual({ ids: ['put', 'rival'] });
+    });
+
+    it('delete: the held copy arrives after a rival put and is refused; the put survives', async () => {
+      const { subject, rival } = singleCopyPair(proxy());
+      await subject.put('log', { ids: ['before'] });
+      const held = holdCopy(proxy(), 'UpdateItem');
+      await subject.delete('log');
+      await rival.put('log', { ids: ['rival-put'] });
+      expect(await held.deliver()).toBe(400);
+      expect(await rival.get<Log>('log')).toEqual({ ids: ['rival-put'] });
+    });
+
+    it('put lost, then a delete, then the put re-sent: refused by the tombstone; the secret stays deleted', async () => {
+      const { subject, rival } = pair(proxy());
+      const schedule = proxy().intercept('UpdateItem', {
+        afterForward: async () => {
+          await rival.delete('log');
+        },
+        dropResponse: true,
+      });
+      await expect(subject.put('log', { ids: ['put'] })).resolves.toBe(true);
+      await schedule;
+      expect(await rival.exists('log')).toBe(false);
+    });
+  },
+);
 
 describe('items written by write protocol v1', () => {
   it('still read, and become v2 on their next write', async () => {

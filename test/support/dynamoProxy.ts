@@ -46,6 +46,12 @@ export interface Interception {
   readonly afterForward?: () => Promise<void>;
   /** Drop the connection instead of answering: the request landed, its response is lost. */
   readonly dropResponse?: boolean;
+  /**
+   * Reset the client's connection at once, before forwarding: the client gives up on this copy
+   * while it is still in the network; it reaches the server after `beforeForward` (a copy that
+   * lands after the store decided). `landed` gets the server's status for it.
+   */
+  readonly resetFirst?: { readonly landed: (status: number) => void };
   /** Which request: by its JSON body (default: the next one of the operation). */
   readonly matches?: (body: Record<string, unknown>) => boolean;
 }
@@ -209,6 +215,13 @@ export async function startDynamoProxy(options: ProxyOptions): Promise<DynamoPro
     operation: string,
     interception: Interception,
   ): Promise<void> {
+    if (interception.resetFirst) {
+      request.socket.destroy();
+      await interception.beforeForward?.();
+      const late = await forward(target, request, body);
+      interception.resetFirst.landed(late.status);
+      return;
+    }
     await interception.beforeForward?.();
     let result: Forwarded;
     try {
