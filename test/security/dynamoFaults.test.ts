@@ -115,8 +115,10 @@ describe('under random faults (seed 20261126)', () => {
         }));
         resolved.push(id);
       } catch (error) {
-        if (error instanceof OutcomeUnknownError) unknown.push(id);
-        else if (error instanceof StorageError || error instanceof ConcurrentUpdateError) {
+        if (error instanceof OutcomeUnknownError) {
+          unknown.push(id);
+          console.log(`unknown: ${error.message}`);
+        } else if (error instanceof StorageError || error instanceof ConcurrentUpdateError) {
           notLanded.push(id);
         } else untyped.push(error);
       }

@@ -415,6 +415,33 @@ describe('a lost race', () => {
   });
 });
 
+describe('the time budget of a write that keeps losing races', () => {
+  it('gives up with ConcurrentUpdateError, nothing written, when the next sleep would end past budgetMs', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'performance'] });
+    vi.spyOn(Math, 'random').mockReturnValue(0.5);
+    const store = subject({ patchRetry: { budgetMs: 1000, baseDelayMs: 100, maxDelayMs: 1800 } });
+    await store.put('log', { ids: [] });
+    const direct = table.memory.client();
+    const other = rival();
+    let rivals = 0;
+    table.dynamodb.on(PutItemCommand).callsFake(async (input) => {
+      await other.patch<Log>('log', appender(`rival-${++rivals}`)); // always first
+      return direct.send(new PutItemCommand(input));
+    });
+    const done = store.patch<Log>('log', appender('subject')).catch((caught: unknown) => caught);
+    // Loss 1 at 0 ms: sleeps 800 ms (ends at 800 < 1000). Loss 2 at 800 ms: 900 ms would end
+    // at 1700: it gives up there.
+    await vi.advanceTimersByTimeAsync(800);
+    const error = await done;
+    expect(error).toBeInstanceOf(ConcurrentUpdateError);
+    expect(error).toMatchObject({ code: 'CONCURRENT_UPDATE', attempts: 2 });
+    expect((error as Error).message).toBe(
+      `the patch of "log" in namespace ${NAMESPACE} gave up after 2 attempts in 800 ms: other writers kept changing it; nothing of it was written`,
+    );
+    expect((await store.get<Log>('log')).ids).toEqual(['rival-1', 'rival-2']);
+  });
+});
+
 describe('group commit: concurrent patches of one key in one store share one write', () => {
   it('100 patches: one read, two writes, each resolves to the value its predecessor left', async () => {
     const store = subject();

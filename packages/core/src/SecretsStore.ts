@@ -1,5 +1,5 @@
 import { DynamoDBClient, GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
-import { DEFAULT_PATCH_RETRY, type RetryOptions, retryPolicy } from './backoff.ts';
+import { DEFAULT_PATCH_RETRY, type PatchRetryOptions, retryPolicy } from './backoff.ts';
 import { DataKeyCache, type DataKeyCacheOptions } from './dataKeyCache.ts';
 import { type CallSite, callDynamo } from './dynamoCall.ts';
 import { ConfigurationError, InvalidValueError } from './errors.ts';
@@ -39,8 +39,11 @@ export interface SecretsStoreOptions {
   readonly dynamoDBClient?: DynamoDBClient;
   /** Strongly consistent reads, so that a `get` sees the previous write. @default true */
   readonly consistentRead?: boolean;
-  /** Retries of a `patch` that lost a race. @default { maxAttempts: 40, baseDelayMs: 2, maxDelayMs: 1000 } */
-  readonly patchRetry?: RetryOptions;
+  /**
+   * Retries of a conditional write that lost a race (patch, a field delete, rewrap).
+   * @default { budgetMs: 20000, maxAttempts: unlimited, baseDelayMs: 2, maxDelayMs: 1000 }
+   */
+  readonly patchRetry?: PatchRetryOptions;
   /**
    * In-process cache of unwrapped data keys (or an existing cache to share), `false` for none.
    * @default { maxEntries: 1000, maxAgeMs: 300000 }

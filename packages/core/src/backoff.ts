@@ -15,26 +15,49 @@ export interface RetryOptions {
 
 export type RetryPolicy = Required<RetryOptions>;
 
+/** How a conditional write that keeps losing races is retried: patch, field deletes, rewrap. */
+export interface PatchRetryOptions extends RetryOptions {
+  /**
+   * Attempts in all, the first included. @default unlimited: `budgetMs` decides. A budget of
+   * time, not of attempts: the more writers race, the more attempts each needs, while the time
+   * they all take grows with their number, not with the attempts (npm run bench, contention).
+   */
+  readonly maxAttempts?: number;
+  /**
+   * How long a write may keep losing races, from its first attempt, before
+   * ConcurrentUpdateError. Keep it below the function's timeout. @default 20000
+   */
+  readonly budgetMs?: number;
+}
+
+export type PatchRetryPolicy = Required<PatchRetryOptions>;
+
 /**
- * Defaults sized for the worst case the design names: 100 Lambdas patching one key at once
- * all succeed (see the contention test and `npm run bench`).
+ * Defaults sized for the worst case the design names: 200 Lambdas patching one key at once all
+ * succeed (see the contention test and `npm run bench`).
  */
-export const DEFAULT_PATCH_RETRY: RetryPolicy = {
-  maxAttempts: 40,
+export const DEFAULT_PATCH_RETRY: PatchRetryPolicy = {
+  maxAttempts: Number.POSITIVE_INFINITY,
+  budgetMs: 20_000,
   baseDelayMs: 2,
   maxDelayMs: 1000,
 };
 
-export function retryPolicy(
-  options: RetryOptions | undefined,
-  defaults: RetryPolicy,
+export function retryPolicy<Policy extends RetryPolicy>(
+  options: Partial<Policy> | undefined,
+  defaults: Policy,
   name: string,
-): RetryPolicy {
+): Policy {
   const policy = { ...defaults, ...definedOnly(options ?? {}) };
-  if (!Number.isInteger(policy.maxAttempts) || policy.maxAttempts < 1) {
+  const unlimited = policy.maxAttempts === Number.POSITIVE_INFINITY;
+  if (!unlimited && (!Number.isInteger(policy.maxAttempts) || policy.maxAttempts < 1)) {
     throw new ConfigurationError(
       `${name}.maxAttempts must be an integer of at least 1, received ${policy.maxAttempts}`,
     );
+  }
+  const budget = (policy as Partial<PatchRetryPolicy>).budgetMs;
+  if (budget !== undefined && !(budget > 0)) {
+    throw new ConfigurationError(`${name}.budgetMs must be a number above 0, received ${budget}`);
   }
   for (const field of ['baseDelayMs', 'maxDelayMs'] as const) {
     if (!Number.isFinite(policy[field]) || policy[field] < 0) {
@@ -83,6 +106,32 @@ export function contentionDelay(
     CONTENTION_SPREAD *
     CONTENTION_GROWTH ** (conflicts - 1);
   return Math.random() * Math.min(policy.maxDelayMs, window);
+}
+
+/**
+ * The retries of one conditional write that lost races: how long to sleep before the next
+ * attempt, or `undefined` once the attempts or the time budget are spent (the sleep would end
+ * past the budget). Started when the write's first attempt starts.
+ */
+export class ContentionBackoff {
+  readonly #policy: PatchRetryPolicy;
+  readonly #started = performance.now();
+
+  constructor(policy: PatchRetryPolicy) {
+    this.#policy = policy;
+  }
+
+  /** The milliseconds spent since the first attempt. */
+  get elapsedMs(): number {
+    return performance.now() - this.#started;
+  }
+
+  /** After the `attempt`-th attempt lost (it took `roundTripMs`): the sleep before the next. */
+  next(attempt: number, roundTripMs: number): number | undefined {
+    if (attempt >= this.#policy.maxAttempts) return undefined;
+    const delay = contentionDelay(attempt, roundTripMs, this.#policy);
+    return this.elapsedMs + delay < this.#policy.budgetMs ? delay : undefined;
+  }
 }
 
 export function sleep(ms: number): Promise<void> {

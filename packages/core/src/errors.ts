@@ -67,10 +67,16 @@ export class ValueTooLargeError extends SecretsStoreError {
 export class ConcurrentUpdateError extends SecretsStoreError {
   readonly attempts: number;
 
-  constructor(operation: string, key: string, namespace: string, attempts: number) {
+  constructor(
+    operation: string,
+    key: string,
+    namespace: string,
+    attempts: number,
+    elapsedMs: number,
+  ) {
     super(
       'CONCURRENT_UPDATE',
-      `the ${operation} of ${JSON.stringify(key)} in namespace ${namespace} gave up after ${attempts} attempts: other writers kept changing it; nothing of it was written`,
+      `the ${operation} of ${JSON.stringify(key)} in namespace ${namespace} gave up after ${attempts} attempts in ${elapsedMs} ms: other writers kept changing it; nothing of it was written`,
     );
     this.name = 'ConcurrentUpdateError';
     this.attempts = attempts;

@@ -1,4 +1,4 @@
-export type { RetryOptions } from './backoff.ts';
+export type { PatchRetryOptions, RetryOptions } from './backoff.ts';
 export { DataKeyCache, type DataKeyCacheOptions } from './dataKeyCache.ts';
 export {
   ConcurrentUpdateError,

@@ -24,7 +24,7 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { describeAwsError } from './awsErrors.ts';
-import { contentionDelay, type RetryPolicy, sleep } from './backoff.ts';
+import { ContentionBackoff, type PatchRetryPolicy, sleep } from './backoff.ts';
 import { CopyLog, type WriteCommand } from './copyAnswers.ts';
 import { DataKeyHolder } from './dataKeyHolder.ts';
 import { type CallSite, callDynamo, describeSite, storageError } from './dynamoCall.ts';
@@ -112,7 +112,7 @@ export interface SecretWriterOptions {
   readonly tableName: string;
   readonly namespace: string;
   readonly sealer: SecretSealer;
-  readonly retry: RetryPolicy;
+  readonly retry: PatchRetryPolicy;
 }
 
 /** A write id: 128 random bits that never repeat for a key. */
@@ -125,7 +125,7 @@ export class SecretWriter {
   readonly #tableName: string;
   readonly #namespace: string;
   readonly #sealer: SecretSealer;
-  readonly #retry: RetryPolicy;
+  readonly #retry: PatchRetryPolicy;
   readonly #updates = new GroupCommit<PendingUpdate, Base>(
     (key, batch, carry) => this.#commitBatch(key, batch, carry),
     (carry) => carry.opened?.dataKey.fill(0),
@@ -156,7 +156,9 @@ export class SecretWriter {
     const record = this.#record(this.#sealer.seal(name, fresh, encoded.plaintext));
     const site = this.#site('put', key);
     const request = () => new UpdateItemCommand(putSecretInput(this.#address(key), record));
+    const contention = new ContentionBackoff(this.#retry);
     for (let attempt = 1; ; attempt++) {
+      const started = performance.now();
       const landing = await this.land({
         site,
         writeId: record.writeId,
@@ -172,9 +174,7 @@ export class SecretWriter {
         if (repair.landed) return;
       }
       // The count changed under the put (repaired by another writer) or a rival won the repair.
-      if (attempt >= this.#retry.maxAttempts) {
-        throw new ConcurrentUpdateError('put', key, this.#namespace, attempt);
-      }
+      await this.#backOff(contention, site, attempt, performance.now() - started);
     }
   }
 
@@ -222,6 +222,7 @@ export class SecretWriter {
    */
   async rewrap(key: string): Promise<RewrapOutcome> {
     const site = this.#site('rewrap', key);
+    const contention = new ContentionBackoff(this.#retry);
     for (let attempt = 1; ; attempt++) {
       const item = await this.#read(site);
       if (!isLive(item)) return 'gone';
@@ -240,11 +241,8 @@ export class SecretWriter {
       const started = performance.now();
       const landing = await this.land(this.#conditioned(site, record, stored));
       if (landing.landed) return 'moved';
-      if (attempt >= this.#retry.maxAttempts) {
-        throw new ConcurrentUpdateError('rewrap', key, this.#namespace, attempt);
-      }
       // Another writer came first: back off as a patch would, then read what it left.
-      await sleep(contentionDelay(attempt, performance.now() - started, this.#retry));
+      await this.#backOff(contention, site, attempt, performance.now() - started);
     }
   }
 
@@ -269,6 +267,7 @@ export class SecretWriter {
     using keys = new DataKeyHolder();
     if (carry?.opened) keys.hold(carry.opened.dataKey);
     const site = this.#site('patch', key);
+    const contention = new ContentionBackoff(this.#retry);
     let pending = batch;
     let fresh: FreshDataKey | undefined;
     try {
@@ -314,13 +313,10 @@ export class SecretWriter {
           };
         }
         keys.release(dataKey);
-        if (attempt >= this.#retry.maxAttempts) {
-          throw new ConcurrentUpdateError('patch', key, this.#namespace, attempt);
-        }
         // Contention: back off for a while scaled to the round trip just observed, then read
         // again. Writing on the item the failed write returned only loses again (npm run
         // bench, contention).
-        await sleep(contentionDelay(attempt, roundTripMs, this.#retry));
+        await this.#backOff(contention, site, attempt, roundTripMs);
         base = await this.#readBase(site, keys);
       }
     } catch (error) {
@@ -430,6 +426,26 @@ export class SecretWriter {
       }
       request = step === 'resend' ? write.request : step.instead;
     }
+  }
+
+  /** Sleeps before the next attempt of a write that lost a race, or gives up. */
+  async #backOff(
+    contention: ContentionBackoff,
+    site: Write['site'],
+    attempt: number,
+    roundTripMs: number,
+  ): Promise<void> {
+    const delay = contention.next(attempt, roundTripMs);
+    if (delay === undefined) {
+      throw new ConcurrentUpdateError(
+        site.operation,
+        site.key,
+        this.#namespace,
+        attempt,
+        Math.round(contention.elapsedMs),
+      );
+    }
+    await sleep(delay);
   }
 
   #unknown(site: CallSite, why: string, cause: unknown): OutcomeUnknownError {
