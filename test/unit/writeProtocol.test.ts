@@ -81,16 +81,20 @@ async function rivalAppends(count: number): Promise<string[]> {
   return ids;
 }
 
-describe('a write whose response is lost (the SDK sends it again)', () => {
-  it('patch: applied once, resolves the previous value, no read beyond the first', async () => {
+describe('a write whose response is lost (the store decides at once, with one read)', () => {
+  it('patch: applied once, resolves the previous value; one read finds its id, nothing sent twice', async () => {
     const store = subject();
     await store.put('log', { ids: [] });
     table.memory.loseResponseOfNext('PutItem');
     const runs = { count: 0 };
-    table.dynamodb.resetHistory();
+    const before = table.memory.requests.length;
     expect(await store.patch<Log>('log', appender('subject', runs))).toEqual({ ids: [] });
     expect(runs.count).toBe(1);
-    expect(table.dynamodb).toHaveReceivedCommandTimes(GetItemCommand, 1);
+    expect(table.memory.requests.slice(before).map((request) => request.operation)).toEqual([
+      'GetItem',
+      'PutItem',
+      'GetItem',
+    ]);
     expect(await store.get<Log>('log')).toEqual({ ids: ['subject'] });
   });
 
@@ -148,7 +152,7 @@ describe('a write whose response is lost (the SDK sends it again)', () => {
     expect(await store.get<Log>('log')).toEqual({ ids: ['subject', 'rival-1'] });
   });
 
-  it('put, while a patch lands on top: the re-sent put fails its condition and erases nothing', async () => {
+  it('put, while a patch lands on top: one read finds the put behind the patch; resolves, erases nothing', async () => {
     const store = subject();
     await store.put('log', { ids: ['before'] });
     table.memory.loseResponseOfNext('UpdateItem', undefined, {
@@ -158,19 +162,24 @@ describe('a write whose response is lost (the SDK sends it again)', () => {
     });
     table.dynamodb.resetHistory();
     await expect(store.put('log', { ids: ['put'] })).resolves.toBe(true);
-    // Still one DynamoDB call (the SDK re-sent it below) and one KMS call.
-    expect(table.dynamodb.calls()).toHaveLength(1);
+    // The put and the read that found it landed; one KMS call.
+    expect(table.dynamodb.calls().map((call) => call.args[0].constructor.name)).toEqual([
+      'UpdateItemCommand',
+      'GetItemCommand',
+    ]);
     expect(kms.kms).toHaveReceivedCommandTimes(GenerateDataKeyCommand, 2);
     expect(await store.get<Log>('log')).toEqual({ ids: ['put', 'rival-1'] });
     expect((await table.item(NAMESPACE, 'log'))?.version).toEqual({ N: '3' });
   });
 
-  it('put, alone: the re-sent copy does not count the version twice', async () => {
+  it('put, alone: found by one read, sent once, the version counted once', async () => {
     const store = subject();
     table.memory.loseResponseOfNext('UpdateItem');
     await expect(store.put('k', { a: 1 })).resolves.toBe(true);
-    const updates = table.memory.requests.filter((request) => request.operation === 'UpdateItem');
-    expect(updates).toHaveLength(2);
+    expect(table.memory.requests.map((request) => request.operation)).toEqual([
+      'UpdateItem',
+      'GetItem',
+    ]);
     expect((await table.item(NAMESPACE, 'k'))?.version).toEqual({ N: '1' });
   });
 
@@ -186,10 +195,11 @@ describe('a write whose response is lost (the SDK sends it again)', () => {
     expect(await store.get<Log>('log')).toEqual({ ids: ['rival-1'] });
   });
 
-  it('every copy lost, the first one applied: one read finds the id, and the patch resolves', async () => {
+  it('a throttled copy (the SDK retries it) then a lost one: one read finds the id, and the patch resolves', async () => {
     const store = subject({ dynamoDBClient: table.memory.client({ maxAttempts: 3 }) });
     await store.put('log', { ids: [] });
-    table.memory.loseResponseOfNext('PutItem', undefined, { times: 3 }); // all 3 attempts
+    table.memory.failNext('PutItem', 'ThrottlingException');
+    table.memory.loseResponseOfNext('PutItem');
     const runs = { count: 0 };
     const before = table.memory.requests.length;
     expect(await store.patch<Log>('log', appender('subject', runs))).toEqual({ ids: [] });
@@ -198,13 +208,12 @@ describe('a write whose response is lost (the SDK sends it again)', () => {
       'GetItem',
       'PutItem',
       'PutItem',
-      'PutItem',
       'GetItem',
     ]);
     expect(await store.get<Log>('log')).toEqual({ ids: ['subject'] });
   });
 
-  it('every copy lost while 8 rivals wrote: OutcomeUnknownError with the network error as cause', async () => {
+  it('the copy lost while 8 rivals wrote: OutcomeUnknownError with the network error as cause', async () => {
     const store = subject({ dynamoDBClient: table.memory.client({ maxAttempts: 3 }) });
     await store.put('log', { ids: [] });
     const readWriteId = String((await table.item(NAMESPACE, 'log'))?.writeId?.S);
@@ -213,7 +222,6 @@ describe('a write whose response is lost (the SDK sends it again)', () => {
       JSON.stringify(input.ExpressionAttributeValues ?? {}).includes(readWriteId);
     let rivalsWrote = false;
     table.memory.loseResponseOfNext('PutItem', subjectsCopy, {
-      times: 3,
       onLost: async () => {
         if (rivalsWrote) return;
         rivalsWrote = true;
@@ -232,7 +240,7 @@ describe('a write whose response is lost (the SDK sends it again)', () => {
 });
 
 describe('a write that certainly did not land', () => {
-  it('a 500 on every copy of the first send: a copy may still land, so the store reads, finds the item unchanged and sends the same write again, which lands once', async () => {
+  it('a 500 on three copies: each may still land, so after each the store reads, finds the item unchanged and sends the same write again; the fourth lands once', async () => {
     const store = subject({ dynamoDBClient: table.memory.client({ maxAttempts: 3 }) });
     await store.put('log', { ids: ['before'] });
     table.memory.failNext('PutItem', 'InternalServerError', undefined, { times: 3 });
@@ -240,12 +248,10 @@ describe('a write that certainly did not land', () => {
     const runs = { count: 0 };
     expect(await store.patch<Log>('log', appender('subject', runs))).toEqual({ ids: ['before'] });
     expect(runs.count).toBe(1);
+    // The SDK does not retry a copy that may land: the store decides, then re-sends.
     expect(table.memory.requests.slice(before).map((request) => request.operation)).toEqual([
       'GetItem',
-      'PutItem',
-      'PutItem',
-      'PutItem',
-      'GetItem',
+      ...['PutItem', 'GetItem', 'PutItem', 'GetItem', 'PutItem', 'GetItem'],
       'PutItem',
     ]);
     expect(await store.get<Log>('log')).toEqual({ ids: ['before', 'subject'] });
@@ -255,7 +261,7 @@ describe('a write that certainly did not land', () => {
     const store = subject({ dynamoDBClient: table.memory.client({ maxAttempts: 2 }) });
     await store.put('log', { ids: ['before'] });
     const sends = 5; // the first send and its 4 re-sends (secretWriter.ts, MAX_RESENDS)
-    table.memory.failNext('PutItem', 'InternalServerError', undefined, { times: 2 * sends });
+    table.memory.failNext('PutItem', 'InternalServerError', undefined, { times: sends });
     const error = await store
       .patch<Log>('log', appender('subject'))
       .catch((caught: unknown) => caught);
@@ -894,11 +900,31 @@ describe('v3: tombstones keep re-sent writes from landing again across a delete'
       },
     });
     await expect(store.put('log', { ids: ['put'] })).resolves.toBe(true);
-    // The put's two copies and the rival's delete.
-    expect(table.memory.requests.filter((r) => r.operation === 'UpdateItem')).toHaveLength(3);
+    // The put, the rival's delete, and the read that found the put's id in the tombstone.
+    expect(table.memory.requests.map((request) => request.operation)).toEqual([
+      'UpdateItem',
+      'UpdateItem',
+      'GetItem',
+    ]);
     expect(await store.exists('log')).toBe(false);
     expect(await store.get('log')).toEqual({});
   });
+
+  it.each([
+    ['put', 'UpdateItem', (store: SecretsStore) => store.put('log', { ids: ['put'] })],
+    ['create', 'PutItem', (store: SecretsStore) => store.patch('log', { ids: ['create'] })],
+  ] as const)(
+    'a held copy of a %s, the re-sent copy lands, a rival deletes, then the held copy arrives: refused by the tombstone',
+    async (_, operation, write) => {
+      const store = subject({ dynamoDBClient: table.memory.client({ maxAttempts: 1 }) });
+      const held = table.memory.holdNext(operation);
+      await write(store);
+      await rival().delete('log');
+      expect(await held.deliver()).toBe(false);
+      expect(await store.exists('log')).toBe(false);
+      expect((await table.item(NAMESPACE, 'log'))?.expiresAt).toBeDefined();
+    },
+  );
 
   it('create lost, then a delete, then the create re-sent: refused, the secret stays deleted, the patch resolves {}', async () => {
     const store = subject();

@@ -11,6 +11,9 @@
  * - `may-land`: a 5xx, a network error or a timeout: that copy may have been applied, or may
  *   still be, later.
  *
+ * After a copy that may land, the middleware ends the send (see {@link CopyMayLand}): the store
+ * owns the retries of its writes that may have landed, the SDK those that certainly did not.
+ *
  * The middleware is added to the command instance, never to the caller's client. A client whose
  * `send` is replaced (aws-sdk-client-mock without call-through) runs no middleware: then the
  * final error and its `$metadata.attempts` are all there is, and every copy but a refused only
@@ -36,6 +39,28 @@ function statusOf(error: unknown): number | undefined {
 export function answerOfFailure(error: unknown): CopyAnswer {
   const status = statusOf(error);
   return status !== undefined && status >= 400 && status < 500 ? 'refused' : 'may-land';
+}
+
+/**
+ * What the store's middleware throws in place of a failure after which the copy may still land
+ * (a network error, a timeout, a 5xx): an error the SDK does not retry, so that the store decides
+ * at once, with a fresh read, instead of after the SDK's backoff, by when more writes may have
+ * pushed the write's base out of the item's history. `failure` is the SDK's own error; it is not
+ * a `cause`, because the SDK's retry strategy looks into causes.
+ */
+export class CopyMayLand extends Error {
+  readonly failure: unknown;
+
+  constructor(failure: unknown) {
+    super('a copy of the write may still land');
+    this.name = 'SecretsStoreCopyMayLand';
+    this.failure = failure;
+  }
+}
+
+/** The SDK's error behind a failure of {@link CopyLog.send}. */
+export function sdkFailure(error: unknown): unknown {
+  return error instanceof CopyMayLand ? error.failure : error;
 }
 
 /** The answers of every copy of every send of one write (the same request, the same `writeId`). */
@@ -65,8 +90,10 @@ export class CopyLog {
           this.#answers.push('applied');
           return output;
         } catch (error) {
-          this.#answers.push(answerOfFailure(error));
-          throw error;
+          const answer = answerOfFailure(error);
+          this.#answers.push(answer);
+          // Refusals (throttles) are the SDK's to retry: nothing of them can land.
+          throw answer === 'may-land' ? new CopyMayLand(error) : error;
         }
       },
       { step: 'deserialize', priority: 'high', name: 'secretsStoreCopyAnswers' },

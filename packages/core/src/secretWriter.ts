@@ -24,8 +24,14 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { describeAwsError } from './awsErrors.ts';
-import { ContentionBackoff, type PatchRetryPolicy, sleep } from './backoff.ts';
-import { CopyLog, type WriteCommand } from './copyAnswers.ts';
+import {
+  ContentionBackoff,
+  fullJitterDelay,
+  type PatchRetryPolicy,
+  type RetryPolicy,
+  sleep,
+} from './backoff.ts';
+import { CopyLog, sdkFailure, type WriteCommand } from './copyAnswers.ts';
 import { DataKeyHolder } from './dataKeyHolder.ts';
 import { type CallSite, callDynamo, describeSite, storageError } from './dynamoCall.ts';
 import { ConcurrentUpdateError, OutcomeUnknownError } from './errors.ts';
@@ -62,6 +68,9 @@ import type { ValueHash } from './values.ts';
  * succeeded, so a network that is down ends at the read, with OutcomeUnknownError.
  */
 export const MAX_RESENDS = 4;
+
+/** The sleep before a re-send: DynamoDB may be failing (5xx), so not at once. */
+const RESEND_BACKOFF: RetryPolicy = { maxAttempts: MAX_RESENDS, baseDelayMs: 25, maxDelayMs: 1000 };
 
 /** Returned by an update to say "nothing to write". */
 export const NO_CHANGE = Symbol('no change');
@@ -388,7 +397,7 @@ export class SecretWriter {
         await copies.send(this.#client, request());
         return LANDED;
       } catch (error) {
-        failure = error;
+        failure = sdkFailure(error);
       }
       const returned =
         failure instanceof ConditionalCheckFailedException ? (failure.Item as Item) : undefined;
@@ -425,6 +434,7 @@ export class SecretWriter {
         );
       }
       request = step === 'resend' ? write.request : step.instead;
+      await sleep(fullJitterDelay(resends + 1, RESEND_BACKOFF));
     }
   }
 
