@@ -11,14 +11,19 @@ import {
   SecretsStoreError,
   StorageError,
 } from '@secrets-store/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   createSecretsTable,
   localDynamoDBClient,
   type RunningDynamoDB,
   startDynalite,
 } from '../support/dynamodb.ts';
-import { type DynamoProxy, startDynamoProxy } from '../support/dynamoProxy.ts';
+import {
+  type DynamoProxy,
+  faultStreamMiddleware,
+  seededRandom,
+  startDynamoProxy,
+} from '../support/dynamoProxy.ts';
 
 const TABLE = 'secrets';
 const SEED = 20261126;
@@ -37,19 +42,24 @@ beforeAll(async () => {
   plainProxy = await startDynamoProxy({ target: dynalite.endpoint, allOld: false });
 });
 
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
 afterAll(async () => {
   await proxy.stop();
   await plainProxy.stop();
   await dynalite.stop();
 });
 
+let writers = 0;
+
+/** A store (one Lambda) on its own client, drawing its faults from a stream of its own. */
 function storeVia(endpoint: string, namespace = `faults-${++namespaces}`): SecretsStore {
-  return new SecretsStore({
-    tableName: TABLE,
-    namespace,
-    keyring,
-    dynamoDBClient: localDynamoDBClient(endpoint),
-  });
+  const client = localDynamoDBClient(endpoint);
+  const stream = faultStreamMiddleware(`writer-${++writers}`);
+  client.middlewareStack.add(stream.middleware as never, stream.options);
+  return new SecretsStore({ tableName: TABLE, namespace, keyring, dynamoDBClient: client });
 }
 
 describe('a write whose response is lost is not applied twice', () => {
@@ -89,6 +99,8 @@ describe('a write whose response is lost is not applied twice', () => {
 
 describe('under random faults (seed 20261126)', () => {
   it('100 patchers in separate stores appending unique ids, and a mix of put/get/delete: typed errors only, every resolved patch present exactly once, none twice', async () => {
+    // Every random choice is seeded: the faults (a stream per writer), the backoff's jitter.
+    vi.spyOn(Math, 'random').mockImplementation(seededRandom(SEED));
     const namespace = `faults-${++namespaces}`;
     const clean = storeVia(dynalite.endpoint, namespace);
     const faulty = storeVia(proxy.endpoint, namespace);

@@ -5,7 +5,8 @@
  *   fails with `ReturnValuesOnConditionCheckFailure: ALL_OLD`, the current item in the error.
  *   The proxy reads it from the server itself, so the client makes no extra request.
  * - `faults`: at a seeded random rate, drops the connection before or after forwarding the
- *   request, answers 500/503 or a throttling error, or adds delay.
+ *   request, answers 500/503 or a throttling error, or adds delay; per client when the client
+ *   names its stream ({@link faultStreamMiddleware}), so that a run can be replayed.
  * - `intercept`: a schedule for the next matching request: hold it before forwarding until a
  *   rival has written, run a rival after the server applied it, and drop its response (so the
  *   SDK sends the same request again). This is how tests force an interleaving instead of
@@ -124,9 +125,46 @@ function forward(
   });
 }
 
+/**
+ * The request header that names a client's own stream of fault choices: each client (say, each
+ * of 100 writers) then meets the same faults in the same order whatever the interleaving, so a
+ * failing run can be replayed. Requests without it share one stream.
+ */
+export const FAULT_STREAM_HEADER = 'x-test-fault-stream';
+
+/** A header middleware for a test client: its requests draw from their own fault stream. */
+export function faultStreamMiddleware(stream: string) {
+  return {
+    middleware:
+      (next: (args: { request: unknown }) => Promise<unknown>) => (args: { request: unknown }) => {
+        const request = args.request as { headers?: Record<string, string> };
+        if (request.headers) request.headers[FAULT_STREAM_HEADER] = stream;
+        return next(args);
+      },
+    options: { step: 'build' as const, name: 'testFaultStream' },
+  };
+}
+
+function hashOf(text: string): number {
+  let hash = 2166136261;
+  for (const char of text) hash = Math.imul(hash ^ (char.codePointAt(0) ?? 0), 16777619);
+  return hash >>> 0;
+}
+
 export async function startDynamoProxy(options: ProxyOptions): Promise<DynamoProxy> {
   const target = new URL(options.target);
-  const random = seededRandom(options.seed ?? 1);
+  const shared = seededRandom(options.seed ?? 1);
+  const streams = new Map<string, () => number>();
+  const streamOf = (request: IncomingMessage): (() => number) => {
+    const name = request.headers[FAULT_STREAM_HEADER];
+    if (typeof name !== 'string') return shared;
+    let stream = streams.get(name);
+    if (!stream) {
+      stream = seededRandom((options.seed ?? 1) ^ hashOf(name));
+      streams.set(name, stream);
+    }
+    return stream;
+  };
   let faults = options.faults;
   const injected = new Map<string, number>();
   const count = (kind: string) => injected.set(kind, (injected.get(kind) ?? 0) + 1);
@@ -143,6 +181,7 @@ export async function startDynamoProxy(options: ProxyOptions): Promise<DynamoPro
       scheduled.done();
       return;
     }
+    const random = streamOf(request);
     const roll = faults ? random() : 1;
     let edge = 0;
     const hit = (rate: number | undefined) => {
