@@ -17,6 +17,7 @@ import {
   ValueTooLargeError,
 } from '@secrets-store/core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { itemSize } from '../../packages/core/src/testing/attributeValues.ts';
 import { fakeKms, KEY_ARN } from '../support/fakeKms.ts';
 import { type FakeTable, fakeTable } from '../support/fakeTable.ts';
 
@@ -567,5 +568,20 @@ describe('failures are typed and carry no plaintext', () => {
     if (item) delete item.ciphertext;
     await table.putItem(item ?? {});
     await expect(store.get('k')).rejects.toThrow(/ciphertext is missing/);
+  });
+});
+
+describe('item size', () => {
+  it('a small secret under KMS (a 40-character token) with a full history of 8 write ids stays under 1 KB: one write capacity unit; 8 more ids would pass it', async () => {
+    const store = newStore();
+    await store.put('authToken', { token: 't'.repeat(40), siteId: 123 });
+    for (let write = 1; write < 8; write++) await store.patch('authToken', { siteId: 123 + write });
+    const [item] = table.memory.items(TABLE);
+    expect(item?.priorWriteId7).toBeDefined();
+    const bytes = itemSize(item ?? {});
+    expect(bytes).toBeLessThan(1024);
+    // A history of 16: eight more attributes (`priorWriteId8`..`15`) of 22-character ids.
+    const moreIds = Array.from({ length: 8 }, (_, index) => `priorWriteId${index + 8}`.length + 22);
+    expect(bytes + moreIds.reduce((sum, size) => sum + size, 0)).toBeGreaterThan(1024);
   });
 });
