@@ -27,18 +27,20 @@ export type WriteCommand = PutItemCommand | UpdateItemCommand;
 export type CopyAnswer = 'applied' | 'refused' | 'may-land';
 
 interface ErrorFields {
+  readonly $fault?: unknown;
   readonly $metadata?: { readonly attempts?: number; readonly httpStatusCode?: number };
 }
 
-function statusOf(error: unknown): number | undefined {
-  const status = (error as ErrorFields | undefined)?.$metadata?.httpStatusCode;
-  return typeof status === 'number' ? status : undefined;
-}
-
-/** What one copy's failure says about it. */
+/**
+ * What one copy's failure says about it: DynamoDB's own 4xx answer (the status, or an exception
+ * the SDK classes as the client's fault, as a mocked one is) refused it; anything else (no
+ * answer, a 5xx) may have been applied.
+ */
 export function answerOfFailure(error: unknown): CopyAnswer {
-  const status = statusOf(error);
-  return status !== undefined && status >= 400 && status < 500 ? 'refused' : 'may-land';
+  const fields = error as ErrorFields | undefined;
+  const status = fields?.$metadata?.httpStatusCode;
+  if (typeof status === 'number') return status >= 400 && status < 500 ? 'refused' : 'may-land';
+  return fields?.$fault === 'client' ? 'refused' : 'may-land';
 }
 
 /**
