@@ -3,7 +3,7 @@
  * secret: attribute names, expressions, conditions and the write history. One item per secret,
  * `pk` = namespace, `sk` = key.
  *
- * Write protocol v2 (DESIGN.md). Every write carries a fresh random `writeId` and keeps the ids
+ * Write protocol v3 (DESIGN.md; the decisions live in secretWriter.ts). Every write carries a fresh random `writeId` and keeps the ids
  * of the last {@link HISTORY_LENGTH} writes in the item, newest first: `writeId` itself, then
  * `priorWriteId1` ... `priorWriteId7`. They are separate top-level attributes, not a list,
  * because `put` must shift them without reading the item first, and an update expression can
@@ -14,8 +14,9 @@
  *   never repeats for a key, or on the item's absence: no ABA after a delete and re-create.
  * - A write that failed its condition finds out whether an earlier copy of itself landed by
  *   looking for its own id in the history ({@link historyOf}).
- * - `put` is conditioned on its id NOT being in the history, so a re-sent copy of a put that
- *   already landed fails instead of erasing the writes made after it.
+ * - `put` and `delete` are conditioned on their id NOT being in the history, so a late copy of
+ *   one that already landed fails instead of erasing the writes made after it.
+ * - `delete` leaves a tombstone ({@link isTombstone}) that carries the history on.
  */
 import type {
   AttributeValue,
