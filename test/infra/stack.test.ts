@@ -11,11 +11,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  SecretsStoreBackend,
-  type SecretsStoreBackendProps,
-  SecretsStoreStack,
-} from '../../infra/lib/index.ts';
+import { SecretsStoreStack } from '../../infra/bin/secrets-store-stack.ts';
+import { SecretsStoreBackend, type SecretsStoreBackendProps } from '../../infra/lib/index.ts';
 import { newApp } from '../support/cdkApp.ts';
 
 let stack: SecretsStoreStack;

@@ -16,7 +16,7 @@ describe('patch under concurrency, with default settings', () => {
     await Promise.all(
       ids.map(async (id) => {
         let count = 0;
-        await newStore({ namespace, dynamoDBClient: localDynamoDBClient(endpoint) }).patch<{
+        await newStore({ namespace, client: localDynamoDBClient(endpoint) }).patch<{
           ids: string[];
         }>('log', (value) => {
           count++;

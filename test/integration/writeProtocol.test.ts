@@ -55,9 +55,9 @@ function pair(proxy: DynamoProxy) {
     tableName,
     namespace,
     keyring,
-    dynamoDBClient: localDynamoDBClient(proxy.endpoint),
+    client: localDynamoDBClient(proxy.endpoint),
   });
-  const rival = new SecretsStore({ tableName, namespace, keyring, dynamoDBClient: rawClient });
+  const rival = new SecretsStore({ tableName, namespace, keyring, client: rawClient });
   return { subject, rival, namespace };
 }
 
@@ -192,7 +192,7 @@ describe.each([
 describe('items written by write protocol v1', () => {
   it('still read, and become v2 on their next write', async () => {
     const namespace = uniqueNamespace('v1');
-    const store = new SecretsStore({ tableName, namespace, keyring, dynamoDBClient: rawClient });
+    const store = new SecretsStore({ tableName, namespace, keyring, client: rawClient });
     await store.put('legacy', { token: 'abc' });
     // What v1 left: the same attributes, a UUID writeId and no history beyond it.
     const [written] = await itemsOf(namespace);

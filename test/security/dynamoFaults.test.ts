@@ -48,7 +48,7 @@ function storeVia(endpoint: string, namespace = `faults-${++namespaces}`): Secre
     tableName: TABLE,
     namespace,
     keyring,
-    dynamoDBClient: localDynamoDBClient(endpoint),
+    client: localDynamoDBClient(endpoint),
   });
 }
 

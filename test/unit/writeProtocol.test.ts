@@ -52,7 +52,7 @@ function subject(options: Partial<SecretsStoreOptions> = {}): SecretsStore {
     tableName: TABLE,
     namespace: NAMESPACE,
     keyring: new KmsKeyring({ keyId: KEY_ARN, client: kms.client }),
-    dynamoDBClient: table.client,
+    client: table.client,
     ...options,
   });
 }
@@ -63,7 +63,7 @@ function rival(): SecretsStore {
     tableName: TABLE,
     namespace: NAMESPACE,
     keyring: new KmsKeyring({ keyId: KEY_ARN, client: kms.client }),
-    dynamoDBClient: table.memory.client(),
+    client: table.memory.client(),
   });
 }
 
@@ -187,7 +187,7 @@ describe('a write whose response is lost (the SDK sends it again)', () => {
   });
 
   it('every copy lost, the first one applied: one read finds the id, and the patch resolves', async () => {
-    const store = subject({ dynamoDBClient: table.memory.client({ maxAttempts: 3 }) });
+    const store = subject({ client: table.memory.client({ maxAttempts: 3 }) });
     await store.put('log', { ids: [] });
     table.memory.loseResponseOfNext('PutItem', undefined, { times: 3 }); // all 3 attempts
     const runs = { count: 0 };
@@ -205,7 +205,7 @@ describe('a write whose response is lost (the SDK sends it again)', () => {
   });
 
   it('every copy lost while 8 rivals wrote: OutcomeUnknownError with the network error as cause', async () => {
-    const store = subject({ dynamoDBClient: table.memory.client({ maxAttempts: 3 }) });
+    const store = subject({ client: table.memory.client({ maxAttempts: 3 }) });
     await store.put('log', { ids: [] });
     const readWriteId = String((await table.item(NAMESPACE, 'log'))?.writeId?.S);
     // Only the subject's copies are conditioned on the id it read (the rivals read later items).
@@ -233,7 +233,7 @@ describe('a write whose response is lost (the SDK sends it again)', () => {
 
 describe('a write that certainly did not land', () => {
   it('a 500 on every copy, nothing applied: one read shows the item unchanged, StorageError, nothing written', async () => {
-    const store = subject({ dynamoDBClient: table.memory.client({ maxAttempts: 3 }) });
+    const store = subject({ client: table.memory.client({ maxAttempts: 3 }) });
     await store.put('log', { ids: ['before'] });
     table.memory.failNext('PutItem', 'InternalServerError', undefined, { times: 3 });
     const error = await store
@@ -245,7 +245,7 @@ describe('a write that certainly did not land', () => {
   });
 
   it('a refusal of the only copy (throttled, no SDK retry): StorageError without a read', async () => {
-    const store = subject({ dynamoDBClient: table.memory.client({ maxAttempts: 1 }) });
+    const store = subject({ client: table.memory.client({ maxAttempts: 1 }) });
     await store.put('log', { ids: [] });
     table.memory.failNext('PutItem', 'ProvisionedThroughputExceededException');
     const before = table.memory.requests.length;
@@ -577,7 +577,7 @@ describe('rewrap of an item with a damaged writeId (found by review)', () => {
       tableName: TABLE,
       namespace: NAMESPACE,
       keyring: new LocalKeyring({ masterKey: masterA }),
-      dynamoDBClient: table.client,
+      client: table.client,
     });
     await onA.put('k', { a: 1 });
     const item = await table.item(NAMESPACE, 'k');
@@ -586,7 +586,7 @@ describe('rewrap of an item with a damaged writeId (found by review)', () => {
       tableName: TABLE,
       namespace: NAMESPACE,
       keyring: new LocalKeyring({ masterKey: masterB, previousMasterKeys: [masterA] }),
-      dynamoDBClient: table.client,
+      client: table.client,
     });
     const before = table.memory.requests.length;
     const summary = await onB.rewrap();

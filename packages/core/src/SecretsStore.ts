@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import {
   DeleteItemCommand,
   DynamoDBClient,
+  type DynamoDBClientConfig,
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
@@ -56,6 +57,7 @@ import {
   type RewrapSummary,
   rewrapKeys,
 } from './rewrap.ts';
+import { resolveClient, storeClientOptions } from './sdkClient.ts';
 import {
   type EncodedValue,
   type FreshDataKey,
@@ -80,7 +82,11 @@ export interface SecretsStoreOptions {
   readonly namespace: string;
   /** Where data keys come from: `new KmsKeyring({ keyId })` or `new LocalKeyring({ masterKey })`. */
   readonly keyring: Keyring;
-  /** @default a new `DynamoDBClient()` with the SDK's default configuration */
+  /** A DynamoDB client of your own. @default a new `DynamoDBClient(clientConfig)` */
+  readonly client?: DynamoDBClient;
+  /** The configuration of the DynamoDB client made when `client` is not given. @default `{}` */
+  readonly clientConfig?: DynamoDBClientConfig;
+  /** @deprecated the former name of `client`. */
   readonly dynamoDBClient?: DynamoDBClient;
   /** Strongly consistent reads, so that a `get` sees the previous write. @default true */
   readonly consistentRead?: boolean;
@@ -157,7 +163,11 @@ export class SecretsStore {
     }
     this.tableName = options.tableName;
     this.namespace = options.namespace;
-    this.#client = options.dynamoDBClient ?? new DynamoDBClient({});
+    this.#client = resolveClient(
+      'SecretsStore',
+      storeClientOptions(options),
+      (config) => new DynamoDBClient(config),
+    );
     const option = options.dataKeyCache;
     const cache =
       option === false
@@ -175,7 +185,13 @@ export class SecretsStore {
     }
     this.#sealer = new SecretSealer(options.keyring, cache, dataKeyMaxAgeMs);
     // Keep the resolved client and cache so that forNamespace() shares them.
-    this.#options = { ...options, dynamoDBClient: this.#client, dataKeyCache: cache ?? false };
+    this.#options = {
+      ...options,
+      client: this.#client,
+      clientConfig: undefined,
+      dynamoDBClient: undefined,
+      dataKeyCache: cache ?? false,
+    };
   }
 
   /** A store for another namespace that shares this one's clients, keyring and cache. */

@@ -81,7 +81,7 @@ export async function runDemo(io: Io, environment = process.env): Promise<number
     tableName: target.tableName,
     namespace: target.namespace,
     keyring: counter.countKeyring(target.keyring),
-    dynamoDBClient: target.client,
+    client: target.client,
   });
   const secrets = counter.countStore(plainStore);
   const started = performance.now();
