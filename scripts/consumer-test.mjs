@@ -119,7 +119,12 @@ try {
   /** Runs `command` expecting it to fail: its exit code and stderr. */
   const runFailing = (command, env = process.env) => {
     try {
-      run(command, env);
+      execFileSync('bash', ['-euo', 'pipefail', '-c', command], {
+        cwd: project,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+      });
     } catch (error) {
       return { status: error.status, stderr: String(error.stderr ?? '') };
     }
