@@ -318,7 +318,9 @@ console.log(JSON.stringify({ kit, forgotten, tenant: { namespace: tenant.namespa
         result.plain,
         "storage.secrets needs the environment variable SECRETS_STORE_NAMESPACE, or use storage.secrets.forNamespace(namespace) in a function that serves many installations; in a test, call setSecretsStore(createTestStore()) first (createTestStore from '@secrets-store/core/testing')",
       );
-      console.log(JSON.stringify(result));
+      console.log(
+        'the kit answered beside the mock (0 mock calls); a forgotten setSecretsStore and a missing namespace named; forNamespace served',
+      );
     },
   );
 
