@@ -347,7 +347,13 @@ describe('npm run demo', () => {
     const result = cli(['demo']);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/50 concurrent invocations .* -> counter 50\n/);
+    expect(result.stdout).toMatch(
+      /50 concurrent invocations .* -> counter 50 \(all 50 in \d+ ms\)\n/,
+    );
+    // The concurrent calls have rows of their own, never averaged with the sequential ones.
+    expect(result.stdout).toMatch(/\n\s+example handler \(50 at once\)\s+50\s/);
+    expect(result.stdout).toMatch(/\n\s+get \(50 at once\)\s+50\s+50\s+0\s+1\.0 \+ 0\.0/);
+    expect(result.stdout).toMatch(/\n\s+exists\s+2\s+2\s+0\s/);
     expect(result.stdout).toMatch(/siteId still 123/);
     expect(result.stdout).toMatch(
       /cleanup handler: deleted \d+ secrets?, complete: true -> keys\(\) \[\]/,
