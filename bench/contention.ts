@@ -40,7 +40,7 @@ export async function contentionBenchmark(servers: Servers): Promise<Row[]> {
       tableName: TABLE,
       namespace,
       keyring: new KmsKeyring({ keyId: LOCAL_KMS_KEY_ARN, client: servers.kms.client() }),
-      dynamoDBClient: localDynamoDBClient(servers.proxy.endpoint),
+      client: localDynamoDBClient(servers.proxy.endpoint),
     });
 
   /** Runs `writers` patches with `patchOf(index)` and checks the list afterwards. */

@@ -21,7 +21,7 @@ export async function endToEndBenchmark(servers: Servers): Promise<Row[]> {
     tableName: TABLE,
     namespace: 'e2e',
     keyring: new LocalKeyring({ masterKey: LocalKeyring.generateMasterKey() }),
-    dynamoDBClient: client,
+    client: client,
   });
   const value = { token: 'x'.repeat(200), siteId: 123, scopes: ['read', 'write'] };
   await store.put('k', value);

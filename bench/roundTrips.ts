@@ -37,7 +37,7 @@ export async function roundTripBenchmark(
       tableName: TABLE,
       namespace: `rt-${++namespaceCounter}`,
       keyring,
-      dynamoDBClient: dynamodb,
+      client: dynamodb,
     });
 
   const measure = async (
@@ -59,7 +59,7 @@ export async function roundTripBenchmark(
       tableName: TABLE,
       namespace: store.namespace,
       keyring,
-      dynamoDBClient: dynamodb,
+      client: dynamodb,
     });
 
   const operations: [string, typeof warm, (store: SecretsStore) => Promise<unknown>][] = [
@@ -96,8 +96,7 @@ export async function roundTripBenchmark(
     const clients = [localDynamoDBClient(endpoint), localDynamoDBClient(endpoint)];
     const counters = clients.map((client) => countRequests(client));
     const stores = clients.map(
-      (client) =>
-        new SecretsStore({ tableName: TABLE, namespace, keyring, dynamoDBClient: client }),
+      (client) => new SecretsStore({ tableName: TABLE, namespace, keyring, client: client }),
     );
     await stores[0]?.put('counter', { n: 0 });
     for (const store of stores) await store.get('counter');

@@ -12,7 +12,13 @@
  * - the tests of the README: the testing kit, and aws-sdk-client-mock intercepting the store's
  *   clients (one copy of the SDK);
  * - the plain-JS CDK app: the construct synthesises with the prebuilt cleanup Lambda and a grant;
- * - the CLI by `npx` on a local store.
+ * - the CLI by `npx` on a local store;
+ * - what issue 17 found outside the repository: README and LICENSE in every tarball; a
+ *   `--conditions=source` import (no `source` condition published); the exact export lists (no
+ *   repository-only names, no `@secrets-store/core/internal`); the local store's key ignored by
+ *   git; the SDK's words without a region and without credentials, from the library and the CLI;
+ *   the testing kit beside a user's `mockClient(DynamoDBClient)`; the ConfigurationError that
+ *   points a test at the testing kit; `forNamespace` without `SECRETS_STORE_NAMESPACE`.
  *
  *   node scripts/consumer-test.mjs        (npm run test:consumer; CI runs it after npm test)
  */
@@ -20,6 +26,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { inspect } from 'node:util';
 import { packAll, ROOT } from './pack.mjs';
 
 const started = Date.now();
@@ -101,14 +108,43 @@ try {
     mkdirSync(dirname(join(project, step.file)), { recursive: true });
     writeFileSync(join(project, step.file), step.content);
   }
-  const run = (command) =>
+  const run = (command, env = process.env) =>
     execFileSync('bash', ['-euo', 'pipefail', '-c', command], {
       cwd: project,
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'inherit'],
       // The README explains the SDK's Node-version warning once; here it is noise.
-      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+      env: { ...env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     });
+  /** Runs `command` expecting it to fail: its exit code and stderr. */
+  const runFailing = (command, env = process.env) => {
+    try {
+      execFileSync('bash', ['-euo', 'pipefail', '-c', command], {
+        cwd: project,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+      });
+    } catch (error) {
+      return { status: error.status, stderr: String(error.stderr ?? '') };
+    }
+    fail(`${command} succeeded`);
+  };
+  const expectEqual = (what, actual, expected) => {
+    if (JSON.stringify(actual) !== JSON.stringify(expected))
+      fail(`${what}: expected ${inspect(expected)}, got ${inspect(actual)}`);
+  };
+  /** No AWS configuration at all: no region, no credentials, no config files, no IMDS. */
+  const noAws = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_')),
+  );
+  Object.assign(noAws, {
+    AWS_CONFIG_FILE: join(work, 'no-aws', 'config'),
+    AWS_SHARED_CREDENTIALS_FILE: join(work, 'no-aws', 'credentials'),
+    AWS_EC2_METADATA_DISABLED: 'true',
+  });
+  for (const name of ['SECRETS_STORE_TABLE', 'SECRETS_STORE_KEY_ID', 'SECRETS_STORE_NAMESPACE'])
+    delete noAws[name];
 
   phase('ESM import and require of both entry points', () => {
     const esm = run(`node --input-type=module -e "
@@ -125,6 +161,218 @@ try {
       console.log(typeof core.SecretsStore, typeof testing.createTestStore);
     " 2>/dev/null`);
     if (cjs.trim() !== 'function function') fail(`require printed ${cjs}`);
+  });
+
+  phase('README and LICENSE in every tarball', () => {
+    for (const [name, tarball] of Object.entries(tarballs)) {
+      const files = run(`tar -tzf ${JSON.stringify(tarball)}`).split('\n');
+      for (const file of ['package/README.md', 'package/LICENSE', 'package/package.json']) {
+        if (!files.includes(file)) fail(`${name}'s tarball has no ${file.slice(8)}`);
+      }
+      const license = readFileSync(join(project, 'node_modules', name, 'LICENSE'), 'utf8');
+      if (!license.includes('Apache License') || !license.includes('Version 2.0'))
+        fail(`${name}'s LICENSE is not the Apache License 2.0`);
+    }
+    console.log('README.md and LICENSE (Apache-2.0) in core, infra and cli');
+  });
+
+  phase('published exports: no source condition, explicit lists, no internal entry', () => {
+    for (const name of ['@secrets-store/core', '@secrets-store/infra']) {
+      const manifest = readJson(join(project, 'node_modules', name, 'package.json'));
+      if (JSON.stringify(manifest.exports).includes('source'))
+        fail(`${name} publishes a source condition: ${JSON.stringify(manifest.exports)}`);
+    }
+    // A project of the user's that resolves a `source` condition of its own.
+    const withSource = run(`node --conditions=source --input-type=module -e "
+      const core = await import('@secrets-store/core');
+      const testing = await import('@secrets-store/core/testing');
+      const infra = await import('@secrets-store/infra');
+      console.log(typeof core.SecretsStore, typeof testing.createTestStore, typeof infra.SecretsStoreBackend);
+    "`);
+    expectEqual('the --conditions=source import', withSource.trim(), 'function function function');
+    const keys = JSON.parse(
+      run(`node --input-type=module -e "
+        const list = async (name) => Object.keys(await import(name)).sort();
+        console.log(JSON.stringify({
+          core: await list('@secrets-store/core'),
+          testing: await list('@secrets-store/core/testing'),
+          infra: await list('@secrets-store/infra'),
+        }));
+      "`),
+    );
+    expectEqual('the exports of @secrets-store/core', keys.core, [
+      'ConcurrentUpdateError',
+      'ConfigurationError',
+      'DataKeyCache',
+      'DecryptionError',
+      'InvalidKeyError',
+      'InvalidValueError',
+      'KeyAccessError',
+      'KeyServiceError',
+      'KmsKeyring',
+      'LocalKeyring',
+      'MAX_KEY_BYTES',
+      'MAX_NAMESPACE_LENGTH',
+      'OutcomeUnknownError',
+      'PurgeIncompleteError',
+      'SecretsStore',
+      'SecretsStoreError',
+      'StorageError',
+      'ValueTooLargeError',
+      'checkNamespace',
+      'listNamespaces',
+      'purgeNamespace',
+      'resetSecretsStore',
+      'secretsStoreFromEnvironment',
+      'setSecretsStore',
+      'storage',
+    ]);
+    expectEqual('the exports of @secrets-store/core/testing', keys.testing, [
+      'MemoryTable',
+      'TestSecretsStore',
+      'createTestStore',
+    ]);
+    expectEqual('the exports of @secrets-store/infra', keys.infra, [
+      'INSTALLED_EVENT',
+      'SecretsStoreBackend',
+      'UNINSTALLED_EVENT',
+    ]);
+    const internal = runFailing(
+      `node --input-type=module -e "await import('@secrets-store/core/internal')"`,
+    );
+    if (!internal.stderr.includes('ERR_PACKAGE_PATH_NOT_EXPORTED'))
+      fail(`@secrets-store/core/internal: ${internal.stderr}`);
+    const declarations = readFileSync(
+      join(project, 'node_modules/@secrets-store/core/dist/storage.d.ts'),
+      'utf8',
+    );
+    if (
+      !declarations.includes('setSecretsStore(createTestStore())') ||
+      declarations.includes('.store)')
+    )
+      fail("setSecretsStore's JSDoc example is not setSecretsStore(createTestStore())");
+    console.log(
+      `core ${keys.core.length} names, testing ${keys.testing.length}, infra ${keys.infra.length}; core/internal not exported`,
+    );
+  });
+
+  phase(
+    'the testing kit beside a mockClient(DynamoDBClient); storage.secrets without its variables',
+    () => {
+      writeFileSync(
+        join(project, 'kit-beside-mock.mjs'),
+        `import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { ConfigurationError, storage } from '@secrets-store/core';
+import { createTestStore } from '@secrets-store/core/testing';
+import { mockClient } from 'aws-sdk-client-mock';
+
+const userMock = mockClient(DynamoDBClient); // a shared setup file of the user's
+const secrets = createTestStore({ namespace: 'my-app:install-1' });
+await secrets.put('authToken', { token: 'abc' });
+const read = await secrets.get('authToken');
+const kit = { read, items: secrets.table.items().length, mockCalls: userMock.calls().length };
+
+let forgotten;
+try {
+  storage.secrets.get('authToken');
+} catch (error) {
+  forgotten = { name: error.name, isConfigurationError: error instanceof ConfigurationError, message: error.message };
+}
+
+// A function serving many installations: no SECRETS_STORE_NAMESPACE, forNamespace per call.
+process.env.AWS_REGION = 'eu-west-1';
+process.env.SECRETS_STORE_TABLE = 'secrets';
+process.env.SECRETS_STORE_KEY_ID = 'arn:aws:kms:eu-west-1:111122223333:key/test';
+userMock.on(GetItemCommand).resolves({});
+const tenant = storage.secrets.forNamespace('my-app:install-7');
+const exists = await tenant.exists('authToken');
+const key = userMock.commandCalls(GetItemCommand)[0]?.args[0].input.Key;
+let plain;
+try {
+  await storage.secrets.get('authToken');
+} catch (error) {
+  plain = error.message;
+}
+console.log(JSON.stringify({ kit, forgotten, tenant: { namespace: tenant.namespace, exists, key }, plain }));
+`,
+      );
+      const result = JSON.parse(run('node kit-beside-mock.mjs', noAws));
+      expectEqual('the kit beside mockClient', result.kit, {
+        read: { token: 'abc' },
+        items: 1,
+        mockCalls: 0,
+      });
+      expectEqual('storage.secrets in a test without setSecretsStore', result.forgotten, {
+        name: 'ConfigurationError',
+        isConfigurationError: true,
+        message:
+          "storage.secrets needs the environment variables SECRETS_STORE_TABLE, SECRETS_STORE_KEY_ID; in a test, call setSecretsStore(createTestStore()) first (createTestStore from '@secrets-store/core/testing')",
+      });
+      expectEqual('forNamespace without SECRETS_STORE_NAMESPACE', result.tenant, {
+        namespace: 'my-app:install-7',
+        exists: false,
+        key: { pk: { S: 'my-app:install-7' }, sk: { S: 'authToken' } },
+      });
+      expectEqual(
+        'plain storage.secrets without SECRETS_STORE_NAMESPACE',
+        result.plain,
+        "storage.secrets needs the environment variable SECRETS_STORE_NAMESPACE, or use storage.secrets.forNamespace(namespace) in a function that serves many installations; in a test, call setSecretsStore(createTestStore()) first (createTestStore from '@secrets-store/core/testing')",
+      );
+      console.log(
+        'the kit answered beside the mock (0 mock calls); a forgotten setSecretsStore and a missing namespace named; forNamespace served',
+      );
+    },
+  );
+
+  phase("the SDK's words without a region and without credentials", () => {
+    writeFileSync(
+      join(project, 'no-aws.mjs'),
+      `import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { KmsKeyring, SecretsStore } from '@secrets-store/core';
+
+const region = process.argv[2];
+const store = new SecretsStore({
+  tableName: 'secrets',
+  namespace: 'my-app:1',
+  keyring: new KmsKeyring({ keyId: 'arn:aws:kms:eu-west-1:111122223333:key/test', clientConfig: region ? { region } : {} }),
+  clientConfig: region ? { region } : {},
+});
+const outcome = async (call) => call.then(() => 'resolved', (error) => \`\${error.name}: \${error.message}\`);
+console.log(JSON.stringify({ get: await outcome(store.get('authToken')), put: await outcome(store.put('authToken', { token: 'canary-value' })) }));
+`,
+    );
+    expectEqual('without a region', JSON.parse(run('node no-aws.mjs', noAws)), {
+      get: 'StorageError: DynamoDB failed the get of "authToken" in namespace my-app:1 (table secrets): Error: Region is missing',
+      put: 'KeyServiceError: KMS GenerateDataKey for secret "authToken" in namespace my-app:1 failed with Error: Region is missing: the request was not sent',
+    });
+    expectEqual('without credentials', JSON.parse(run('node no-aws.mjs eu-west-1', noAws)), {
+      get: 'StorageError: DynamoDB failed the get of "authToken" in namespace my-app:1 (table secrets): CredentialsProviderError: Could not load credentials from any providers',
+      put: 'KeyServiceError: KMS GenerateDataKey for secret "authToken" in namespace my-app:1 failed with CredentialsProviderError: Could not load credentials from any providers: the request was not sent',
+    });
+    const aws =
+      '--table secrets --key-id arn:aws:kms:eu-west-1:111122223333:key/test --namespace my-app:1';
+    expectEqual(
+      'the CLI without a region',
+      runFailing(`npx secrets-store ${aws} get authToken`, noAws),
+      {
+        status: 3,
+        stderr:
+          'secrets-store: DynamoDB failed the get of "authToken" in namespace my-app:1 (table secrets): Error: Region is missing; set AWS_REGION or pass --region\n',
+      },
+    );
+    expectEqual(
+      'the CLI without credentials',
+      runFailing(`npx secrets-store ${aws} --region eu-west-1 get authToken`, noAws),
+      {
+        status: 3,
+        stderr:
+          'secrets-store: DynamoDB failed the get of "authToken" in namespace my-app:1 (table secrets): CredentialsProviderError: Could not load credentials from any providers; configure AWS credentials (AWS_PROFILE, aws configure sso, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)\n',
+      },
+    );
+    console.log(
+      'library and CLI name "Region is missing" and "Could not load credentials from any providers"',
+    );
   });
 
   const commands = steps.filter((step) => step.run).map((step) => step.run);
@@ -180,11 +428,30 @@ try {
     console.log(`cleanup function from asset ${assetHash}; handler granted on my-app:install-1`);
   });
 
-  phase('the CLI by npx on a local store', () => {
+  phase('the CLI by npx on a local store, in a git repository', () => {
+    run('git init -q');
     const output = run(cliCommands).trim().split('\n');
     const read = JSON.parse(output.at(-1));
     if (read.token !== 'abc' || read.siteId !== 123) fail(`the CLI read back ${output.at(-1)}`);
     console.log(output.join('\n'));
+    // The README's commands made ./.secrets-store: git add . must not take its key.
+    expectEqual(
+      'git check-ignore of the master key',
+      run('git check-ignore .secrets-store/master.key'),
+      '.secrets-store/master.key\n',
+    );
+    expectEqual(
+      'get --raw',
+      run('npx secrets-store --local ./.secrets-store get authToken --fields token --raw'),
+      'abc',
+    );
+    const cliVersion = readJson(join(ROOT, 'packages/cli/package.json')).version;
+    expectEqual('secrets-store --version', run('npx secrets-store --version'), `${cliVersion}\n`);
+    expectEqual('--local on a file', runFailing('npx secrets-store --local ./package.json list'), {
+      status: 3,
+      stderr: `secrets-store: cannot use ${project}/package.json as the local store: it is not a folder\n`,
+    });
+    console.log('master key ignored by git; --raw, --version, --local on a file');
   });
 
   console.log(`\nconsumer test passed in ${((Date.now() - started) / 1000).toFixed(1)} s:`);

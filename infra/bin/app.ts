@@ -4,7 +4,7 @@
  */
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
-import { SecretsStoreStack } from '../lib/secrets-store-stack.ts';
+import { SecretsStoreStack } from './secrets-store-stack.ts';
 
 const app = new App();
 new SecretsStoreStack(app, 'SecretsStore', {

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { Duration, Names, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, Names, RemovalPolicy, Token, Validations } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -81,10 +81,17 @@ export interface SecretsStoreBackendProps {
   readonly alarmTopic?: sns.ITopic;
 }
 
-/** Options of a grant. */
+/** Options of a grant: one namespace, every namespace with a prefix, or (neither) all of them. */
 export interface SecretsGrantOptions {
   /** Confine the grantee to one namespace (IAM conditions on the partition key and KMS context). @default every namespace */
   readonly namespace?: string;
+  /**
+   * Confine the grantee to the namespaces that start with this prefix, e.g. `'my-app:'` for a
+   * function serving every installation of one app (`StringLike` on `dynamodb:LeadingKeys` and
+   * `kms:EncryptionContext:namespace`). Not with `namespace`.
+   * @default every namespace
+   */
+  readonly namespacePrefix?: string;
 }
 
 /** Options of {@link SecretsStoreBackend.grantRewrap}. */
@@ -98,10 +105,27 @@ export interface RewrapGrantOptions {
 }
 
 export interface ConfigureFunctionOptions extends SecretsGrantOptions {
-  /** The namespace the function's `storage.secrets` uses (`SECRETS_STORE_NAMESPACE`). */
-  readonly namespace: string;
+  /**
+   * The namespace the function's `storage.secrets` uses (`SECRETS_STORE_NAMESPACE`). Give it, or
+   * `namespacePrefix` for a function serving many installations: then no namespace variable is
+   * set and the function calls `storage.secrets.forNamespace(ns)`.
+   */
+  readonly namespace?: string;
   /** @default 'readWrite' */
   readonly access?: 'read' | 'readWrite';
+  /**
+   * Keys the secrets may still be wrapped by, during a move to the construct's key: their ARNs go
+   * to `SECRETS_STORE_PREVIOUS_KEY_IDS` and the function may `kms:Decrypt` with them (within its
+   * namespace). Keys, not aliases: the store pins the exact key an item names.
+   * @default none
+   */
+  readonly previousKeys?: readonly kms.IKey[];
+  /**
+   * How long the function's `storage.secrets` may serve a value from its in-process value cache
+   * (`SECRETS_STORE_VALUE_CACHE_MS`).
+   * @default no variable: the value cache stays off
+   */
+  readonly valueCacheMaxAge?: Duration;
 }
 
 /**
@@ -296,12 +320,32 @@ export class SecretsStoreBackend extends Construct {
     return table.combine(from).combine(to);
   }
 
-  /** The `SECRETS_STORE_*` variables that configure `storage.secrets` for `namespace`. */
-  environmentFor(namespace: string): Record<string, string> {
+  /**
+   * The `SECRETS_STORE_*` variables that configure `storage.secrets` for `namespace` (without
+   * one, for a function that calls `storage.secrets.forNamespace(ns)`), with the previous keys
+   * and the value cache of {@link ConfigureFunctionOptions} when given.
+   */
+  environmentFor(
+    namespace: string | undefined,
+    options: Pick<ConfigureFunctionOptions, 'previousKeys' | 'valueCacheMaxAge'> = {},
+  ): Record<string, string> {
+    const previousKeyArns = (options.previousKeys ?? []).map((key) => {
+      if (key instanceof kms.Alias) {
+        throw new Error(
+          `previousKeys takes keys, not aliases (${key.node.path}): the store pins the exact key an item names`,
+        );
+      }
+      return key.keyArn;
+    });
+    const cacheMs = options.valueCacheMaxAge?.toMilliseconds();
     return {
       SECRETS_STORE_TABLE: this.table.tableName,
       SECRETS_STORE_KEY_ID: this.key.keyArn,
-      SECRETS_STORE_NAMESPACE: namespace,
+      ...(namespace === undefined ? {} : { SECRETS_STORE_NAMESPACE: namespace }),
+      ...(previousKeyArns.length === 0
+        ? {}
+        : { SECRETS_STORE_PREVIOUS_KEY_IDS: previousKeyArns.join(',') }),
+      ...(cacheMs === undefined ? {} : { SECRETS_STORE_VALUE_CACHE_MS: String(cacheMs) }),
     };
   }
 
@@ -317,38 +361,97 @@ export class SecretsStoreBackend extends Construct {
         `configureFunction cannot set environment variables on ${fn.node.path} (an imported function); grant it with grantReadWrite() and set environmentFor() where the function is defined`,
       );
     }
-    for (const [name, value] of Object.entries(this.environmentFor(options.namespace))) {
+    // Precondition: the function's namespace is decided here, or its grant would be too wide.
+    if ((options.namespace === undefined) === (options.namespacePrefix === undefined)) {
+      throw new Error(
+        `configureFunction needs a namespace (one installation) or a namespacePrefix (a function serving many, through storage.secrets.forNamespace), exactly one; ${fn.node.path} got ${options.namespace === undefined ? 'neither' : 'both'}`,
+      );
+    }
+    for (const [name, value] of Object.entries(this.environmentFor(options.namespace, options))) {
       target.addEnvironment(name, value);
     }
-    return options.access === 'read'
-      ? this.grantRead(fn, { namespace: options.namespace })
-      : this.grantReadWrite(fn, { namespace: options.namespace });
+    const scope: SecretsGrantOptions =
+      options.namespace === undefined
+        ? { namespacePrefix: options.namespacePrefix }
+        : { namespace: options.namespace };
+    const grant =
+      options.access === 'read' ? this.grantRead(fn, scope) : this.grantReadWrite(fn, scope);
+    const previous = (options.previousKeys ?? []).map((key) =>
+      iam.Grant.addToPrincipal({
+        grantee: fn,
+        actions: [...KEY_READ_ACTIONS],
+        resourceArns: [key.keyArn],
+        conditions: keyConditions(scope),
+      }),
+    );
+    return previous.reduce((all, one) => all.combine(one), grant);
   }
 
   #grant(
     grantee: iam.IGrantable,
     tableActions: string[],
     keyActions: string[],
-    { namespace }: SecretsGrantOptions,
+    scope: SecretsGrantOptions,
   ): iam.Grant {
     const table = iam.Grant.addToPrincipal({
       grantee,
       actions: tableActions,
       resourceArns: [this.table.tableArn],
-      conditions: namespace
-        ? { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [namespace] } }
-        : undefined,
+      conditions: tableConditions(scope),
     });
     const key = iam.Grant.addToPrincipal({
       grantee,
       actions: keyActions,
       resourceArns: [this.key.keyArn],
-      conditions: namespace
-        ? { StringEquals: { 'kms:EncryptionContext:namespace': namespace } }
-        : undefined,
+      conditions: keyConditions(scope),
     });
     return table.combine(key);
   }
+}
+
+/** Namespace characters (core's keys.ts); `*` and `?` are not among them, so a prefix is literal. */
+const NAMESPACE_PREFIX = /^[A-Za-z0-9._:@/+=-]{1,255}$/;
+
+/** The grant's scope, checked: one namespace, a prefix, or (neither) every namespace. */
+function scopeOf({ namespace, namespacePrefix }: SecretsGrantOptions): SecretsGrantOptions {
+  if (namespace !== undefined && namespacePrefix !== undefined) {
+    throw new Error('a grant takes namespace or namespacePrefix, not both');
+  }
+  if (
+    namespacePrefix !== undefined &&
+    !Token.isUnresolved(namespacePrefix) &&
+    !NAMESPACE_PREFIX.test(namespacePrefix)
+  ) {
+    throw new Error(
+      `namespacePrefix must be 1 to 255 characters of A-Z a-z 0-9 . _ : @ / + = -, received ${JSON.stringify(namespacePrefix)}`,
+    );
+  }
+  return { namespace, namespacePrefix };
+}
+
+/** IAM conditions: operator -> condition key -> value(s). */
+type Conditions = Record<string, Record<string, unknown>>;
+
+function tableConditions(options: SecretsGrantOptions): Conditions | undefined {
+  const { namespace, namespacePrefix } = scopeOf(options);
+  if (namespace !== undefined) {
+    return { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [namespace] } };
+  }
+  if (namespacePrefix !== undefined) {
+    return { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${namespacePrefix}*`] } };
+  }
+  return undefined;
+}
+
+function keyConditions(options: SecretsGrantOptions): Conditions | undefined {
+  const { namespace, namespacePrefix } = scopeOf(options);
+  if (namespace !== undefined) {
+    return { StringEquals: { 'kms:EncryptionContext:namespace': namespace } };
+  }
+  if (namespacePrefix !== undefined) {
+    return { StringLike: { 'kms:EncryptionContext:namespace': `${namespacePrefix}*` } };
+  }
+  return undefined;
 }
 
 /** The function behind `fn` whose environment can be set here, if there is one. */

@@ -87,7 +87,7 @@ describe('the demo with SECRETS_STORE_* set', () => {
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(`store:     AWS: table ${TABLE}, KMS key ${LOCAL_KMS_KEY_ARN}`);
-    expect(result.stdout).toMatch(/-> counter 50\n/);
+    expect(result.stdout).toMatch(/-> counter 50 \(all 50 in \d+ ms\)\n/);
     expect(result.stdout).toMatch(/\n\s+put\s+1\s+1\s+1\s/);
     expect((await cli(['list'], environment)).stdout).toBe('[]\n');
   });

@@ -2,7 +2,15 @@
  * The built CLI as a child process against `--local` in a temporary folder.
  */
 import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BatchWriteItemCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
@@ -156,13 +164,62 @@ describe('the key file', () => {
   });
 });
 
+describe('--version and --raw', () => {
+  it('--version prints the package version and exits 0', () => {
+    const { version } = JSON.parse(
+      readFileSync(join(import.meta.dirname, '../../packages/cli/package.json'), 'utf8'),
+    );
+    expect(cli(['--version'])).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
+    expect(cli(['-V']).stdout).toBe(`${version}\n`);
+  });
+
+  it('get --raw prints one field as it is, for a pipe: no quotes, no newline', () => {
+    const dir = join(workdir, 'raw');
+    expect(
+      cli([`--local=${dir}`, 'put', 'k', '{"token":"a b\\"c","n":5,"o":{"x":[1]}}']).code,
+    ).toBe(0);
+    expect(cli([`--local=${dir}`, 'get', 'k', '--fields', 'token', '--raw'])).toEqual({
+      code: 0,
+      stdout: 'a b"c',
+      stderr: '',
+    });
+    expect(cli([`--local=${dir}`, 'get', 'k', '--fields', 'n', '-n']).stdout).toBe('5');
+    expect(cli([`--local=${dir}`, 'get', 'k', '--fields', 'o', '-n']).stdout).toBe('{"x":[1]}');
+  });
+
+  it('get --raw without one field, or of a missing field, is refused', () => {
+    const dir = join(workdir, 'raw');
+    expectOneLineError(
+      cli([`--local=${dir}`, 'get', 'k', '--raw']),
+      2,
+      /^secrets-store: --raw prints one field: name it with --fields, e.g. --fields token --raw\n$/,
+    );
+    expectOneLineError(
+      cli([`--local=${dir}`, 'get', 'k', '--fields', 'token,n', '--raw']),
+      2,
+      /--raw prints one field/,
+    );
+    expectOneLineError(
+      cli([`--local=${dir}`, 'get', 'k', '--fields', 'nope', '--raw']),
+      1,
+      /^secrets-store: secret "k" has no field "nope"\n$/,
+    );
+  });
+});
+
 describe('bad input: one line on stderr, a non-zero exit, nothing stored', () => {
   it.each([
     [
       'invalid JSON, with its position',
       ['put', 'k', '{"a":'],
       2,
-      /invalid JSON in the argument at line 1, column 6 \(position 5\): ValueExpected/,
+      /^secrets-store: invalid JSON in the argument at line 1, column 6 \(position 5\): a value was expected; in a shell, put the JSON in single quotes: '\{"token":"abc"\}'\n$/,
+    ],
+    [
+      'JSON whose quotes the shell ate, in words and with the quoting hint',
+      ['put', 'k', '{token:abc}'],
+      2,
+      /^secrets-store: invalid JSON in the argument at line 1, column 2 \(position 1\): an unexpected character \(field names and strings take double quotes\); in a shell, put the JSON in single quotes: '\{"token":"abc"\}'\n$/,
     ],
     [
       'a value that is not an object',
@@ -290,7 +347,13 @@ describe('npm run demo', () => {
     const result = cli(['demo']);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/50 concurrent invocations .* -> counter 50\n/);
+    expect(result.stdout).toMatch(
+      /50 concurrent invocations .* -> counter 50 \(all 50 in \d+ ms\)\n/,
+    );
+    // The concurrent calls have rows of their own, never averaged with the sequential ones.
+    expect(result.stdout).toMatch(/\n\s+example handler \(50 at once\)\s+50\s/);
+    expect(result.stdout).toMatch(/\n\s+get \(50 at once\)\s+50\s+50\s+0\s+1\.0 \+ 0\.0/);
+    expect(result.stdout).toMatch(/\n\s+exists\s+2\s+2\s+0\s/);
     expect(result.stdout).toMatch(/siteId still 123/);
     expect(result.stdout).toMatch(
       /cleanup handler: deleted \d+ secrets?, complete: true -> keys\(\) \[\]/,

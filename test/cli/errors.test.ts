@@ -45,4 +45,17 @@ describe('describeError', () => {
     });
     expect(describeError(error)).toBe('DynamoDB failed the put of "k": ValidationException');
   });
+
+  it('adds what to do when the SDK had no region or no credentials', () => {
+    const noRegion = new StorageError('DynamoDB failed the get of "k": Error: Region is missing');
+    expect(describeError(noRegion)).toBe(
+      'DynamoDB failed the get of "k": Error: Region is missing; set AWS_REGION or pass --region',
+    );
+    const noCredentials = new StorageError(
+      'DynamoDB failed the get of "k": CredentialsProviderError: Could not load credentials from any providers',
+    );
+    expect(describeError(noCredentials)).toBe(
+      'DynamoDB failed the get of "k": CredentialsProviderError: Could not load credentials from any providers; configure AWS credentials (AWS_PROFILE, aws configure sso, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)',
+    );
+  });
 });

@@ -3,7 +3,15 @@
  * (usage) or 3 (store), never accepted silently. The built CLI as a child process.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, unlinkSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -191,7 +199,45 @@ describe('read-only commands never create a store or a key', () => {
   });
 });
 
+describe('the store folder in a git repository', () => {
+  it('a new store gets a .gitignore of *, so git add . never takes the master key', () => {
+    const repository = join(workdir, 'user-repository');
+    mkdirSync(repository);
+    expect(spawnSync('git', ['init', '-q'], { cwd: repository }).status).toBe(0);
+    const put = runCli(['--local', './.secrets-store', 'put', 'k', '{"a":1}'], { cwd: repository });
+    expect(put.code).toBe(0);
+    expect(readFileSync(join(repository, '.secrets-store', '.gitignore'), 'utf8')).toBe(
+      '# The local secrets store: its master key and database stay out of git.\n*\n',
+    );
+    const ignored = spawnSync('git', ['check-ignore', '.secrets-store/master.key'], {
+      cwd: repository,
+      encoding: 'utf8',
+    });
+    expect(ignored).toMatchObject({ status: 0, stdout: '.secrets-store/master.key\n' });
+  });
+
+  it('a folder that holds files of the user gets no .gitignore written into it', () => {
+    const dir = join(workdir, 'users-folder');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'notes.txt'), 'mine');
+    expect(cli([`--local=${dir}`, 'put', 'k', '{"a":1}']).code).toBe(0);
+    expect(existsSync(join(dir, '.gitignore'))).toBe(false);
+  });
+});
+
 describe('folders that cannot be a store', () => {
+  it.each([[['list']], [['get', 'k']], [['put', 'k', '{}']]])(
+    '--local ./package.json %j says it is not a folder',
+    (args) => {
+      writeFileSync(join(workdir, 'package.json'), '{}');
+      expectOneLineError(
+        cli(['--local', './package.json', ...args]),
+        3,
+        /^secrets-store: cannot use .*\/package\.json as the local store: it is not a folder\n$/,
+      );
+    },
+  );
+
   it('--local /proc/nope fails fast with one line (no recursive mkdir spin)', () => {
     const result = cli(['--local', '/proc/nope', 'put', 'k', '{}'], { timeoutMs: 10_000 });
     expect(result.code).not.toBeNull(); // null: killed by the timeout

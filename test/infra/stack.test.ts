@@ -11,11 +11,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  SecretsStoreBackend,
-  type SecretsStoreBackendProps,
-  SecretsStoreStack,
-} from '../../infra/lib/index.ts';
+import { SecretsStoreStack } from '../../infra/bin/secrets-store-stack.ts';
+import { SecretsStoreBackend, type SecretsStoreBackendProps } from '../../infra/lib/index.ts';
 import { newApp } from '../support/cdkApp.ts';
 
 let stack: SecretsStoreStack;
@@ -517,6 +514,85 @@ describe('configureFunction', () => {
       Handler: 'index.handler',
       Environment: { Variables: Match.objectLike({ SECRETS_STORE_NAMESPACE: 'app:1' }) },
     });
+  });
+
+  it('namespacePrefix: no namespace variable, and StringLike grants on the prefix (a multi-tenant function)', () => {
+    const own = new Stack(newApp(), 'Own');
+    const backend = new SecretsStoreBackend(own, 'Secrets');
+    const fn = new lambda.Function(own, 'Tenants', {
+      runtime: lambda.Runtime.NODEJS_22_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline('export const handler = async () => {};'),
+    });
+    backend.configureFunction(fn, { namespacePrefix: 'my-app:' });
+    const ownTemplate = Template.fromStack(own);
+    const functions = ownTemplate.findResources('AWS::Lambda::Function');
+    const tenantsId = Object.keys(functions).find((id) => id.startsWith('Tenants')) as string;
+    const variables = functions[tenantsId]?.Properties.Environment.Variables;
+    expect(Object.keys(variables).sort()).toEqual(['SECRETS_STORE_KEY_ID', 'SECRETS_STORE_TABLE']);
+    const statements = statementsOfRole('TenantsServiceRole', ownTemplate);
+    expect(statements.map((statement) => statement.Condition)).toEqual([
+      { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['my-app:*'] } },
+      { StringLike: { 'kms:EncryptionContext:namespace': 'my-app:*' } },
+    ]);
+  });
+
+  it('sets previous keys (and may Decrypt with them, in its namespace) and the value cache variable', () => {
+    const own = new Stack(newApp(), 'Own');
+    const backend = new SecretsStoreBackend(own, 'Secrets');
+    const fn = new lambda.Function(own, 'App', {
+      runtime: lambda.Runtime.NODEJS_22_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline('export const handler = async () => {};'),
+    });
+    const old = 'arn:aws:kms:eu-west-1:111122223333:key/0000aaaa-12ab-34cd-56ef-1234567890ab';
+    const older = 'arn:aws:kms:eu-west-1:111122223333:key/1111bbbb-12ab-34cd-56ef-1234567890ab';
+    backend.configureFunction(fn, {
+      namespace: 'app:1',
+      previousKeys: [kms.Key.fromKeyArn(own, 'Old', old), kms.Key.fromKeyArn(own, 'Older', older)],
+      valueCacheMaxAge: Duration.seconds(5),
+    });
+    const ownTemplate = Template.fromStack(own);
+    ownTemplate.hasResourceProperties('AWS::Lambda::Function', {
+      Handler: 'index.handler',
+      Environment: {
+        Variables: Match.objectLike({
+          SECRETS_STORE_NAMESPACE: 'app:1',
+          SECRETS_STORE_PREVIOUS_KEY_IDS: `${old},${older}`,
+          SECRETS_STORE_VALUE_CACHE_MS: '5000',
+        }),
+      },
+    });
+    const decryptOnPrevious = statementsOfRole('AppServiceRole', ownTemplate).filter((statement) =>
+      JSON.stringify(statement.Resource).includes(':key/'),
+    );
+    expect(decryptOnPrevious).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'kms:Decrypt',
+        Resource: [old, older],
+        Condition: { StringEquals: { 'kms:EncryptionContext:namespace': 'app:1' } },
+      },
+    ]);
+  });
+
+  it('needs exactly one of namespace and namespacePrefix, and a prefix of namespace characters', () => {
+    const own = new Stack(newApp(), 'Own');
+    const backend = new SecretsStoreBackend(own, 'Secrets');
+    const fn = new lambda.Function(own, 'App', {
+      runtime: lambda.Runtime.NODEJS_22_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline('export const handler = async () => {};'),
+    });
+    expect(() => backend.configureFunction(fn, {})).toThrow(
+      'configureFunction needs a namespace (one installation) or a namespacePrefix (a function serving many, through storage.secrets.forNamespace), exactly one; Own/App got neither',
+    );
+    expect(() =>
+      backend.configureFunction(fn, { namespace: 'a:1', namespacePrefix: 'a:' }),
+    ).toThrow(/exactly one; Own\/App got both/);
+    expect(() => backend.grantRead(fn, { namespacePrefix: 'a*' })).toThrow(
+      'namespacePrefix must be 1 to 255 characters of A-Z a-z 0-9 . _ : @ / + = -, received "a*"',
+    );
   });
 
   it('refuses an imported function, whose environment it cannot set, naming it', () => {

@@ -12,7 +12,7 @@ import { endpoint, newStore, uniqueNamespace } from '../support/integration.ts';
 /** `count` stores of one namespace, each with its own client and caches: separate Lambdas. */
 function separateStores(count: number, namespace = uniqueNamespace('race')): SecretsStore[] {
   return Array.from({ length: count }, () =>
-    newStore({ namespace, dynamoDBClient: localDynamoDBClient(endpoint), ...PATIENT }),
+    newStore({ namespace, client: localDynamoDBClient(endpoint), ...PATIENT }),
   );
 }
 
@@ -38,7 +38,7 @@ describe('patch under concurrency', () => {
         let count = 0;
         await newStore({
           namespace,
-          dynamoDBClient: localDynamoDBClient(endpoint),
+          client: localDynamoDBClient(endpoint),
           ...PATIENT,
         }).patch<{
           ids: string[];

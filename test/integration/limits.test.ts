@@ -8,7 +8,7 @@ describe('the 400 KB item limit', () => {
   it('a value just under the limit round-trips; one byte more is refused before any call', async () => {
     const client = localDynamoDBClient(endpoint);
     const requests = countRequests(client);
-    const secrets = newStore({ dynamoDBClient: client });
+    const secrets = newStore({ client: client });
     const key = 'large';
     // Ask the library where the limit falls for this key: one oversized attempt tells by how much.
     const probe: unknown = await secrets

@@ -135,7 +135,7 @@ describe('storage.secrets behaviour (the OCP reference)', () => {
     const keys: string[] = [];
     for await (const key of newStore({
       namespace: secrets.namespace,
-      dynamoDBClient: client,
+      client: client,
     }).keys()) {
       keys.push(key);
     }

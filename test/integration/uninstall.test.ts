@@ -3,13 +3,13 @@
  * secrets written the way the app writes them (a SecretsStore with a LocalKeyring).
  */
 import { BatchWriteItemCommand } from '@aws-sdk/client-dynamodb';
+import { purgeNamespace } from '@secrets-store/core';
 import {
   advanceLifecycle,
   LIFECYCLE_RECORD_KEY,
-  purgeNamespace,
   purgeWrittenBefore,
   readLifecycle,
-} from '@secrets-store/core';
+} from '@secrets-store/core/internal';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { handle } from '../../packages/uninstall-handler/src/handler.ts';
 import { localDynamoDBClient } from '../support/dynamodb.ts';

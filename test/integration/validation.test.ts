@@ -84,7 +84,7 @@ describe('bad input gets a typed error and changes nothing', () => {
   it('every attempt that fails validation first makes no DynamoDB request', async () => {
     const client = localDynamoDBClient(endpoint);
     const requests = countRequests(client);
-    const store = newStore({ dynamoDBClient: client });
+    const store = newStore({ client: client });
     for (const [, value] of badValues) {
       await expect(store.put('k', value as never)).rejects.toThrow(InvalidValueError);
       await expect(store.patch('k', value as never)).rejects.toThrow(InvalidValueError);

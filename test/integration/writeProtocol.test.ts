@@ -56,9 +56,9 @@ function pair(proxy: DynamoProxy) {
     tableName,
     namespace,
     keyring,
-    dynamoDBClient: localDynamoDBClient(proxy.endpoint),
+    client: localDynamoDBClient(proxy.endpoint),
   });
-  const rival = new SecretsStore({ tableName, namespace, keyring, dynamoDBClient: rawClient });
+  const rival = new SecretsStore({ tableName, namespace, keyring, client: rawClient });
   return { subject, rival, namespace };
 }
 
@@ -200,7 +200,7 @@ function singleCopyPair(proxy: DynamoProxy) {
     tableName,
     namespace,
     keyring,
-    dynamoDBClient: new DynamoDBClient({
+    client: new DynamoDBClient({
       endpoint: proxy.endpoint,
       region: 'us-east-1',
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
@@ -305,7 +305,7 @@ describe.each([
 describe('items written by write protocol v1', () => {
   it('still read, and become v2 on their next write', async () => {
     const namespace = uniqueNamespace('v1');
-    const store = new SecretsStore({ tableName, namespace, keyring, dynamoDBClient: rawClient });
+    const store = new SecretsStore({ tableName, namespace, keyring, client: rawClient });
     await store.put('legacy', { token: 'abc' });
     // What v1 left: the same attributes, a UUID writeId and no history beyond it.
     const [written] = await itemsOf(namespace);

@@ -59,7 +59,7 @@ function storeVia(endpoint: string, namespace = `faults-${++namespaces}`): Secre
   const client = localDynamoDBClient(endpoint);
   const stream = faultStreamMiddleware(`writer-${++writers}`);
   client.middlewareStack.add(stream.middleware as never, stream.options);
-  return new SecretsStore({ tableName: TABLE, namespace, keyring, dynamoDBClient: client });
+  return new SecretsStore({ tableName: TABLE, namespace, keyring, client });
 }
 
 describe('a write whose response is lost is not applied twice', () => {

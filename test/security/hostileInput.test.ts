@@ -27,7 +27,7 @@ beforeEach(() => {
     tableName: 'secrets',
     namespace: NAMESPACE,
     keyring,
-    dynamoDBClient: table.client,
+    client: table.client,
   });
 });
 afterEach(() => table.dynamodb.restore());

@@ -42,7 +42,7 @@ function storeOn(on: FakeTable, keyring: KmsKeyring): SecretsStore {
     tableName: 'secrets',
     namespace: 'app:1',
     keyring,
-    dynamoDBClient: on.client,
+    client: on.client,
     dataKeyCache: false,
   });
 }

@@ -31,7 +31,7 @@ beforeEach(async () => {
     tableName: 'secrets',
     namespace: NAMESPACE,
     keyring: new KmsKeyring({ keyId: KEY_ARN, client: kms.client }),
-    dynamoDBClient: table.client,
+    client: table.client,
     patchRetry: { maxAttempts: 2, baseDelayMs: 0, maxDelayMs: 0 },
   });
   await store.put('secret', { token: CANARY, nested: { list: [CANARY] } });
@@ -81,7 +81,7 @@ describe(`the canary never leaks`, () => {
           tableName: 'secrets',
           namespace: NAMESPACE,
           keyring: new KmsKeyring({ keyId: KEY_ARN, client: kms.client }),
-          dynamoDBClient: table.client,
+          client: table.client,
         });
         return cold.get('secret');
       },
@@ -96,7 +96,7 @@ describe(`the canary never leaks`, () => {
           tableName: 'secrets',
           namespace: NAMESPACE,
           keyring: new KmsKeyring({ keyId: KEY_ARN, client: kms.client }),
-          dynamoDBClient: table.client,
+          client: table.client,
         }).get('secret');
       },
     ],
@@ -142,7 +142,7 @@ describe(`the canary never leaks`, () => {
           tableName: 'secrets',
           namespace: NAMESPACE,
           keyring: new KmsKeyring({ keyId: KEY_ARN, client: kms.client }),
-          dynamoDBClient: table.memory.client(),
+          client: table.memory.client(),
         });
         const direct = table.memory.client();
         table.dynamodb.on(PutItemCommand).callsFake(async (input) => {

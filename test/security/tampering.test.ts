@@ -23,7 +23,7 @@ const reader = () =>
     tableName: 'secrets',
     namespace: NAMESPACE,
     keyring,
-    dynamoDBClient: table.client,
+    client: table.client,
     dataKeyCache: false,
   });
 
@@ -156,7 +156,7 @@ describe('moving a ciphertext with its data key', () => {
       tableName: 'secrets',
       namespace: 'app:2',
       keyring,
-      dynamoDBClient: table.client,
+      client: table.client,
       dataKeyCache: false,
     });
     expectRejected(await readError(elsewhere));
@@ -167,7 +167,7 @@ describe('moving a ciphertext with its data key', () => {
       tableName: 'secrets',
       namespace: NAMESPACE,
       keyring,
-      dynamoDBClient: table.client,
+      client: table.client,
     });
     await storeItem(original);
     expect(await cached.get(KEY)).toEqual({ token: CANARY });

@@ -6,7 +6,7 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { describe, expect, it } from 'vitest';
-import { SecretsStoreStack } from '../../infra/lib/index.ts';
+import { SecretsStoreStack } from '../../infra/bin/secrets-store-stack.ts';
 import { newApp } from '../support/cdkApp.ts';
 
 interface Statement {

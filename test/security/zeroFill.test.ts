@@ -58,7 +58,7 @@ describe('zero-filled data keys', () => {
         tableName: 'secrets',
         namespace: 'app:1',
         keyring,
-        dynamoDBClient: table.client,
+        client: table.client,
       };
       const store = new SecretsStore(cache ? options : { ...options, dataKeyCache: false });
       await store.put('k', { token: 'abc' });
@@ -78,7 +78,7 @@ describe('zero-filled data keys', () => {
       tableName: 'secrets',
       namespace: 'app:1',
       keyring: new KmsKeyring({ keyId: KEY_ARN, client: kms.client }),
-      dynamoDBClient: table.client,
+      client: table.client,
       dataKeyCache: false,
     });
     await store.put('k', { token: 'abc' });

@@ -23,7 +23,7 @@ export function newStore(options: Partial<SecretsStoreOptions> = {}): SecretsSto
     tableName,
     namespace: uniqueNamespace(),
     keyring,
-    dynamoDBClient: rawClient,
+    client: rawClient,
     ...options,
   });
 }

@@ -32,7 +32,7 @@ function newStore(options: Partial<SecretsStoreOptions> = {}): SecretsStore {
     tableName: TABLE,
     namespace: NAMESPACE,
     keyring: new KmsKeyring({ keyId: KEY_ARN, client: kms.client }),
-    dynamoDBClient: table.client,
+    client: table.client,
     ...options,
   });
 }

@@ -4,7 +4,8 @@ import {
   QueryCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { advanceLifecycle, readLifecycle, StorageError } from '@secrets-store/core';
+import { StorageError } from '@secrets-store/core';
+import { advanceLifecycle, readLifecycle } from '@secrets-store/core/internal';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 

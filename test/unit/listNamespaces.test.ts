@@ -27,7 +27,7 @@ describe('listNamespaces', () => {
       })
       .resolvesOnce({ Items: [{ pk: { S: 'b' } }, { pk: { S: 'c:1' } }] });
 
-    expect(await listNamespaces(client, 'secrets')).toEqual(['a', 'b', 'c:1']);
+    expect(await listNamespaces({ client, tableName: 'secrets' })).toEqual(['a', 'b', 'c:1']);
 
     const calls = dynamodb.commandCalls(ScanCommand).map((call) => call.args[0].input);
     expect(calls).toEqual([
@@ -62,18 +62,22 @@ describe('listNamespaces', () => {
         }),
       );
     }
-    expect(await listNamespaces(memoryClient, 'secrets')).toEqual(['ns-0', 'ns-1', 'ns-2']);
+    expect(await listNamespaces({ client: memoryClient, tableName: 'secrets' })).toEqual([
+      'ns-0',
+      'ns-1',
+      'ns-2',
+    ]);
     expect(table.requests.filter((request) => request.operation === 'Scan')).toHaveLength(3);
   });
 
   it('lists nothing for an empty table', async () => {
     const table = new MemoryTable();
-    expect(await listNamespaces(table.client(), 'secrets')).toEqual([]);
+    expect(await listNamespaces({ client: table.client(), tableName: 'secrets' })).toEqual([]);
   });
 
   it('turns a failed Scan into a StorageError naming the table, the page and the AWS error', async () => {
     const table = new MemoryTable({ tableNames: ['secrets'] });
-    const error = await listNamespaces(table.client(), 'missing').catch(
+    const error = await listNamespaces({ client: table.client(), tableName: 'missing' }).catch(
       (caught: unknown) => caught,
     );
     expect(error).toBeInstanceOf(StorageError);
@@ -83,7 +87,14 @@ describe('listNamespaces', () => {
   });
 
   it('refuses an empty table name before any call', async () => {
-    await expect(listNamespaces(client, '')).rejects.toBeInstanceOf(ConfigurationError);
+    await expect(listNamespaces({ client, tableName: '' })).rejects.toBeInstanceOf(
+      ConfigurationError,
+    );
     expect(dynamodb.calls()).toHaveLength(0);
+  });
+
+  it('still takes the deprecated positional (client, tableName)', async () => {
+    dynamodb.on(ScanCommand).resolvesOnce({ Items: [{ pk: { S: 'a' } }] });
+    expect(await listNamespaces(client, 'secrets')).toEqual(['a']);
   });
 });

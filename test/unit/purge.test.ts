@@ -8,13 +8,15 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import {
   ConfigurationError,
-  LIFECYCLE_RECORD_KEY,
   PurgeIncompleteError,
   purgeNamespace,
-  purgeWrittenBefore,
   StorageError,
-  UNINSTALL_MARKER_KEY,
 } from '@secrets-store/core';
+import {
+  LIFECYCLE_RECORD_KEY,
+  purgeWrittenBefore,
+  UNINSTALL_MARKER_KEY,
+} from '@secrets-store/core/internal';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 

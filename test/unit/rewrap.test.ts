@@ -38,7 +38,7 @@ afterEach(() => {
 });
 
 function store(keyring: SecretsStoreOptions['keyring'], namespace = NAMESPACE): SecretsStore {
-  return new SecretsStore({ tableName: TABLE, namespace, keyring, dynamoDBClient: table.client });
+  return new SecretsStore({ tableName: TABLE, namespace, keyring, client: table.client });
 }
 
 async function keyIdsOf(keys: string[], namespace = NAMESPACE): Promise<(string | undefined)[]> {
@@ -129,7 +129,7 @@ describe('rewrap under concurrent writes: no lost update', () => {
       tableName: TABLE,
       namespace: NAMESPACE,
       keyring: onlyA(),
-      dynamoDBClient: table.memory.client(),
+      client: table.memory.client(),
     });
     await oldLambda.patch<{ ids: string[] }>('log', (value) => ({ ids: [...value.ids, 'patch'] }));
     paused.release();
@@ -153,7 +153,7 @@ describe('rewrap under concurrent writes: no lost update', () => {
       tableName: TABLE,
       namespace: NAMESPACE,
       keyring: bAfterA(),
-      dynamoDBClient: table.memory.client(),
+      client: table.memory.client(),
     });
     const ids = Array.from({ length: 20 }, (_, index) => `patch-${index}`);
     const [summary] = await Promise.all([

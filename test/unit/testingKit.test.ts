@@ -2,6 +2,7 @@
  * `@secrets-store/core/testing` as a user's test sees it: createTestStore round trips on the
  * in-process table, and storage.secrets pointed at a test store and back.
  */
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   ConfigurationError,
   resetSecretsStore,
@@ -10,6 +11,7 @@ import {
   storage,
 } from '@secrets-store/core';
 import { createTestStore, MemoryTable } from '@secrets-store/core/testing';
+import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
 afterEach(() => {
@@ -83,5 +85,43 @@ describe('storage.secrets in a test', () => {
     expect(() => setSecretsStore({} as SecretsStore)).toThrow(
       'setSecretsStore needs a SecretsStore; received object',
     );
+  });
+});
+
+describe('the testing kit beside a mockClient(DynamoDBClient) of the user', () => {
+  it('answers from its table even when DynamoDBClient.prototype.send is stubbed', async () => {
+    const userMock = mockClient(DynamoDBClient); // as a shared setup file of the user may do
+    try {
+      const secrets = createTestStore({ namespace: 'app:install-1' });
+      await secrets.put('authToken', { token: 't' });
+      expect(await secrets.get('authToken')).toEqual({ token: 't' });
+      expect(secrets.table.items()).toHaveLength(1);
+      expect(userMock.calls()).toHaveLength(0);
+      // Clients the user makes are still the user's mock's.
+      userMock.on(GetItemCommand).resolves({});
+      const own = new DynamoDBClient({ region: 'eu-west-1' });
+      expect(await own.send(new GetItemCommand({ TableName: 't', Key: {} }))).toEqual({});
+      expect(userMock.calls()).toHaveLength(1);
+    } finally {
+      userMock.restore();
+    }
+  });
+});
+
+describe('storage.secrets without the environment, in a test', () => {
+  it('points the test at setSecretsStore(createTestStore())', () => {
+    vi.stubEnv('SECRETS_STORE_TABLE', '');
+    vi.stubEnv('SECRETS_STORE_KEY_ID', '');
+    expect(() => storage.secrets).toThrow(
+      new ConfigurationError(
+        "storage.secrets needs the environment variables SECRETS_STORE_TABLE, SECRETS_STORE_KEY_ID; in a test, call setSecretsStore(createTestStore()) first (createTestStore from '@secrets-store/core/testing')",
+      ),
+    );
+  });
+
+  it('setSecretsStore(createTestStore()) compiles and serves storage.secrets (its JSDoc example)', async () => {
+    setSecretsStore(createTestStore());
+    await storage.secrets.put('k', { v: 1 });
+    expect(await storage.secrets.get('k')).toEqual({ v: 1 });
   });
 });

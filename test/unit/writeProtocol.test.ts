@@ -52,7 +52,7 @@ function subject(options: Partial<SecretsStoreOptions> = {}): SecretsStore {
     tableName: TABLE,
     namespace: NAMESPACE,
     keyring: new KmsKeyring({ keyId: KEY_ARN, client: kms.client }),
-    dynamoDBClient: table.client,
+    client: table.client,
     ...options,
   });
 }
@@ -63,7 +63,7 @@ function rival(): SecretsStore {
     tableName: TABLE,
     namespace: NAMESPACE,
     keyring: new KmsKeyring({ keyId: KEY_ARN, client: kms.client }),
-    dynamoDBClient: table.memory.client(),
+    client: table.memory.client(),
   });
 }
 
@@ -196,7 +196,7 @@ describe('a write whose response is lost (the store decides at once, with one re
   });
 
   it('a throttled copy (the SDK retries it) then a lost one: one read finds the id, and the patch resolves', async () => {
-    const store = subject({ dynamoDBClient: table.memory.client({ maxAttempts: 3 }) });
+    const store = subject({ client: table.memory.client({ maxAttempts: 3 }) });
     await store.put('log', { ids: [] });
     table.memory.failNext('PutItem', 'ThrottlingException');
     table.memory.loseResponseOfNext('PutItem');
@@ -214,7 +214,7 @@ describe('a write whose response is lost (the store decides at once, with one re
   });
 
   it('the copy lost while 8 rivals wrote: OutcomeUnknownError with the network error as cause', async () => {
-    const store = subject({ dynamoDBClient: table.memory.client({ maxAttempts: 3 }) });
+    const store = subject({ client: table.memory.client({ maxAttempts: 3 }) });
     await store.put('log', { ids: [] });
     const readWriteId = String((await table.item(NAMESPACE, 'log'))?.writeId?.S);
     // Only the subject's copies are conditioned on the id it read (the rivals read later items).
@@ -241,7 +241,7 @@ describe('a write whose response is lost (the store decides at once, with one re
 
 describe('a write that certainly did not land', () => {
   it('a 500 on three copies: each may still land, so after each the store reads, finds the item unchanged and sends the same write again; the fourth lands once', async () => {
-    const store = subject({ dynamoDBClient: table.memory.client({ maxAttempts: 3 }) });
+    const store = subject({ client: table.memory.client({ maxAttempts: 3 }) });
     await store.put('log', { ids: ['before'] });
     table.memory.failNext('PutItem', 'InternalServerError', undefined, { times: 3 });
     const before = table.memory.requests.length;
@@ -258,7 +258,7 @@ describe('a write that certainly did not land', () => {
   });
 
   it('a 500 on every copy of every send: OutcomeUnknownError once the re-sends are spent (a 5xx may have been applied), never StorageError', async () => {
-    const store = subject({ dynamoDBClient: table.memory.client({ maxAttempts: 2 }) });
+    const store = subject({ client: table.memory.client({ maxAttempts: 2 }) });
     await store.put('log', { ids: ['before'] });
     const sends = 5; // the first send and its 4 re-sends (secretWriter.ts, MAX_RESENDS)
     table.memory.failNext('PutItem', 'InternalServerError', undefined, { times: sends });
@@ -273,7 +273,7 @@ describe('a write that certainly did not land', () => {
   });
 
   it('a refusal of the only copy (throttled, no SDK retry): StorageError without a read', async () => {
-    const store = subject({ dynamoDBClient: table.memory.client({ maxAttempts: 1 }) });
+    const store = subject({ client: table.memory.client({ maxAttempts: 1 }) });
     await store.put('log', { ids: [] });
     table.memory.failNext('PutItem', 'ProvisionedThroughputExceededException');
     const before = table.memory.requests.length;
@@ -633,7 +633,7 @@ describe('rewrap of an item with a damaged writeId (found by review)', () => {
       tableName: TABLE,
       namespace: NAMESPACE,
       keyring: new LocalKeyring({ masterKey: masterA }),
-      dynamoDBClient: table.client,
+      client: table.client,
     });
     await onA.put('k', { a: 1 });
     const item = await table.item(NAMESPACE, 'k');
@@ -642,7 +642,7 @@ describe('rewrap of an item with a damaged writeId (found by review)', () => {
       tableName: TABLE,
       namespace: NAMESPACE,
       keyring: new LocalKeyring({ masterKey: masterB, previousMasterKeys: [masterA] }),
-      dynamoDBClient: table.client,
+      client: table.client,
     });
     const before = table.memory.requests.length;
     const summary = await onB.rewrap();
@@ -730,7 +730,7 @@ describe('v3: a copy that lands after the store gave up on it', () => {
   it.each([1, 3])(
     'patch (maxAttempts %i): every copy held; the re-send lands; the held copies arrive later and are refused; applied once',
     async (maxAttempts) => {
-      const store = subject({ dynamoDBClient: table.memory.client({ maxAttempts }) });
+      const store = subject({ client: table.memory.client({ maxAttempts }) });
       await store.put('log', { ids: [] });
       const held = Array.from({ length: maxAttempts }, () => table.memory.holdNext('PutItem'));
       const runs = { count: 0 };
@@ -742,7 +742,7 @@ describe('v3: a copy that lands after the store gave up on it', () => {
   );
 
   it('a field delete: the held copy arrives after a rival patch and is refused', async () => {
-    const store = subject({ dynamoDBClient: table.memory.client({ maxAttempts: 1 }) });
+    const store = subject({ client: table.memory.client({ maxAttempts: 1 }) });
     await store.put('log', { token: 't', ids: [] });
     const held = table.memory.holdNext('PutItem');
     await store.delete('log', ['token']);
@@ -752,7 +752,7 @@ describe('v3: a copy that lands after the store gave up on it', () => {
   });
 
   it('a create: the held copy arrives after the re-sent create landed and a rival wrote; refused', async () => {
-    const store = subject({ dynamoDBClient: table.memory.client({ maxAttempts: 1 }) });
+    const store = subject({ client: table.memory.client({ maxAttempts: 1 }) });
     const held = table.memory.holdNext('PutItem');
     expect(await store.patch<Log>('log', appender('subject'))).toEqual({});
     await rivalAppends(1);
@@ -761,7 +761,7 @@ describe('v3: a copy that lands after the store gave up on it', () => {
   });
 
   it('a put: the held copy arrives after a rival patch; its id is in the history: refused, erases nothing', async () => {
-    const store = subject({ dynamoDBClient: table.memory.client({ maxAttempts: 1 }) });
+    const store = subject({ client: table.memory.client({ maxAttempts: 1 }) });
     await store.put('log', { ids: ['before'] });
     const held = table.memory.holdNext('UpdateItem');
     await expect(store.put('log', { ids: ['put'] })).resolves.toBe(true);
@@ -779,14 +779,14 @@ describe('v3: a copy that lands after the store gave up on it', () => {
       tableName: TABLE,
       namespace: NAMESPACE,
       keyring: new LocalKeyring({ masterKey: masterA }),
-      dynamoDBClient: client,
+      client,
     });
     await onA.put('log', { ids: [] });
     const onB = new SecretsStore({
       tableName: TABLE,
       namespace: NAMESPACE,
       keyring: new LocalKeyring({ masterKey: masterB, previousMasterKeys: [masterA] }),
-      dynamoDBClient: client,
+      client,
     });
     const held = table.memory.holdNext('PutItem');
     expect(await onB.rewrap()).toMatchObject({ moved: 1, alreadyCurrent: 0, failed: 0 });
@@ -796,7 +796,7 @@ describe('v3: a copy that lands after the store gave up on it', () => {
   });
 
   it('every copy of every send held: OutcomeUnknownError; of the held copies delivered afterwards exactly one lands', async () => {
-    const store = subject({ dynamoDBClient: table.memory.client({ maxAttempts: 1 }) });
+    const store = subject({ client: table.memory.client({ maxAttempts: 1 }) });
     await store.put('log', { ids: [] });
     const held = Array.from({ length: 5 }, () => table.memory.holdNext('PutItem'));
     const runs = { count: 0 };
@@ -816,7 +816,7 @@ describe('v3: a copy that lands after the store gave up on it', () => {
   });
 
   it('a held copy, then a rival write before the deciding read: the history shows the write moved past its base without it, so not landed; retried, applied once', async () => {
-    const store = subject({ dynamoDBClient: table.memory.client({ maxAttempts: 1 }) });
+    const store = subject({ client: table.memory.client({ maxAttempts: 1 }) });
     await store.put('log', { ids: [] });
     const subjectsCopy = conditionedOn(await currentWriteId());
     let copyHeld = false;
@@ -840,7 +840,7 @@ describe('v3: a copy that lands after the store gave up on it', () => {
 
 describe('v3: copies that were refused decide the write', () => {
   it('8 rival writes since the read and a throttled copy: nothing applied, so a lost race, not OutcomeUnknownError', async () => {
-    const store = subject({ dynamoDBClient: table.memory.client({ maxAttempts: 3 }) });
+    const store = subject({ client: table.memory.client({ maxAttempts: 3 }) });
     await store.put('log', { ids: [] });
     const subjectsCopy = conditionedOn(await currentWriteId());
     const paused = table.memory.pauseNext('PutItem', subjectsCopy);
@@ -861,7 +861,7 @@ describe('v3: copies that were refused decide the write', () => {
   ] as const)(
     '%s with every copy throttled: StorageError, nothing written, no read to decide',
     async (_, operation, write) => {
-      const store = subject({ dynamoDBClient: table.memory.client({ maxAttempts: 3 }) });
+      const store = subject({ client: table.memory.client({ maxAttempts: 3 }) });
       table.memory.failNext(operation, 'ThrottlingException', undefined, { times: 3 });
       const before = table.memory.requests.length;
       const error = await write(store).catch((caught: unknown) => caught);
@@ -876,7 +876,7 @@ describe('v3: copies that were refused decide the write', () => {
   );
 
   it('patch with every copy throttled: StorageError after its one read, the value unchanged', async () => {
-    const store = subject({ dynamoDBClient: table.memory.client({ maxAttempts: 3 }) });
+    const store = subject({ client: table.memory.client({ maxAttempts: 3 }) });
     await store.put('log', { ids: ['before'] });
     table.memory.failNext('PutItem', 'ThrottlingException', undefined, { times: 3 });
     const before = table.memory.requests.length;
@@ -916,7 +916,7 @@ describe('v3: tombstones keep re-sent writes from landing again across a delete'
   ] as const)(
     'a held copy of a %s, the re-sent copy lands, a rival deletes, then the held copy arrives: refused by the tombstone',
     async (_, operation, write) => {
-      const store = subject({ dynamoDBClient: table.memory.client({ maxAttempts: 1 }) });
+      const store = subject({ client: table.memory.client({ maxAttempts: 1 }) });
       const held = table.memory.holdNext(operation);
       await write(store);
       await rival().delete('log');
@@ -952,7 +952,7 @@ describe('v3: tombstones keep re-sent writes from landing again across a delete'
   });
 
   it('delete held, the re-send lands; the held copy arrives after a rival put and is refused', async () => {
-    const store = subject({ dynamoDBClient: table.memory.client({ maxAttempts: 1 }) });
+    const store = subject({ client: table.memory.client({ maxAttempts: 1 }) });
     await store.put('log', { ids: ['before'] });
     const held = table.memory.holdNext('UpdateItem');
     await store.delete('log');
@@ -963,7 +963,7 @@ describe('v3: tombstones keep re-sent writes from landing again across a delete'
   });
 
   it('delete of an absent secret held: the store writes its tombstone over the absence, so the held copy can never delete a later put', async () => {
-    const store = subject({ dynamoDBClient: table.memory.client({ maxAttempts: 1 }) });
+    const store = subject({ client: table.memory.client({ maxAttempts: 1 }) });
     const held = table.memory.holdNext('UpdateItem');
     const before = table.memory.requests.length;
     await store.delete('log');

@@ -2,7 +2,7 @@
  * What each command does once its target is open. Values go to stdout as JSON; nothing else does.
  */
 import { purgeNamespace } from '@secrets-store/core';
-import { EXIT, usageError } from './errors.ts';
+import { CliError, EXIT, usageError } from './errors.ts';
 import { parseFields, readValue, type ValueSource } from './input.ts';
 import { printJson } from './output.ts';
 import { startProgress } from './progress.ts';
@@ -14,8 +14,32 @@ export interface Io {
   readonly stderr: NodeJS.WriteStream;
 }
 
-export async function getCommand(target: Target, key: string, fields: string | undefined, io: Io) {
-  printJson(await target.store.get(key, parseFields(fields)), io.stdout);
+export async function getCommand(
+  target: Target,
+  key: string,
+  options: { readonly fields?: string; readonly raw?: boolean },
+  io: Io,
+) {
+  const fields = parseFields(options.fields);
+  if (!options.raw) {
+    printJson(await target.store.get(key, fields), io.stdout);
+    return EXIT.ok;
+  }
+  // Precondition: raw output is one value, so that a pipe gets exactly the field's text.
+  if (fields?.length !== 1) {
+    throw usageError('--raw prints one field: name it with --fields, e.g. --fields token --raw');
+  }
+  const [field] = fields as [string];
+  const value = await target.store.get<Record<string, unknown>>(key, fields);
+  if (!Object.hasOwn(value, field)) {
+    throw new CliError(
+      `secret ${JSON.stringify(key)} has no field ${JSON.stringify(field)}`,
+      EXIT.notFound,
+    );
+  }
+  const text = value[field];
+  // As credstash -n: the text itself, no quotes, no newline; other JSON values as compact JSON.
+  io.stdout.write(typeof text === 'string' ? text : JSON.stringify(text));
   return EXIT.ok;
 }
 

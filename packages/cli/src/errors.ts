@@ -81,5 +81,14 @@ export function describeError(error: unknown): string {
       ? `${message.slice(0, -bare.length)}(${reason.text})`
       : `${message} (${reason.text})`;
   }
-  return message.replace(/\s*\n\s*/g, ' ');
+  return `${message.replace(/\s*\n\s*/g, ' ')}${configurationHint(message)}`;
+}
+
+/** What to do about an SDK client that could not send its request (core names the SDK's words). */
+function configurationHint(message: string): string {
+  if (message.endsWith('Region is missing')) return '; set AWS_REGION or pass --region';
+  if (message.endsWith('Could not load credentials from any providers')) {
+    return '; configure AWS credentials (AWS_PROFILE, aws configure sso, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)';
+  }
+  return '';
 }

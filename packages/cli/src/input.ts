@@ -36,6 +36,26 @@ export async function readValueText(
   return { text: source.json, origin: 'the argument' };
 }
 
+/** jsonc-parser's error codes in words a user reads. */
+const PARSE_ERRORS: Readonly<Record<string, string>> = {
+  InvalidSymbol: 'an unexpected character (field names and strings take double quotes)',
+  InvalidNumberFormat: 'a malformed number',
+  PropertyNameExpected: 'a field name in double quotes was expected',
+  ValueExpected: 'a value was expected',
+  ColonExpected: 'a colon was expected',
+  CommaExpected: 'a comma was expected',
+  CloseBraceExpected: 'a closing } was expected',
+  CloseBracketExpected: 'a closing ] was expected',
+  EndOfFileExpected: 'nothing more was expected after the value',
+  InvalidCommentToken: 'comments are not JSON',
+  UnexpectedEndOfComment: 'comments are not JSON',
+  UnexpectedEndOfString: 'a string is not closed',
+  UnexpectedEndOfNumber: 'a number is cut short',
+  InvalidUnicode: 'a malformed \\u escape',
+  InvalidEscapeCharacter: 'a malformed escape',
+  InvalidCharacter: 'a control character inside a string',
+};
+
 /** Parses strict JSON; an error says where (line, column, position) and what, never the text. */
 export function parseJson(text: string, origin: string): unknown {
   try {
@@ -52,8 +72,14 @@ export function parseJson(text: string, origin: string): unknown {
     const before = text.slice(0, first.offset);
     const line = before.split('\n').length;
     const column = first.offset - before.lastIndexOf('\n');
+    const code = printParseErrorCode(first.error);
+    // Shells eat double quotes and split on spaces: the commonest cause of an invalid argument.
+    const hint =
+      origin === 'the argument'
+        ? `; in a shell, put the JSON in single quotes: '{"token":"abc"}'`
+        : '';
     throw usageError(
-      `invalid JSON in ${origin} at line ${line}, column ${column} (position ${first.offset}): ${printParseErrorCode(first.error)}`,
+      `invalid JSON in ${origin} at line ${line}, column ${column} (position ${first.offset}): ${PARSE_ERRORS[code] ?? 'not JSON'}${hint}`,
     );
   }
 }

@@ -3,7 +3,7 @@
  *
  * Exit codes: 0 ok, 1 not found (`exists`), 2 usage or bad input, 3 store error.
  */
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import {
   deleteCommand,
@@ -20,6 +20,12 @@ import { describeError, EXIT, exitCodeOf, usageError } from './errors.ts';
 import { DEFAULT_LOCAL_DIR, type LocalStoreAccess, openLocalStoreDir } from './local/localStore.ts';
 import { type RewrapCommandOptions, rewrapCommand, rotateKeyCommand } from './rotationCommands.ts';
 import { openTarget, type Target, type TargetOptions } from './target.ts';
+
+/** The version of this package, from its package.json (shipped beside bin/ and dist/). */
+function cliVersion(): string {
+  const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+  return String(manifest.version);
+}
 
 const EXAMPLES_HELP = `
 Examples:
@@ -55,8 +61,12 @@ function buildProgram(
       '--namespace <namespace>',
       'app installation (default: $SECRETS_STORE_NAMESPACE, or "local" with --local)',
     )
-    .option('--region <region>', 'AWS region (default: the SDK configuration)')
-    .option('--endpoint <url>', 'DynamoDB endpoint, e.g. a DynamoDB Local')
+    .option('--region <region>', 'AWS region (default: the SDK configuration, e.g. $AWS_REGION)')
+    .option(
+      '--endpoint <url>',
+      'DynamoDB endpoint, e.g. dynalite (KMS keeps its own: $AWS_ENDPOINT_URL_KMS)',
+    )
+    .version(cliVersion(), '-V, --version', 'print the version of secrets-store')
     .addHelpText('after', `${EXAMPLES_HELP}\n${EXIT_CODES_HELP}`)
     .allowExcessArguments()
     .action((_options, command: Command) => {
@@ -119,11 +129,18 @@ Example:
     .description('print a secret as JSON ({} when absent)')
     .argument('<key>', 'the secret key')
     .option('--fields <names>', 'only these fields, separated by commas')
-    .addHelpText('after', '\nExample:\n  $ secrets-store --local get authToken --fields token')
+    .option(
+      '-n, --raw',
+      "print one field's value as it is, for pipes: a string without quotes, no newline (with --fields and one name)",
+    )
+    .addHelpText(
+      'after',
+      '\nExample:\n  $ secrets-store --local get authToken --fields token\n  $ TOKEN=$(secrets-store --local get authToken --fields token --raw)',
+    )
     .action(
       withTarget(
-        (target, key: string, options: { fields?: string }) =>
-          getCommand(target, key, options.fields, io),
+        (target, key: string, options: { fields?: string; raw?: boolean }) =>
+          getCommand(target, key, options, io),
         'read',
       ),
     );

@@ -51,7 +51,7 @@ export async function rewrapNamespaces(options: RewrapNamespacesOptions): Promis
     tableName: options.tableName,
     namespace: first,
     keyring: options.keyring,
-    dynamoDBClient: options.client,
+    client: options.client,
   });
   let doneBefore = 0;
   for (const namespace of options.namespaces) {

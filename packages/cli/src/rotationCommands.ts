@@ -56,7 +56,7 @@ export async function rewrapCommand(
   try {
     let namespaces: string[];
     if (options.allNamespaces) {
-      namespaces = await listNamespaces(table.client, table.tableName);
+      namespaces = await listNamespaces({ client: table.client, tableName: table.tableName });
     } else if (table.namespace !== undefined) {
       namespaces = [table.namespace];
     } else {
@@ -108,7 +108,7 @@ export async function rotateKeyCommand(
   try {
     const dir = table.localDir as string;
     const { keyring, resumed } = await startOrResumeRotation(dir);
-    const namespaces = await listNamespaces(table.client, table.tableName);
+    const namespaces = await listNamespaces({ client: table.client, tableName: table.tableName });
     const progress = startProgress('rewrapping', io.stderr);
     let report: RewrapReport;
     try {

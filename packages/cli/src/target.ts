@@ -181,7 +181,7 @@ export async function openTarget(
     tableName: table.tableName,
     namespace,
     keyring: table.keyring,
-    dynamoDBClient: table.client,
+    client: table.client,
   });
   return { ...table, store };
 }

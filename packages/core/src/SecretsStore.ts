@@ -1,4 +1,9 @@
-import { DynamoDBClient, GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
+import {
+  DynamoDBClient,
+  type DynamoDBClientConfig,
+  GetItemCommand,
+  QueryCommand,
+} from '@aws-sdk/client-dynamodb';
 import { DEFAULT_PATCH_RETRY, type PatchRetryOptions, retryPolicy } from './backoff.ts';
 import { DataKeyCache, type DataKeyCacheOptions } from './dataKeyCache.ts';
 import { type CallSite, callDynamo } from './dynamoCall.ts';
@@ -17,6 +22,7 @@ import type { Keyring } from './keyrings/Keyring.ts';
 import { checkKey, checkNamespace, RESERVED_KEY_PREFIX } from './keys.ts';
 import { purgeNamespace } from './purge.ts';
 import { type RewrapOptions, type RewrapSummary, rewrapKeys } from './rewrap.ts';
+import { resolveClient, storeClientOptions } from './sdkClient.ts';
 import { type SecretName, SecretSealer } from './secretSealer.ts';
 import { NO_CHANGE, SecretWriter } from './secretWriter.ts';
 import {
@@ -35,7 +41,11 @@ export interface SecretsStoreOptions {
   readonly namespace: string;
   /** Where data keys come from: `new KmsKeyring({ keyId })` or `new LocalKeyring({ masterKey })`. */
   readonly keyring: Keyring;
-  /** @default a new `DynamoDBClient()` with the SDK's default configuration */
+  /** A DynamoDB client of your own. @default a new `DynamoDBClient(clientConfig)` */
+  readonly client?: DynamoDBClient;
+  /** The configuration of the DynamoDB client made when `client` is not given. @default `{}` */
+  readonly clientConfig?: DynamoDBClientConfig;
+  /** @deprecated the former name of `client`. */
   readonly dynamoDBClient?: DynamoDBClient;
   /** Strongly consistent reads, so that a `get` sees the previous write. @default true */
   readonly consistentRead?: boolean;
@@ -87,7 +97,11 @@ export class SecretsStore {
     }
     this.tableName = options.tableName;
     this.namespace = options.namespace;
-    this.#client = options.dynamoDBClient ?? new DynamoDBClient({});
+    this.#client = resolveClient(
+      'SecretsStore',
+      storeClientOptions(options),
+      (config) => new DynamoDBClient(config),
+    );
     const option = options.dataKeyCache;
     const cache =
       option === false
@@ -112,7 +126,13 @@ export class SecretsStore {
       retry,
     });
     // Keep the resolved client and cache so that forNamespace() shares them.
-    this.#options = { ...options, dynamoDBClient: this.#client, dataKeyCache: cache ?? false };
+    this.#options = {
+      ...options,
+      client: this.#client,
+      clientConfig: undefined,
+      dynamoDBClient: undefined,
+      dataKeyCache: cache ?? false,
+    };
   }
 
   /** A store for another namespace that shares this one's clients, keyring and cache. */

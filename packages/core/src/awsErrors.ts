@@ -30,11 +30,43 @@ export function networkErrorCode(error: unknown): string | undefined {
 }
 
 /**
- * How a message names an AWS failure: the error's name, and for a network failure its code,
- * e.g. `ThrottlingException` or `Error (ECONNREFUSED)`. "failed with Error" tells a user nothing.
+ * The SDK's own words when the request was never sent because the client is not configured: no
+ * region, no credentials. These messages come from the SDK's configuration and credential chain,
+ * never from a request or a response, so they hold no value and are what the user needs to read.
+ * Any other message (a service's validation text, a garbled body) is left out of descriptions.
+ */
+const CONFIGURATION_MESSAGES: readonly RegExp[] = [
+  /^Region is missing$/,
+  /^Invalid region in client config$/,
+  /^Could not load credentials from any providers$/,
+];
+/** Errors of the SDK's credential chain: their messages describe the chain, not a request. */
+const CREDENTIAL_ERROR_NAMES: ReadonlySet<string> = new Set([
+  'CredentialsProviderError',
+  'TokenProviderError',
+]);
+
+/**
+ * The SDK's message when the client could not send the request for lack of configuration
+ * (`Region is missing`, `Could not load credentials from any providers`), else undefined.
+ */
+export function sdkConfigurationMessage(error: unknown): string | undefined {
+  if (!(error instanceof Error) || typeof error.message !== 'string') return undefined;
+  const firstLine = (error.message.split('\n', 1)[0] ?? '').trim().slice(0, 200);
+  if (firstLine === '') return undefined;
+  if (CONFIGURATION_MESSAGES.some((pattern) => pattern.test(firstLine))) return firstLine;
+  return CREDENTIAL_ERROR_NAMES.has(error.name) ? firstLine : undefined;
+}
+
+/**
+ * How a message names an AWS failure: the error's name, for a network failure its code, and
+ * for a client that could not send the request the SDK's own words: `ThrottlingException`,
+ * `Error (ECONNREFUSED)`, `Error: Region is missing`. "failed with Error" tells a user nothing.
  */
 export function describeAwsError(error: unknown): string {
   const name = awsErrorName(error) || 'an unknown error';
+  const configuration = sdkConfigurationMessage(error);
+  if (configuration !== undefined) return `${name}: ${configuration}`;
   const code = networkErrorCode(error);
   return code === undefined || name === code ? name : `${name} (${code})`;
 }

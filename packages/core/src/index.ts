@@ -23,35 +23,9 @@ export type {
 } from './keyrings/Keyring.ts';
 export { KmsKeyring, type KmsKeyringOptions } from './keyrings/KmsKeyring.ts';
 export { LocalKeyring, type LocalKeyringOptions } from './keyrings/LocalKeyring.ts';
-export {
-  checkNamespace,
-  LIFECYCLE_RECORD_KEY,
-  MAX_KEY_BYTES,
-  MAX_NAMESPACE_LENGTH,
-  RESERVED_KEY_PREFIX,
-  UNINSTALL_MARKER_KEY,
-} from './keys.ts';
-export {
-  type AdvanceResult,
-  advanceLifecycle,
-  advanceLifecycleInput,
-  LIFECYCLE_ATTRIBUTE,
-  type LifecycleEvent,
-  type LifecycleRecord,
-  type LifecycleTransition,
-  parseLifecycleRecord,
-  readLifecycle,
-  readLifecycleInput,
-} from './lifecycleRecord.ts';
-export { listNamespaces } from './listNamespaces.ts';
-export {
-  type PurgeOptions,
-  type PurgeResult,
-  type PurgeWrittenBeforeOptions,
-  type PurgeWrittenBeforeResult,
-  purgeNamespace,
-  purgeWrittenBefore,
-} from './purge.ts';
+export { checkNamespace, MAX_KEY_BYTES, MAX_NAMESPACE_LENGTH } from './keys.ts';
+export { type ListNamespacesOptions, listNamespaces } from './listNamespaces.ts';
+export { type PurgeOptions, type PurgeResult, purgeNamespace } from './purge.ts';
 export type {
   RewrapFailure,
   RewrapOptions,

@@ -7,6 +7,12 @@ import { describeAwsError, safeCause } from './awsErrors.ts';
 import { ConfigurationError, StorageError } from './errors.ts';
 import { type Item, namespaceOf, scanNamespacesInput } from './item.ts';
 
+export interface ListNamespacesOptions {
+  /** The DynamoDB client to scan with. */
+  readonly client: DynamoDBClient;
+  readonly tableName: string;
+}
+
 /**
  * Every namespace that holds at least one item of `tableName`, sorted, each once. It reads the
  * whole table (a Scan, 1 MB a page), so it costs what a full read of the table costs.
@@ -14,11 +20,21 @@ import { type Item, namespaceOf, scanNamespacesInput } from './item.ts';
  * Throws {@link StorageError} when a Scan fails after the SDK's retries.
  *
  * @example
- * for (const namespace of await listNamespaces(client, 'secrets')) {
+ * for (const namespace of await listNamespaces({ client, tableName: 'secrets' })) {
  *   await store.forNamespace(namespace).rewrap();
  * }
  */
-export async function listNamespaces(client: DynamoDBClient, tableName: string): Promise<string[]> {
+export async function listNamespaces(options: ListNamespacesOptions): Promise<string[]>;
+/** @deprecated pass `{ client, tableName }`, as every other function of the package takes them. */
+export async function listNamespaces(client: DynamoDBClient, tableName: string): Promise<string[]>;
+export async function listNamespaces(
+  first: ListNamespacesOptions | DynamoDBClient,
+  second?: string,
+): Promise<string[]> {
+  const { client, tableName } =
+    second === undefined && 'tableName' in first
+      ? (first as ListNamespacesOptions)
+      : { client: first as DynamoDBClient, tableName: second };
   // A table name is checked here, before any call: an empty one would be a confusing AWS error.
   if (typeof tableName !== 'string' || tableName === '') {
     throw new ConfigurationError(

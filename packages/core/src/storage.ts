@@ -7,39 +7,107 @@ export const ENVIRONMENT_VARIABLES = {
   tableName: 'SECRETS_STORE_TABLE',
   keyId: 'SECRETS_STORE_KEY_ID',
   namespace: 'SECRETS_STORE_NAMESPACE',
+  /** Comma-separated key ARNs the data keys may still be wrapped by, during a move to another key. */
+  previousKeyIds: 'SECRETS_STORE_PREVIOUS_KEY_IDS',
 } as const;
 
+/** Where a test that forgot to point `storage.secrets` at a test store should look. */
+const TESTING_HINT =
+  "; in a test, call setSecretsStore(createTestStore()) first (createTestStore from '@secrets-store/core/testing')";
+
+/** `SECRETS_STORE_PREVIOUS_KEY_IDS` as a list; unset or empty is none, an empty entry a mistake. */
+function previousKeyIdsOf(variable: string | undefined): string[] {
+  if (!variable) return [];
+  const keyIds = variable.split(',').map((keyId) => keyId.trim());
+  if (keyIds.includes('')) {
+    throw new ConfigurationError(
+      `${ENVIRONMENT_VARIABLES.previousKeyIds} has an empty entry: expected key ARNs separated by commas`,
+    );
+  }
+  return keyIds;
+}
+
+/** Namespaces are 1 to 256 characters of [A-Za-z0-9._:@/+=-]: this one only stands in. */
+const NO_NAMESPACE = 'secrets-store:no-namespace';
+
 /**
- * A store configured from `SECRETS_STORE_TABLE`, `SECRETS_STORE_KEY_ID` and
- * `SECRETS_STORE_NAMESPACE`, with default AWS SDK clients (region and credentials from the
- * Lambda environment). Throws a {@link ConfigurationError} naming every missing variable.
+ * The store of a function that serves many installations (no `SECRETS_STORE_NAMESPACE`): only
+ * `forNamespace(ns)` works; every other member throws a ConfigurationError naming the variable.
+ * Every method of SecretsStore is covered, including ones added later, so that nothing can ever
+ * act on the stand-in namespace.
+ */
+class NamespaceFreeSecretsStore extends SecretsStore {
+  constructor(options: ConstructorParameters<typeof SecretsStore>[0]) {
+    super({ ...options, namespace: NO_NAMESPACE });
+    const refuse = (): never => {
+      throw new ConfigurationError(
+        `storage.secrets needs the environment variable ${ENVIRONMENT_VARIABLES.namespace}, or use storage.secrets.forNamespace(namespace) in a function that serves many installations${TESTING_HINT}`,
+      );
+    };
+    for (
+      let prototype: object | null = SecretsStore.prototype;
+      prototype !== null && prototype !== Object.prototype;
+      prototype = Object.getPrototypeOf(prototype)
+    ) {
+      for (const name of Object.getOwnPropertyNames(prototype)) {
+        if (name === 'constructor' || name === 'forNamespace' || Object.hasOwn(this, name))
+          continue;
+        if (typeof Object.getOwnPropertyDescriptor(prototype, name)?.value !== 'function') continue;
+        Object.defineProperty(this, name, { value: refuse, configurable: true });
+      }
+    }
+    Object.defineProperty(this, 'namespace', { get: refuse, configurable: true });
+  }
+}
+
+/**
+ * A store configured from the environment, with default AWS SDK clients (region and
+ * credentials from the Lambda environment):
+ *
+ * - `SECRETS_STORE_TABLE` and `SECRETS_STORE_KEY_ID` (required);
+ * - `SECRETS_STORE_NAMESPACE`: the installation. Without it the store serves only
+ *   `forNamespace(ns)` (a function serving many installations), and anything else throws a
+ *   {@link ConfigurationError} naming the variable;
+ * - `SECRETS_STORE_PREVIOUS_KEY_IDS`: comma-separated key ARNs the keyring may still decrypt with
+ *   while secrets move to another key.
+ *
+ * Throws a {@link ConfigurationError} naming every missing required variable.
  */
 export function secretsStoreFromEnvironment(
   environment: Record<string, string | undefined> = process.env,
 ): SecretsStore {
-  const missing = Object.values(ENVIRONMENT_VARIABLES).filter((name) => !environment[name]);
+  const required = [ENVIRONMENT_VARIABLES.tableName, ENVIRONMENT_VARIABLES.keyId];
+  const missing = required.filter((name) => !environment[name]);
   if (missing.length > 0) {
     throw new ConfigurationError(
-      `storage.secrets needs the environment variable${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`,
+      `storage.secrets needs the environment variable${missing.length > 1 ? 's' : ''} ${missing.join(', ')}${TESTING_HINT}`,
     );
   }
-  const read = (name: string): string => environment[name] as string;
-  return new SecretsStore({
-    tableName: read(ENVIRONMENT_VARIABLES.tableName),
-    namespace: read(ENVIRONMENT_VARIABLES.namespace),
-    keyring: new KmsKeyring({ keyId: read(ENVIRONMENT_VARIABLES.keyId) }),
-  });
+  const options = {
+    tableName: environment[ENVIRONMENT_VARIABLES.tableName] as string,
+    keyring: new KmsKeyring({
+      keyId: environment[ENVIRONMENT_VARIABLES.keyId] as string,
+      previousKeyIds: previousKeyIdsOf(environment[ENVIRONMENT_VARIABLES.previousKeyIds]),
+    }),
+  };
+  const namespace = environment[ENVIRONMENT_VARIABLES.namespace];
+  return namespace
+    ? new SecretsStore({ ...options, namespace })
+    : new NamespaceFreeSecretsStore({ ...options, namespace: NO_NAMESPACE });
 }
 
 let secrets: SecretsStore | undefined;
 
 /**
- * Points `storage.secrets` at `store` (a test's store, e.g. from `createTestStore()` of
+ * Points `storage.secrets` at `store` (a test's store, e.g. `createTestStore()` of
  * `@secrets-store/core/testing`) until {@link resetSecretsStore}. Code under test that reads
  * `storage.secrets` then uses it instead of building one from the environment.
  *
  * @example
- * beforeEach(() => setSecretsStore(createTestStore().store));
+ * import { resetSecretsStore, setSecretsStore } from '@secrets-store/core';
+ * import { createTestStore } from '@secrets-store/core/testing';
+ *
+ * beforeEach(() => setSecretsStore(createTestStore()));
  * afterEach(() => resetSecretsStore());
  */
 export function setSecretsStore(store: SecretsStore): void {
@@ -60,10 +128,14 @@ export function resetSecretsStore(): void {
 /**
  * The OCP-style entry point: `storage.secrets` is built from the environment on first use and
  * then shared by every invocation of the Lambda container, so the data-key cache stays warm.
+ * Without `SECRETS_STORE_NAMESPACE`, `storage.secrets.forNamespace(ns)` serves one installation
+ * at a time with the same clients and cache.
  *
  * @example
  * import { storage } from '@secrets-store/core';
  * await storage.secrets.put('authToken', { token, siteId });
+ * // a function serving many installations:
+ * await storage.secrets.forNamespace(`my-app:${installId}`).get('authToken');
  */
 export const storage: { readonly secrets: SecretsStore } = {
   get secrets(): SecretsStore {

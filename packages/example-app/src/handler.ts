@@ -37,7 +37,24 @@ export async function authenticate(siteId: number): Promise<string> {
   return `token-${siteId}-${crypto.randomUUID()}`;
 }
 
-/** A handler bound to a store; `handler` below binds it to `storage.secrets`. */
+/** The rate limit after one more call of `cost` at `hour`: a new hour starts from zero. */
+export function nextRateLimit(
+  previous: Partial<TokenRateLimit>,
+  hour: number,
+  cost: number,
+): TokenRateLimit {
+  const counter = previous.hour === hour ? (previous.counter ?? 0) : 0;
+  return { hour, counter: counter + cost };
+}
+
+/**
+ * A handler bound to a store; `handler` below binds it to `storage.secrets`.
+ *
+ * Warm, it makes one read of the token and one atomic patch of the rate limit (3 DynamoDB
+ * requests, no KMS call): no `exists` before a `get` (a get of an absent secret is `{}`), no
+ * check-then-put (the token is written with `patch`, whose result says what it replaced), and no
+ * read after a patch (the patch resolves to the previous value, so the new one is computed).
+ */
 export function createHandler(secrets: () => SecretsStore) {
   return async (event: ExampleEvent): Promise<ExampleResult> => {
     const store = secrets();
@@ -45,36 +62,25 @@ export function createHandler(secrets: () => SecretsStore) {
     let authenticated = false;
     let refreshed = false;
 
-    if (!(await store.exists('authToken'))) {
-      const token = await authenticate(event.siteId);
-      await store.put<Token>('authToken', {
-        token,
+    const saved = await store.get<Partial<Token>>('authToken');
+    if (saved.token === undefined || (saved.expiresAt ?? 0) < now + REFRESH_MARGIN_MS) {
+      // A new or refreshed token, the site id kept: one atomic write, whatever raced it.
+      const previous = await store.patch<Token>('authToken', {
+        token: await authenticate(event.siteId),
         siteId: event.siteId,
         expiresAt: now + TOKEN_LIFETIME_MS,
       });
-      authenticated = true;
-    }
-    const token = await store.get<Token>('authToken');
-    if (token.expiresAt < now + REFRESH_MARGIN_MS) {
-      // update the token without changing the site id
-      await store.patch<Token>('authToken', {
-        token: await authenticate(event.siteId),
-        expiresAt: now + TOKEN_LIFETIME_MS,
-      });
-      refreshed = true;
+      authenticated = previous.token === undefined;
+      refreshed = !authenticated;
     }
 
-    const currentHour = Math.floor(now / 3_600_000);
+    const hour = Math.floor(now / 3_600_000);
     const cost = event.apiCallCost ?? 1;
-    await store.patch<TokenRateLimit>('rateLimit', (value) => {
-      if (value.hour !== currentHour) {
-        value.hour = currentHour;
-        value.counter = 0;
-      }
-      value.counter += cost;
-      return value;
-    });
-    const { counter } = await store.get<TokenRateLimit>('rateLimit', ['counter']);
+    const previous = await store.patch<TokenRateLimit>('rateLimit', (value) =>
+      nextRateLimit(value, hour, cost),
+    );
+    // The patch applied nextRateLimit to exactly this previous value.
+    const { counter } = nextRateLimit(previous, hour, cost);
     return { siteId: event.siteId, authenticated, refreshed, callsThisHour: counter };
   };
 }

@@ -21,7 +21,7 @@ import {
   type LifecycleEvent,
   purgeWrittenBefore,
   readLifecycle,
-} from '@secrets-store/core';
+} from '@secrets-store/core/internal';
 import { sweepMessage, type Task } from './events.ts';
 import { type Logger, log } from './log.ts';
 

@@ -4,7 +4,8 @@
  * sends itself; anything else is refused, never taken for an uninstall. From a direct
  * invocation by an operator: `{ "namespace": "..." }`, a purge (or an EventBridge event).
  */
-import { checkNamespace, type LifecycleEvent } from '@secrets-store/core';
+import { checkNamespace } from '@secrets-store/core';
+import type { LifecycleEvent } from '@secrets-store/core/internal';
 
 export type Task =
   | { readonly kind: 'uninstall'; readonly namespace: string; readonly event: LifecycleEvent }

@@ -2,7 +2,7 @@
  * The embedded default: a folder that holds a dynalite database and the master keys of a
  * LocalKeyring (see keyFiles.ts). Nothing leaves the machine and no AWS account is involved.
  */
-import { mkdir, stat } from 'node:fs/promises';
+import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { LocalKeyring } from '@secrets-store/core';
@@ -36,7 +36,23 @@ export function openLocalStoreDir(): string | undefined {
 }
 
 /**
- * Makes the store's folder unless it exists. Only the last level: Node's recursive mkdir spins
+ * A `.gitignore` of `*` in a folder the CLI makes a store in: the folder is often inside the
+ * user's git repository (`--local ./.secrets-store`), and `git add .` must not commit the master
+ * key. Written only in a folder the CLI made or found empty, never over a file of the user's.
+ */
+async function ignoreInGit(dir: string): Promise<void> {
+  await writeFile(
+    join(dir, '.gitignore'),
+    '# The local secrets store: its master key and database stay out of git.\n*\n',
+    { flag: 'wx', mode: 0o600 },
+  ).catch((error: unknown) => {
+    if (codeOf(error) !== 'EEXIST')
+      throw storeError(`cannot write ${join(dir, '.gitignore')}: ${codeOf(error)}`);
+  });
+}
+
+/**
+ * Makes the store's folder unless it exists, with its `.gitignore`. Only the last level: Node's recursive mkdir spins
  * for minutes on paths such as /proc/nope, and a missing parent is more likely a typo. An
  * existing folder (made earlier, or a moment ago by another command) takes the EEXIST path.
  */
@@ -48,11 +64,13 @@ async function ensureStoreFolder(dir: string): Promise<void> {
     );
   try {
     await mkdir(dir, { mode: 0o700 });
-    return;
   } catch (error) {
     const code = codeOf(error);
     if (code === 'EEXIST') {
-      if (await isFolder(dir)) return;
+      if (await isFolder(dir)) {
+        if ((await readdir(dir)).length === 0) await ignoreInGit(dir);
+        return;
+      }
       throw storeError(`cannot use ${dir} as the local store: it is not a folder`);
     }
     if (code === 'ENOENT' && !(await isFolder(dirname(dir)))) {
@@ -62,6 +80,7 @@ async function ensureStoreFolder(dir: string): Promise<void> {
     }
     throw storeError(`cannot create the local store ${dir}: ${code}`);
   }
+  await ignoreInGit(dir);
 }
 
 /** Whether any item is in the table: then a lost key file must not be replaced. */
@@ -111,6 +130,11 @@ export async function openLocalStore(
   const dir = resolve(dirOption);
   const databaseDir = join(dir, DATABASE_DIR);
   if (access === 'read') {
+    const notFolder = await stat(dir).then(
+      (stats) => !stats.isDirectory(),
+      () => false,
+    );
+    if (notFolder) throw storeError(`cannot use ${dir} as the local store: it is not a folder`);
     const exists = await stat(databaseDir).then(
       () => true,
       () => false,

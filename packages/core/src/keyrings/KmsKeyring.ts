@@ -4,10 +4,12 @@ import {
   GenerateDataKeyCommand,
   type GenerateDataKeyCommandOutput,
   KMSClient,
+  type KMSClientConfig,
   ReEncryptCommand,
   type ReEncryptCommandOutput,
 } from '@aws-sdk/client-kms';
 import { ConfigurationError, DecryptionError, KeyAccessError, KeyServiceError } from '../errors.ts';
+import { resolveClient } from '../sdkClient.ts';
 import {
   DATA_KEY_BYTES,
   type EncryptionContext,
@@ -30,8 +32,10 @@ export interface KmsKeyringOptions {
    * @default none
    */
   readonly previousKeyIds?: readonly string[];
-  /** @default a new `KMSClient()` with the SDK's default configuration */
+  /** A KMS client of your own. @default a new `KMSClient(clientConfig)` */
   readonly client?: KMSClient;
+  /** The configuration of the KMS client made when `client` is not given. @default `{}` */
+  readonly clientConfig?: KMSClientConfig;
   /** Passed on every call, for keys shared through grants. @default none */
   readonly grantTokens?: readonly string[];
 }
@@ -68,7 +72,7 @@ export class KmsKeyring implements Keyring {
     }
     this.keyId = options.keyId;
     this.previousKeyIds = checkPreviousKeyIds(options.previousKeyIds);
-    this.#client = options.client ?? new KMSClient({});
+    this.#client = resolveClient('KmsKeyring', options, (config) => new KMSClient(config));
     this.#grantTokens = options.grantTokens ? [...options.grantTokens] : undefined;
     if (!isAlias(this.keyId) && this.keyId.startsWith('arn:')) this.#currentKeyArn = this.keyId;
   }

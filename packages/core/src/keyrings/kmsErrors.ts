@@ -3,7 +3,12 @@
  * (`KeyAccessError`: retrying will not help), or KMS could not answer (`KeyServiceError`: the
  * SDK's retries ran out; retrying later may help).
  */
-import { describeAwsError, networkErrorCode, safeCause } from '../awsErrors.ts';
+import {
+  describeAwsError,
+  networkErrorCode,
+  safeCause,
+  sdkConfigurationMessage,
+} from '../awsErrors.ts';
 import { DecryptionError, KeyAccessError, KeyServiceError } from '../errors.ts';
 import type { EncryptionContext } from './Keyring.ts';
 
@@ -62,6 +67,12 @@ export function mapKmsError(
   }
   if (KEY_REFUSALS.has(name)) {
     return new KeyAccessError(`${where} failed with ${described}: the key refuses`, { cause });
+  }
+  if (sdkConfigurationMessage(error) !== undefined) {
+    // No region or no credentials: the SDK never sent the request, so KMS had nothing to answer.
+    return new KeyServiceError(`${where} failed with ${described}: the request was not sent`, {
+      cause,
+    });
   }
   const fields = (error ?? {}) as SdkErrorFields;
   const status = fields.$metadata?.httpStatusCode;

@@ -5,6 +5,7 @@
  * network), with hooks that force the interleavings a concurrency test claims to test.
  */
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import { ConfigurationError } from '../errors.ts';
 import type { WireItem } from './attributeValues.ts';
 import { batchGetItem, batchWriteItem } from './batchOperations.ts';
 import { DynamoDBError, type DynamoDBErrorName } from './dynamoErrors.ts';
@@ -66,12 +67,13 @@ export class MemoryTable {
    * dummies unless given; the SDK's serialisers, retry strategy and error classes all run.
    */
   client(config: DynamoDBClientConfig = {}): DynamoDBClient {
-    return new DynamoDBClient({
+    const client = new DynamoDBClient({
       region: 'us-east-1',
       credentials: { accessKeyId: 'memory-table', secretAccessKey: 'memory-table' },
       ...config,
       requestHandler: this.requestHandler(),
     });
+    return withOwnSend(client);
   }
 
   /** The handler to pass as `requestHandler` to a `DynamoDBClient` of your own. */
@@ -189,4 +191,27 @@ export class MemoryTable {
     this.transactions.clear();
     this.requests.length = 0;
   }
+}
+
+/**
+ * The client with its own `send`: the SDK's, taken from the class DynamoDBClient extends. A user's
+ * `mockClient(DynamoDBClient)` (aws-sdk-client-mock, in a shared setup file say) stubs
+ * `DynamoDBClient.prototype.send`, which every other client then reaches; this one answers from
+ * its table anyway, so a test store never "succeeds" into a stub that returns nothing. A
+ * `mockClient(client)` of this very instance still replaces it, on purpose.
+ */
+function withOwnSend(client: DynamoDBClient): DynamoDBClient {
+  const base = Object.getPrototypeOf(DynamoDBClient.prototype) as { send?: unknown } | null;
+  const send = base?.send;
+  if (typeof send !== 'function') {
+    throw new ConfigurationError(
+      'the testing kit cannot find the AWS SDK client send it needs: @aws-sdk/client-dynamodb changed its classes',
+    );
+  }
+  Object.defineProperty(client, 'send', {
+    value: send,
+    writable: true,
+    configurable: true,
+  });
+  return client;
 }

@@ -64,7 +64,7 @@ export function createTestStore(options: TestStoreOptions = {}): TestSecretsStor
       tableName: options.tableName ?? 'secrets',
       namespace: options.namespace ?? 'test',
       keyring,
-      dynamoDBClient: table.client(options.clientConfig),
+      client: table.client(options.clientConfig),
       // One cache object, so that stores made by forNamespace() share it as SecretsStore's do.
       dataKeyCache: new DataKeyCache(),
       ...(options.consistentRead === undefined ? {} : { consistentRead: options.consistentRead }),

@@ -1,3 +1,8 @@
+/**
+ * This repository's own stack (`cdk.json`, `npm run synth`): the backend and the example app's
+ * function, bundled from this checkout's sources. Not part of the published package: it needs
+ * the repository (packages/example-app), so it lives beside the app, outside lib/.
+ */
 import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Construct } from 'constructs';
@@ -7,7 +12,7 @@ import {
   REPOSITORY_ROOT,
   SecretsStoreBackend,
   type SecretsStoreBackendProps,
-} from './secrets-store-backend.ts';
+} from '../lib/secrets-store-backend.ts';
 
 export interface SecretsStoreStackProps extends StackProps {
   readonly backend?: SecretsStoreBackendProps;
