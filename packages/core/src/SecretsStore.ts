@@ -15,6 +15,7 @@ import {
   retryPolicy,
   sleep,
 } from './backoff.ts';
+import { type BatchReadContext, distinctKeys, readMany } from './batchRead.ts';
 import { DataKeyCache, type DataKeyCacheOptions } from './dataKeyCache.ts';
 import {
   type CallSite,
@@ -38,6 +39,7 @@ import {
   getSecretInput,
   historyOf,
   type Item,
+  isTombstone,
   keyOf,
   putSecretInput,
   queryKeysInput,
@@ -64,8 +66,19 @@ import {
   SecretSealer,
 } from './secretSealer.ts';
 import {
+  ABSENT,
+  type CachedValue,
+  copyCached,
+  ValueCache,
+  type ValueCacheOptions,
+  valueCacheId,
+  writeThrough,
+} from './valueCache.ts';
+import {
   checkFields,
+  checkGetOptions,
   copyValue,
+  type GetOptions,
   type PatchUpdater,
   pickFields,
   type StorableHash,
@@ -93,6 +106,15 @@ export interface SecretsStoreOptions {
   readonly dataKeyCache?: false | DataKeyCacheOptions | DataKeyCache;
   /** How long `patch` may keep re-using a secret's data key before it asks for a new one. @default 3600000 (1 h) */
   readonly dataKeyMaxAgeMs?: number;
+  /**
+   * In-process cache of decrypted values (or an existing cache to share), `false` for none. A
+   * `get` within `maxAgeMs` of the last read or write of its key in this process makes no call;
+   * this process's own writes update it as they land (so it never serves its own stale write);
+   * another process's write shows after at most `maxAgeMs`. Shared with `forNamespace` stores.
+   * `{}` turns it on with the defaults `{ maxAgeMs: 5000, maxEntries: 1000 }`.
+   * @default false
+   */
+  readonly valueCache?: false | ValueCacheOptions | ValueCache;
 }
 
 /** Returned by an update to say "nothing to write". */
@@ -140,6 +162,8 @@ export class SecretsStore {
   readonly #sealer: SecretSealer;
   readonly #consistentRead: boolean;
   readonly #patchRetry: RetryPolicy;
+  readonly #valueCache: ValueCache | undefined;
+  readonly #batchRead: BatchReadContext;
   readonly #updates = new GroupCommit<PendingUpdate, OpenedSecret>(
     (key, batch, carry) => this.#commitBatch(key, batch, carry),
     (carry) => carry.dataKey.fill(0),
@@ -174,27 +198,82 @@ export class SecretsStore {
       );
     }
     this.#sealer = new SecretSealer(options.keyring, cache, dataKeyMaxAgeMs);
-    // Keep the resolved client and cache so that forNamespace() shares them.
-    this.#options = { ...options, dynamoDBClient: this.#client, dataKeyCache: cache ?? false };
+    const values = options.valueCache;
+    this.#valueCache =
+      values === undefined || values === false
+        ? undefined
+        : values instanceof ValueCache
+          ? values
+          : new ValueCache(values);
+    this.#batchRead = {
+      client: this.#client,
+      tableName: this.tableName,
+      namespace: this.namespace,
+      consistentRead: this.#consistentRead,
+      valueCache: this.#valueCache,
+      open: (key, item) => this.#openValue(key, item),
+    };
+    // Keep the resolved client and caches so that forNamespace() shares them.
+    this.#options = {
+      ...options,
+      dynamoDBClient: this.#client,
+      dataKeyCache: cache ?? false,
+      valueCache: this.#valueCache ?? false,
+    };
   }
 
-  /** A store for another namespace that shares this one's clients, keyring and cache. */
+  /** A store for another namespace that shares this one's clients, keyring and caches. */
   forNamespace(namespace: string): SecretsStore {
     return new SecretsStore({ ...this.#options, namespace });
   }
 
   /**
    * The secret stored under `key`, or `{}` when there is none. With `fields`, only those of the
-   * listed fields that exist.
+   * listed fields that exist. With the value cache on, a fresh cached value (a copy of it) is
+   * returned without a call, unless `forceFetch`.
+   *
+   * @example
+   * const { token } = await store.get<Token>('authToken', { fields: ['token'], forceFetch: true });
    */
-  async get<T extends object = ValueHash>(key: string, fields?: string[]): Promise<T> {
+  get<T extends object = ValueHash>(key: string, fields?: string[]): Promise<T>;
+  get<T extends object = ValueHash>(key: string, options?: GetOptions): Promise<T>;
+  async get<T extends object = ValueHash>(
+    key: string,
+    options?: string[] | GetOptions,
+  ): Promise<T> {
     checkKey(key);
-    checkFields(fields);
-    const item = await this.#read('get', key, this.#consistentRead);
-    if (!item) return {} as T;
-    const { value, dataKey } = await this.#sealer.open(this.#name(key), fromItem(item, key));
-    dataKey.fill(0);
+    const { fields, forceFetch } = checkGetOptions(options);
+    const value = this.#valueCache
+      ? await this.#valueCache.get(this.#cacheId(key), () => this.#readValue(key), forceFetch)
+      : await this.#readValue(key);
+    if (value === ABSENT) return {} as T;
     return (fields ? pickFields(value, fields) : value) as T;
+  }
+
+  /**
+   * The secrets stored under `keys`, in a `Map` of those that exist (an absent key is not in
+   * it), in the order of the keys. `BatchGetItem` calls of 100 keys, strongly consistent (with
+   * `consistentRead`), keys DynamoDB leaves unprocessed retried with backoff: a
+   * {@link StorageError} names those still unread after about 3.5 s. Every key is validated
+   * before any call; duplicates collapse. Uses and fills the value cache when it is on.
+   *
+   * @example
+   * const secrets = await store.getMany<Token>(['github', 'slack'], { fields: ['token'] });
+   * const github = secrets.get('github')?.token;
+   */
+  async getMany<T extends object = ValueHash>(
+    keys: Iterable<string>,
+    options?: GetOptions,
+  ): Promise<Map<string, T>> {
+    const { fields, forceFetch } = checkGetOptions(options ?? {});
+    const distinct = distinctKeys(keys);
+    const values = await readMany(this.#batchRead, distinct, forceFetch);
+    const found = new Map<string, T>();
+    for (const key of distinct) {
+      const value = values.get(key);
+      if (value) found.set(key, (fields ? pickFields(value, fields) : value) as T);
+    }
+    return found;
   }
 
   /**
@@ -205,12 +284,18 @@ export class SecretsStore {
   async put<T extends object = ValueHash>(key: string, value: T & StorableHash<T>): Promise<true> {
     checkKey(key);
     const name = this.#name(key);
-    const { plaintext } = this.#sealer.encode(name, value);
+    const { plaintext, value: copy } = this.#sealer.encode(name, value);
     try {
       const fresh = await this.#sealer.freshDataKey(name);
       try {
         const sealed = this.#sealer.seal(name, fresh, plaintext);
-        await this.#putRecord(key, { ...sealed, updatedAt: Date.now(), writeId: newWriteId() });
+        const record: SecretRecord = { ...sealed, updatedAt: Date.now(), writeId: newWriteId() };
+        await writeThrough(
+          this.#valueCache,
+          this.#cacheId(key),
+          copy,
+          this.#putRecord(key, record),
+        ); // value cache
         return true;
       } finally {
         fresh.plaintext.fill(0);
@@ -274,19 +359,25 @@ export class SecretsStore {
       });
       return true;
     }
-    await callDynamo(this.#site('delete', key), () =>
+    const deleted = callDynamo(this.#site('delete', key), () =>
       this.#client.send(new DeleteItemCommand(deleteSecretInput(this.#address(key)))),
     );
+    await writeThrough(this.#valueCache, this.#cacheId(key), ABSENT, deleted); // value cache
     return true;
   }
 
-  /** Whether a secret is stored under `key`. Reads the key only: never calls KMS. */
+  /**
+   * Whether a secret is stored under `key`. Reads the key only: never calls KMS. With the value
+   * cache on, a fresh cached entry answers without a call.
+   */
   async exists(key: string): Promise<boolean> {
     checkKey(key);
+    const cached = this.#valueCache?.lookup(this.#cacheId(key));
+    if (cached !== undefined) return cached !== ABSENT;
     const response = await callDynamo(this.#site('exists', key), () =>
       this.#client.send(new GetItemCommand(existsInput(this.#address(key), this.#consistentRead))),
     );
-    return response.Item !== undefined;
+    return response.Item !== undefined && !isTombstone(response.Item);
   }
 
   /** The names of the namespace's secrets, in key order. Never decrypts anything. */
@@ -317,7 +408,7 @@ export class SecretsStore {
       client: this.#client,
       tableName: this.tableName,
       namespace: this.namespace,
-    });
+    }).finally(() => this.#valueCache?.clearNamespace(this.namespace));
     return deleted;
   }
 
@@ -334,7 +425,9 @@ export class SecretsStore {
    * const { moved, alreadyCurrent, failures } = await store.rewrap({ onProgress: console.log });
    */
   rewrap(options?: RewrapOptions): Promise<RewrapSummary> {
-    return rewrapKeys(this.keys(), (key) => this.#rewrapOne(key), options);
+    return rewrapKeys(this.keys(), (key) => this.#rewrapOne(key), options).finally(
+      () => this.#valueCache?.clearNamespace(this.namespace), // value cache
+    );
   }
 
   async #rewrapOne(key: string): Promise<RewrapOutcome> {
@@ -459,6 +552,10 @@ export class SecretsStore {
           throw error;
         }
         const roundTripMs = performance.now() - started;
+        // value cache: what landed ('landed': an earlier copy did, and later writes may follow it)
+        if (result === undefined)
+          this.#valueCache?.wrote(this.#cacheId(key), copyCached(next.value));
+        else if (result === 'landed') this.#valueCache?.evict(this.#cacheId(key));
         if (result === undefined || result === 'landed') {
           for (const [update, previous] of round.previous)
             update.resolve(structuredClone(previous));
@@ -481,6 +578,7 @@ export class SecretsStore {
         base = await this.#readOpened(key);
       }
     } catch (error) {
+      this.#valueCache?.evict(this.#cacheId(key)); // value cache
       for (const update of pending) update.reject(error);
       base?.dataKey.fill(0);
       return undefined;
@@ -590,6 +688,22 @@ export class SecretsStore {
       this.#client.send(new GetItemCommand(getSecretInput(this.#address(key), consistentRead))),
     );
     return response.Item;
+  }
+
+  /** The value of `key` as the table holds it now; `ABSENT` for no item or a tombstone. */
+  async #readValue(key: string): Promise<CachedValue> {
+    const item = await this.#read('get', key, this.#consistentRead);
+    return item && !isTombstone(item) ? this.#openValue(key, item) : ABSENT;
+  }
+
+  async #openValue(key: string, item: Item): Promise<ValueHash> {
+    const { value, dataKey } = await this.#sealer.open(this.#name(key), fromItem(item, key));
+    dataKey.fill(0);
+    return value;
+  }
+
+  #cacheId(key: string): string {
+    return valueCacheId(this.namespace, key);
   }
 
   async #readOpened(key: string): Promise<OpenedSecret | undefined> {

@@ -19,6 +19,7 @@
  */
 import type {
   AttributeValue,
+  BatchGetItemCommandInput,
   DeleteItemCommandInput,
   GetItemCommandInput,
   PutItemCommandInput,
@@ -150,9 +151,43 @@ export function getSecretInput(
   };
 }
 
-/** GetItem of the key attribute only: whether the secret exists, with nothing to decrypt. */
+/**
+ * GetItem of the key attribute only (and `expiresAt`, which tells a tombstone): whether the
+ * secret exists, with nothing to decrypt.
+ */
 export function existsInput(address: SecretAddress, consistentRead: boolean): GetItemCommandInput {
-  return { ...getSecretInput(address, consistentRead), ProjectionExpression: ATTRIBUTE.namespace };
+  return {
+    ...getSecretInput(address, consistentRead),
+    ProjectionExpression: '#namespace, #expiresAt',
+    ExpressionAttributeNames: {
+      '#namespace': ATTRIBUTE.namespace,
+      '#expiresAt': ATTRIBUTE.expiresAt,
+    },
+  };
+}
+
+/** BatchGetItem takes at most 100 keys a call. */
+export const MAX_BATCH_GET_KEYS = 100;
+
+/**
+ * BatchGetItem of whole secrets of one namespace, at most {@link MAX_BATCH_GET_KEYS} distinct
+ * keys. DynamoDB hands back what it could not read under `UnprocessedKeys` in this same shape,
+ * so a retry sends that as its `RequestItems`.
+ */
+export function batchGetSecretsInput(
+  tableName: string,
+  namespace: string,
+  keys: readonly string[],
+  consistentRead: boolean,
+): BatchGetItemCommandInput {
+  return {
+    RequestItems: {
+      [tableName]: {
+        Keys: keys.map((key) => itemKey(namespace, key)),
+        ConsistentRead: consistentRead,
+      },
+    },
+  };
 }
 
 /**

@@ -1,6 +1,7 @@
 import { ConfigurationError } from './errors.ts';
 import { KmsKeyring } from './keyrings/KmsKeyring.ts';
 import { SecretsStore } from './SecretsStore.ts';
+import { valueCacheFromEnvironment } from './valueCache.ts';
 
 /** The environment variables `storage.secrets` is configured from. */
 export const ENVIRONMENT_VARIABLES = {
@@ -13,6 +14,7 @@ export const ENVIRONMENT_VARIABLES = {
  * A store configured from `SECRETS_STORE_TABLE`, `SECRETS_STORE_KEY_ID` and
  * `SECRETS_STORE_NAMESPACE`, with default AWS SDK clients (region and credentials from the
  * Lambda environment). Throws a {@link ConfigurationError} naming every missing variable.
+ * `SECRETS_STORE_VALUE_CACHE_MS` (optional) turns the value cache on with that `maxAgeMs`.
  */
 export function secretsStoreFromEnvironment(
   environment: Record<string, string | undefined> = process.env,
@@ -28,6 +30,7 @@ export function secretsStoreFromEnvironment(
     tableName: read(ENVIRONMENT_VARIABLES.tableName),
     namespace: read(ENVIRONMENT_VARIABLES.namespace),
     keyring: new KmsKeyring({ keyId: read(ENVIRONMENT_VARIABLES.keyId) }),
+    valueCache: valueCacheFromEnvironment(environment), // SECRETS_STORE_VALUE_CACHE_MS
   });
 }
 
