@@ -290,12 +290,13 @@ export class SecretsStore {
       try {
         const sealed = this.#sealer.seal(name, fresh, plaintext);
         const record: SecretRecord = { ...sealed, updatedAt: Date.now(), writeId: newWriteId() };
+        // value cache: write-through
         await writeThrough(
           this.#valueCache,
           this.#cacheId(key),
           copy,
           this.#putRecord(key, record),
-        ); // value cache
+        );
         return true;
       } finally {
         fresh.plaintext.fill(0);
