@@ -14,8 +14,23 @@ export interface Io {
   readonly stderr: NodeJS.WriteStream;
 }
 
-export async function getCommand(target: Target, key: string, fields: string | undefined, io: Io) {
-  printJson(await target.store.get(key, parseFields(fields)), io.stdout);
+/**
+ * One key: its value ({} when absent). Several: one object keyed by name, from one batch read
+ * (`getMany`), holding the keys that exist.
+ */
+export async function getCommand(
+  target: Target,
+  keys: readonly string[],
+  fields: string | undefined,
+  io: Io,
+) {
+  const [only] = keys;
+  if (keys.length === 1 && only !== undefined) {
+    printJson(await target.store.get(only, parseFields(fields)), io.stdout);
+  } else {
+    const found = await target.store.getMany(keys, { fields: parseFields(fields) });
+    printJson(Object.fromEntries(found), io.stdout);
+  }
   return EXIT.ok;
 }
 

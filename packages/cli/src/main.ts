@@ -116,14 +116,19 @@ Example:
 
   program
     .command('get')
-    .description('print a secret as JSON ({} when absent)')
-    .argument('<key>', 'the secret key')
+    .description(
+      'print a secret as JSON ({} when absent); several keys: one object keyed by name, of those that exist (one batch read)',
+    )
+    .argument('<key...>', 'the secret key, or several')
     .option('--fields <names>', 'only these fields, separated by commas')
-    .addHelpText('after', '\nExample:\n  $ secrets-store --local get authToken --fields token')
+    .addHelpText(
+      'after',
+      '\nExample:\n  $ secrets-store --local get authToken --fields token\n  $ secrets-store --local get authToken webhookUrl',
+    )
     .action(
       withTarget(
-        (target, key: string, options: { fields?: string }) =>
-          getCommand(target, key, options.fields, io),
+        (target, keys: string[], options: { fields?: string }) =>
+          getCommand(target, keys, options.fields, io),
         'read',
       ),
     );
