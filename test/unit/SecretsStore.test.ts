@@ -163,7 +163,7 @@ describe('put', () => {
 });
 
 describe('exists', () => {
-  it('projects pk only and never calls KMS', async () => {
+  it('projects pk and expiresAt only (a tombstone is absent) and never calls KMS', async () => {
     const store = newStore();
     await store.put('k', { a: 1 });
     const made = await calls(async () => {
@@ -173,7 +173,8 @@ describe('exists', () => {
     expect(made).toEqual({ dynamodb: 2, kms: 0 });
     expect(table.dynamodb).toHaveReceivedCommandWith(GetItemCommand, {
       Key: { pk: { S: NAMESPACE }, sk: { S: 'k' } },
-      ProjectionExpression: 'pk',
+      ProjectionExpression: '#namespace, #expiresAt',
+      ExpressionAttributeNames: { '#namespace': 'pk', '#expiresAt': 'expiresAt' },
       ConsistentRead: true,
     });
   });

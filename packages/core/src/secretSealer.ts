@@ -155,9 +155,15 @@ export class SecretSealer {
   async open(name: SecretName, stored: StoredSecret): Promise<OpenedSecret> {
     const context = contextOf(name);
     const unwrap = () => this.#keyring.decryptDataKey(stored.wrappedDataKey, stored.keyId, context);
-    const dataKey = this.#cache
-      ? await this.#cache.getOrLoad(cacheId(stored.keyId, stored.wrappedDataKey, context), unwrap)
-      : await unwrap();
+    const cache = this.#cache;
+    let dataKey: Buffer;
+    if (cache) {
+      const id = cacheId(stored.keyId, stored.wrappedDataKey, context);
+      // A hit is taken at once: no promise in between on a warm read.
+      dataKey = cache.get(id) ?? (await cache.getOrLoad(id, unwrap));
+    } else {
+      dataKey = await unwrap();
+    }
     let plaintext: Buffer | undefined;
     try {
       plaintext = openEnvelope(dataKey, stored.ciphertext, name);
