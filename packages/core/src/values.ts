@@ -170,7 +170,9 @@ export function encodeValue(value: ValueHash): Buffer {
 
 /** Parses decrypted bytes back into a hash; anything else means the item is corrupt. */
 export function decodeValue(plaintext: Uint8Array): ValueHash {
-  const parsed: unknown = JSON.parse(Buffer.from(plaintext).toString('utf8'));
+  // A view, not a copy: one fewer plaintext buffer left for the garbage collector.
+  const bytes = Buffer.from(plaintext.buffer, plaintext.byteOffset, plaintext.byteLength);
+  const parsed: unknown = JSON.parse(bytes.toString('utf8'));
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new TypeError('the decrypted value is not a hash');
   }
