@@ -6,10 +6,13 @@
  * - a warm `get` without the value cache against a raw GetItem (goal: within 1.10x);
  * - `getMany` of 100 keys, warm data keys, against one raw BatchGetItem of the same 100 items
  *   (goal: within 1.5x);
- * - a cold `getMany` of 100 keys: keyring calls against distinct data keys (goal: at most one each).
+ * - a cold `getMany` of 100 keys: keyring calls against distinct data keys (goal: at most one each);
+ * - the warm `get` again on the in-process MemoryTable, where no network or server noise hides
+ *   the store's own cost (`store - raw us`).
  */
 import { BatchGetItemCommand, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { type EncryptionContext, LocalKeyring, SecretsStore } from '@secrets-store/core';
+import { MemoryTable } from '@secrets-store/core/testing';
 import { localDynamoDBClient } from '../test/support/dynamodb.ts';
 import type { startServers } from './servers.ts';
 import { TABLE } from './servers.ts';
@@ -112,6 +115,7 @@ export async function readsBenchmark(servers: Servers): Promise<Row[]> {
       'store us/op': oursUs,
       'raw SDK call': rawCall,
       'raw us/op': rawUs,
+      'store - raw us': oursUs - rawUs,
       'store / raw time': oursUs / rawUs,
       'raw / store time': rawUs / oursUs,
       goal,
@@ -137,6 +141,36 @@ export async function readsBenchmark(servers: Servers): Promise<Row[]> {
     many.oursUs / many.rawUs <= 1.5,
   );
 
+  // The same warm get on the in-process table: the SDK and the table cost alike on both sides.
+  const memory = new MemoryTable();
+  const memoryClient = memory.client();
+  const onMemory = new SecretsStore({
+    tableName: TABLE,
+    namespace: NAMESPACE,
+    keyring: new LocalKeyring({ masterKey }),
+    dynamoDBClient: memoryClient,
+  });
+  await onMemory.put('k000', value);
+  await onMemory.get('k000');
+  const inProcess = await sideBySide(
+    () => onMemory.get('k000'),
+    () => {
+      memory.requests.length = 0; // the table records requests: keep its memory flat
+      return memoryClient.send(
+        new GetItemCommand({ TableName: TABLE, Key: itemKey('k000'), ConsistentRead: true }),
+      );
+    },
+    1000,
+  );
+  row(
+    'get, no value cache, in-process MemoryTable',
+    'GetItem',
+    inProcess,
+    'store / raw <= 1.10',
+    inProcess.oursUs / inProcess.rawUs <= 1.1,
+  );
+  memoryClient.destroy();
+
   // Cold: a new container's store (empty data-key cache), the same 100 keys, twice at once.
   const cold = newStore(false);
   const response = await rawBatch();
@@ -151,6 +185,7 @@ export async function readsBenchmark(servers: Servers): Promise<Row[]> {
     'store us/op': Number.NaN,
     'raw SDK call': '-',
     'raw us/op': Number.NaN,
+    'store - raw us': Number.NaN,
     'store / raw time': Number.NaN,
     'raw / store time': Number.NaN,
     goal: `keyring calls <= distinct data keys (${distinctDataKeys})`,

@@ -8,6 +8,7 @@ import { coldStartBenchmark } from './coldStart.ts';
 import { contentionBenchmark } from './contention.ts';
 import { endToEndBenchmark } from './endToEnd.ts';
 import { envelopeBenchmark } from './envelope.ts';
+import { readPathBenchmark } from './readPath.ts';
 import { readsBenchmark } from './reads.ts';
 import { roundTripBenchmark } from './roundTrips.ts';
 import { startServers } from './servers.ts';
@@ -47,6 +48,13 @@ try {
     print(
       '3b. Reads at scale on dynalite, side by side with the raw SDK call (median of 5 rounds)',
       results.reads as Row[],
+    );
+  }
+  if (wanted('read-path')) {
+    results.readPath = await readPathBenchmark(servers);
+    print(
+      '3c. CPU of the steps of a warm get beyond its GetItem (median of 5 loops)',
+      results.readPath as Row[],
     );
   }
   if (wanted('contention')) {

@@ -48,7 +48,9 @@ export function fakeTable(tableName = 'secrets'): FakeTable {
   dynamodb.on(UpdateItemCommand).callsFake((input) => direct.send(new UpdateItemCommand(input)));
   dynamodb.on(DeleteItemCommand).callsFake((input) => direct.send(new DeleteItemCommand(input)));
   dynamodb.on(QueryCommand).callsFake((input) => direct.send(new QueryCommand(input)));
-  dynamodb.on(BatchGetItemCommand).callsFake((input) => direct.send(new BatchGetItemCommand(input)));
+  dynamodb
+    .on(BatchGetItemCommand)
+    .callsFake((input) => direct.send(new BatchGetItemCommand(input)));
   dynamodb
     .on(BatchWriteItemCommand)
     .callsFake((input) => direct.send(new BatchWriteItemCommand(input)));
