@@ -373,8 +373,8 @@ export class SecretsStore {
    */
   async exists(key: string): Promise<boolean> {
     checkKey(key);
-    const cached = this.#valueCache?.lookup(this.#cacheId(key));
-    if (cached !== undefined) return cached !== ABSENT;
+    const known = this.#valueCache?.exists(this.#cacheId(key));
+    if (known !== undefined) return known;
     const response = await callDynamo(this.#site('exists', key), () =>
       this.#client.send(new GetItemCommand(existsInput(this.#address(key), this.#consistentRead))),
     );

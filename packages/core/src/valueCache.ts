@@ -53,6 +53,15 @@ export function copyCached(value: CachedValue): CachedValue {
   return value === ABSENT ? ABSENT : (JSON.parse(JSON.stringify(value)) as ValueHash);
 }
 
+/**
+ * The value cache a store (and its `forNamespace` stores) share: pass `valueCache: {}` to a
+ * `SecretsStore` to get one, or an instance to share it between stores you build yourself.
+ *
+ * @example
+ * const values = new ValueCache({ maxAgeMs: 10_000 });
+ * const a = new SecretsStore({ ...options, namespace: 'app:1', valueCache: values });
+ * const b = new SecretsStore({ ...options, namespace: 'app:2', valueCache: values });
+ */
 export class ValueCache {
   readonly maxAgeMs: number;
   readonly maxEntries: number;
@@ -95,6 +104,13 @@ export class ValueCache {
     if (entry.expiresAt <= Date.now()) return undefined;
     this.#entries.set(id, entry);
     return copyCached(entry.value);
+  }
+
+  /** Whether `id` is known to hold a secret (`false`: known absent), `undefined` on a miss. */
+  exists(id: string): boolean | undefined {
+    const entry = this.#entries.get(id);
+    if (!entry || entry.expiresAt <= Date.now()) return undefined;
+    return entry.value !== ABSENT;
   }
 
   /**
