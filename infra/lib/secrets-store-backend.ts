@@ -102,6 +102,12 @@ export interface ConfigureFunctionOptions extends SecretsGrantOptions {
   readonly namespace: string;
   /** @default 'readWrite' */
   readonly access?: 'read' | 'readWrite';
+  /**
+   * Turns on the value cache of `storage.secrets` with this `maxAgeMs`
+   * (`SECRETS_STORE_VALUE_CACHE_MS`): a `get` within it makes no call.
+   * @default none: the value cache stays off
+   */
+  readonly valueCacheMs?: number;
 }
 
 /**
@@ -317,8 +323,17 @@ export class SecretsStoreBackend extends Construct {
         `configureFunction cannot set environment variables on ${fn.node.path} (an imported function); grant it with grantReadWrite() and set environmentFor() where the function is defined`,
       );
     }
+    const { valueCacheMs } = options;
+    if (valueCacheMs !== undefined && (!Number.isFinite(valueCacheMs) || valueCacheMs < 0)) {
+      throw new Error(
+        `valueCacheMs must be a number of milliseconds of at least 0, received ${valueCacheMs}`,
+      );
+    }
     for (const [name, value] of Object.entries(this.environmentFor(options.namespace))) {
       target.addEnvironment(name, value);
+    }
+    if (options.valueCacheMs !== undefined) {
+      target.addEnvironment('SECRETS_STORE_VALUE_CACHE_MS', String(options.valueCacheMs));
     }
     return options.access === 'read'
       ? this.grantRead(fn, { namespace: options.namespace })

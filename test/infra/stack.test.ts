@@ -519,6 +519,24 @@ describe('configureFunction', () => {
     });
   });
 
+  it('sets SECRETS_STORE_VALUE_CACHE_MS when asked for a value cache, and refuses a negative one', () => {
+    const own = new Stack(newApp(), 'Own');
+    const backend = new SecretsStoreBackend(own, 'Secrets');
+    const fn = new lambda.Function(own, 'App', {
+      runtime: lambda.Runtime.NODEJS_22_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline('export const handler = async () => {};'),
+    });
+    backend.configureFunction(fn, { namespace: 'app:1', valueCacheMs: 5000 });
+    Template.fromStack(own).hasResourceProperties('AWS::Lambda::Function', {
+      Handler: 'index.handler',
+      Environment: { Variables: Match.objectLike({ SECRETS_STORE_VALUE_CACHE_MS: '5000' }) },
+    });
+    expect(() => backend.configureFunction(fn, { namespace: 'app:2', valueCacheMs: -1 })).toThrow(
+      /valueCacheMs must be a number of milliseconds of at least 0, received -1/,
+    );
+  });
+
   it('refuses an imported function, whose environment it cannot set, naming it', () => {
     const own = new Stack(newApp(), 'Own');
     const backend = new SecretsStoreBackend(own, 'Secrets');
