@@ -409,7 +409,7 @@ export class SecretsStore {
       client: this.#client,
       tableName: this.tableName,
       namespace: this.namespace,
-    }).finally(() => this.#valueCache?.clearNamespace(this.namespace));
+    }).finally(() => this.#valueCache?.clearNamespace(this.namespace)); // value cache
     return deleted;
   }
 
