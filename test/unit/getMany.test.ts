@@ -220,6 +220,22 @@ describe('getMany with UnprocessedKeys (the MemoryTable hook)', () => {
   });
 });
 
+describe('getMany with UnprocessedKeys across calls', () => {
+  it('names the keys left unread by every call in one StorageError, after each call spent its budget', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0);
+    const store = subject();
+    const keys = keysOf(150);
+    await putAll(store, keys);
+    table.memory.leaveUnprocessedInNext(2, undefined, { operation: 'BatchGetItem', times: 16 });
+    const error = await store.getMany(keys).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(StorageError);
+    expect((error as Error).message).toMatch(
+      /left 4 of the keys .* unread after 8 attempts .*; unread: "k098", "k099", "k148", "k149"$/,
+    );
+    expect(table.dynamodb.commandCalls(BatchGetItemCommand)).toHaveLength(16);
+  });
+});
+
 describe('getMany and the value cache', () => {
   it('uses and fills it: a second getMany or get of the keys makes no call', async () => {
     const store = subject({ valueCache: {} });

@@ -110,7 +110,16 @@ async function readFromTable(
   for (let start = 0; start < keys.length; start += MAX_BATCH_GET_KEYS) {
     chunks.push(keys.slice(start, start + MAX_BATCH_GET_KEYS));
   }
-  const pages = await Promise.all(chunks.map((chunk) => readChunk(context, chunk)));
+  // Every call runs to its end, so that keys left unread are named together, across calls.
+  const settled = await Promise.allSettled(chunks.map((chunk) => readChunk(context, chunk)));
+  const pages: Item[][] = [];
+  const unread: string[] = [];
+  for (const outcome of settled) {
+    if (outcome.status === 'rejected') throw outcome.reason;
+    pages.push(outcome.value.items);
+    unread.push(...outcome.value.unread);
+  }
+  if (unread.length > 0) throw unreadError(context, unread);
   const requested = new Set(keys);
   const items = new Map<string, Item>();
   for (const item of pages.flat()) {
@@ -130,8 +139,14 @@ async function readFromTable(
   return values;
 }
 
-/** One call's keys, and their `UnprocessedKeys` again with backoff until the budget is spent. */
-async function readChunk(context: BatchReadContext, keys: readonly string[]): Promise<Item[]> {
+/**
+ * One call's keys, and their `UnprocessedKeys` again with backoff until the budget is spent:
+ * the items read, and the keys still unread then.
+ */
+async function readChunk(
+  context: BatchReadContext,
+  keys: readonly string[],
+): Promise<{ items: Item[]; unread: string[] }> {
   const site: CallSite = {
     operation: 'getMany',
     namespace: context.namespace,
@@ -150,14 +165,22 @@ async function readChunk(context: BatchReadContext, keys: readonly string[]): Pr
     );
     items.push(...(response.Responses?.[context.tableName] ?? []));
     const unprocessed = response.UnprocessedKeys?.[context.tableName];
-    if (!unprocessed?.Keys?.length) return items;
+    if (!unprocessed?.Keys?.length) return { items, unread: [] };
     if (attempt >= BATCH_READ_RETRY.maxAttempts) {
-      const left = unprocessed.Keys.map((key) => keyOf(key) ?? '?');
-      throw new StorageError(
-        `DynamoDB left ${left.length} of the keys of a getMany in namespace ${context.namespace} (table ${context.tableName}) unread after ${attempt} attempts (UnprocessedKeys: the table is throttled); unread: ${left.map((key) => JSON.stringify(key)).join(', ')}`,
-      );
+      return { items, unread: unprocessed.Keys.map((key) => keyOf(key) ?? '?') };
     }
     request = { [context.tableName]: unprocessed };
     await sleep(fullJitterDelay(attempt, BATCH_READ_RETRY));
   }
+}
+
+/** How many unread keys an error names; the rest are counted. */
+const NAMED_UNREAD_KEYS = 100;
+
+function unreadError(context: BatchReadContext, unread: readonly string[]): StorageError {
+  const named = unread.slice(0, NAMED_UNREAD_KEYS).map((key) => JSON.stringify(key));
+  const more = unread.length - named.length;
+  return new StorageError(
+    `DynamoDB left ${unread.length} of the keys of a getMany in namespace ${context.namespace} (table ${context.tableName}) unread after ${BATCH_READ_RETRY.maxAttempts} attempts (UnprocessedKeys: the table is throttled); unread: ${named.join(', ')}${more > 0 ? ` and ${more} more` : ''}`,
+  );
 }
