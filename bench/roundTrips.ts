@@ -21,6 +21,8 @@ const EXPECTED: Record<string, [number, number]> = {
   'patch (warm)': [2, 0],
   delete: [1, 0],
   'delete fields (warm)': [2, 0],
+  'get (value cache hit)': [0, 0],
+  'getMany of 250 (warm)': [3, 0],
 };
 
 export async function roundTripBenchmark(
@@ -75,6 +77,51 @@ export async function roundTripBenchmark(
   const rows: Row[] = [];
   for (const [name, prepare, action] of operations) {
     const [dynamo, kms] = await measure(prepare, action);
+    const [expectedDynamo, expectedKms] = EXPECTED[name] ?? [Number.NaN, Number.NaN];
+    rows.push({
+      operation: name,
+      DynamoDB: dynamo,
+      KMS: kms,
+      design: `${expectedDynamo} + ${expectedKms}`,
+      matches: dynamo === expectedDynamo && kms === expectedKms,
+    });
+  }
+
+  // Reads at scale: a get the value cache answers; getMany = ceil(n / 100) BatchGetItem.
+  const reads: [string, () => Promise<readonly [number, number]>][] = [
+    [
+      'get (value cache hit)',
+      async () => {
+        const store = new SecretsStore({
+          tableName: TABLE,
+          namespace: `rt-${++namespaceCounter}`,
+          keyring,
+          client: dynamodb,
+          valueCache: {},
+        });
+        await store.put('k', { token: 'abc' });
+        await store.get('k');
+        dynamoCalls.reset();
+        kmsCalls.reset();
+        await store.get('k');
+        return [dynamoCalls.total(), kmsCalls.total()];
+      },
+    ],
+    [
+      'getMany of 250 (warm)',
+      async () => {
+        const store = newStore();
+        const keys = Array.from({ length: 250 }, (_, index) => `k${index}`);
+        for (const key of keys) await store.put(key, { token: key });
+        dynamoCalls.reset();
+        kmsCalls.reset();
+        await store.getMany(keys);
+        return [dynamoCalls.total(), kmsCalls.total()];
+      },
+    ],
+  ];
+  for (const [name, run] of reads) {
+    const [dynamo, kms] = await run();
     const [expectedDynamo, expectedKms] = EXPECTED[name] ?? [Number.NaN, Number.NaN];
     rows.push({
       operation: name,

@@ -8,6 +8,8 @@ import { coldStartBenchmark } from './coldStart.ts';
 import { contentionBenchmark } from './contention.ts';
 import { endToEndBenchmark } from './endToEnd.ts';
 import { envelopeBenchmark } from './envelope.ts';
+import { readPathBenchmark } from './readPath.ts';
+import { readsBenchmark } from './reads.ts';
 import { roundTripBenchmark } from './roundTrips.ts';
 import { startServers } from './servers.ts';
 import { machine, type Row, table } from './support.ts';
@@ -39,6 +41,20 @@ try {
     print(
       '3. End to end on dynalite, sequential ops/s (median of 5 rounds)',
       results.endToEnd as Row[],
+    );
+  }
+  if (wanted('reads')) {
+    results.reads = await readsBenchmark(servers);
+    print(
+      '3b. Reads at scale on dynalite, side by side with the raw SDK call (median of 5 rounds)',
+      results.reads as Row[],
+    );
+  }
+  if (wanted('read-path')) {
+    results.readPath = await readPathBenchmark(servers);
+    print(
+      '3c. CPU of the steps of a warm get beyond its GetItem (median of 5 loops)',
+      results.readPath as Row[],
     );
   }
   if (wanted('contention')) {

@@ -78,6 +78,13 @@ describe('commands on the local store', () => {
     expect(cli(['--local', 'exists', 'missing'])).toMatchObject({ code: 1, stdout: 'false\n' });
     expect(cli(['--local', 'get', 'missing'])).toMatchObject({ code: 0, stdout: '{}\n' });
     expect(cli(['--local', 'put', 'second', '{}']).code).toBe(0);
+    // several keys: one object keyed by name, of the keys that exist (one getMany)
+    expect(cli(['--local', 'get', 'authToken', 'second', 'missing']).stdout).toBe(
+      '{"authToken":{"token":"new","siteId":123},"second":{}}\n',
+    );
+    expect(cli(['--local', 'get', 'authToken', 'second', '--fields', 'siteId']).stdout).toBe(
+      '{"authToken":{"siteId":123},"second":{}}\n',
+    );
     expect(cli(['--local', 'list'])).toMatchObject({
       code: 0,
       stdout: '["authToken","second"]\n',

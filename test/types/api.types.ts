@@ -28,6 +28,18 @@ export async function typed(): Promise<void> {
   void expiration;
   const untyped: ValueHash = await store.get('anything');
   void untyped;
+  const fresh: Token = await store.get<Token>('token', { fields: ['value'], forceFetch: true });
+  void fresh;
+  const picked: Token = await store.get<Token>('token', ['value']);
+  void picked;
+  const many: Map<string, Token> = await store.getMany<Token>(new Set(['a', 'b']), {
+    fields: ['value'],
+  });
+  void many;
+  const manyUntyped: Map<string, ValueHash> = await store.getMany(['a']);
+  void manyUntyped;
+  // @ts-expect-error forceFetch is a boolean
+  await store.get('token', { forceFetch: 'yes' });
 
   await store.put<Token>('token', { value: 'x', expiration: 1 });
   await store.put('inferred', { a: 1, b: ['x', null, { c: true }] });

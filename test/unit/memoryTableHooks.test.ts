@@ -3,6 +3,7 @@
  * test forces one interleaving and asserts its exact outcome.
  */
 import {
+  BatchGetItemCommand,
   BatchWriteItemCommand,
   ConditionalCheckFailedException,
   GetItemCommand,
@@ -187,6 +188,33 @@ describe('leaveUnprocessedInNext', () => {
       output.UnprocessedItems?.[TableName]?.map((request) => request.PutRequest?.Item?.sk?.S),
     ).toEqual(['b', 'c']);
     expect(table.items(TableName).map((item) => (item.sk as { S: string }).S)).toEqual(['a']);
+  });
+
+  it("with { operation: 'BatchGetItem' }: the last keys of a read come back as UnprocessedKeys, with the request's settings", async () => {
+    for (const sk of ['a', 'b', 'c']) {
+      await client.send(new PutItemCommand({ TableName, Item: { ...key(sk), v: { S: sk } } }));
+    }
+    table.leaveUnprocessedInNext(2, undefined, { operation: 'BatchGetItem' });
+    const read = () =>
+      client.send(
+        new BatchGetItemCommand({
+          RequestItems: {
+            [TableName]: {
+              Keys: ['a', 'b', 'c'].map((sk) => key(sk)),
+              ConsistentRead: true,
+              ProjectionExpression: 'sk',
+            },
+          },
+        }),
+      );
+    const first = await read();
+    expect(first.Responses?.[TableName]).toEqual([{ sk: { S: 'a' } }]);
+    expect(first.UnprocessedKeys).toEqual({
+      [TableName]: { Keys: [key('b'), key('c')], ConsistentRead: true, ProjectionExpression: 'sk' },
+    });
+    const second = await read();
+    expect(second.Responses?.[TableName]).toHaveLength(3);
+    expect(second.UnprocessedKeys).toEqual({});
   });
 });
 

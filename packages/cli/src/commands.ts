@@ -14,26 +14,38 @@ export interface Io {
   readonly stderr: NodeJS.WriteStream;
 }
 
+/**
+ * One key: its value ({} when absent). Several: one object keyed by name, from one batch read
+ * (`getMany`), holding the keys that exist. `raw`: one key's one field, as text for a pipe.
+ */
 export async function getCommand(
   target: Target,
-  key: string,
+  keys: readonly string[],
   options: { readonly fields?: string; readonly raw?: boolean },
   io: Io,
 ) {
   const fields = parseFields(options.fields);
+  const [only] = keys;
   if (!options.raw) {
-    printJson(await target.store.get(key, fields), io.stdout);
+    if (keys.length === 1 && only !== undefined) {
+      printJson(await target.store.get(only, fields), io.stdout);
+    } else {
+      const found = await target.store.getMany(keys, { fields });
+      printJson(Object.fromEntries(found), io.stdout);
+    }
     return EXIT.ok;
   }
   // Precondition: raw output is one value, so that a pipe gets exactly the field's text.
-  if (fields?.length !== 1) {
-    throw usageError('--raw prints one field: name it with --fields, e.g. --fields token --raw');
+  if (keys.length !== 1 || only === undefined || fields?.length !== 1) {
+    throw usageError(
+      '--raw prints one field of one secret: name one key and the field with --fields, e.g. get authToken --fields token --raw',
+    );
   }
   const [field] = fields as [string];
-  const value = await target.store.get<Record<string, unknown>>(key, fields);
+  const value = await target.store.get<Record<string, unknown>>(only, fields);
   if (!Object.hasOwn(value, field)) {
     throw new CliError(
-      `secret ${JSON.stringify(key)} has no field ${JSON.stringify(field)}`,
+      `secret ${JSON.stringify(only)} has no field ${JSON.stringify(field)}`,
       EXIT.notFound,
     );
   }

@@ -126,21 +126,23 @@ Example:
 
   program
     .command('get')
-    .description('print a secret as JSON ({} when absent)')
-    .argument('<key>', 'the secret key')
+    .description(
+      'print a secret as JSON ({} when absent); several keys: one object keyed by name, of those that exist (one batch read)',
+    )
+    .argument('<key...>', 'the secret key, or several')
     .option('--fields <names>', 'only these fields, separated by commas')
     .option(
       '-n, --raw',
-      "print one field's value as it is, for pipes: a string without quotes, no newline (with --fields and one name)",
+      "print one field's value as it is, for pipes: a string without quotes, no newline (one key, with --fields and one name)",
     )
     .addHelpText(
       'after',
-      '\nExample:\n  $ secrets-store --local get authToken --fields token\n  $ TOKEN=$(secrets-store --local get authToken --fields token --raw)',
+      '\nExample:\n  $ secrets-store --local get authToken --fields token\n  $ secrets-store --local get authToken webhookUrl\n  $ TOKEN=$(secrets-store --local get authToken --fields token --raw)',
     )
     .action(
       withTarget(
-        (target, key: string, options: { fields?: string; raw?: boolean }) =>
-          getCommand(target, key, options, io),
+        (target, keys: string[], options: { fields?: string; raw?: boolean }) =>
+          getCommand(target, keys, options, io),
         'read',
       ),
     );

@@ -5,6 +5,7 @@ import {
   QueryCommand,
 } from '@aws-sdk/client-dynamodb';
 import { DEFAULT_PATCH_RETRY, type PatchRetryOptions, retryPolicy } from './backoff.ts';
+import { type BatchReadContext, distinctKeys, readMany } from './batchRead.ts';
 import { DataKeyCache, type DataKeyCacheOptions } from './dataKeyCache.ts';
 import { type CallSite, callDynamo } from './dynamoCall.ts';
 import { ConfigurationError, InvalidValueError } from './errors.ts';
@@ -26,8 +27,19 @@ import { resolveClient, storeClientOptions } from './sdkClient.ts';
 import { type SecretName, SecretSealer } from './secretSealer.ts';
 import { NO_CHANGE, SecretWriter } from './secretWriter.ts';
 import {
+  ABSENT,
+  type CachedValue,
+  copyCached,
+  ValueCache,
+  type ValueCacheOptions,
+  valueCacheId,
+  writeThrough,
+} from './valueCache.ts';
+import {
   checkFields,
+  checkGetOptions,
   copyValue,
+  type GetOptions,
   type PatchUpdater,
   pickFields,
   type StorableHash,
@@ -61,6 +73,15 @@ export interface SecretsStoreOptions {
   readonly dataKeyCache?: false | DataKeyCacheOptions | DataKeyCache;
   /** How long `patch` may keep re-using a secret's data key before it asks for a new one. @default 3600000 (1 h) */
   readonly dataKeyMaxAgeMs?: number;
+  /**
+   * In-process cache of decrypted values (or an existing cache to share), `false` for none. A
+   * `get` within `maxAgeMs` of the last read or write of its key in this process makes no call;
+   * this process's own writes update it as they land (so it never serves its own stale write);
+   * another process's write shows after at most `maxAgeMs`. Shared with `forNamespace` stores.
+   * `{}` turns it on with the defaults `{ maxAgeMs: 5000, maxEntries: 1000 }`.
+   * @default false
+   */
+  readonly valueCache?: false | ValueCacheOptions | ValueCache;
 }
 
 /**
@@ -84,6 +105,8 @@ export class SecretsStore {
   readonly #sealer: SecretSealer;
   readonly #writer: SecretWriter;
   readonly #consistentRead: boolean;
+  readonly #valueCache: ValueCache | undefined;
+  readonly #batchRead: BatchReadContext;
 
   constructor(options: SecretsStoreOptions) {
     if (typeof options?.tableName !== 'string' || options.tableName === '') {
@@ -118,20 +141,42 @@ export class SecretsStore {
       );
     }
     this.#sealer = new SecretSealer(options.keyring, cache, dataKeyMaxAgeMs);
+    const values = options.valueCache;
+    this.#valueCache =
+      values === undefined || values === false
+        ? undefined
+        : values instanceof ValueCache
+          ? values
+          : new ValueCache(values);
+    const valueCache = this.#valueCache;
     this.#writer = new SecretWriter({
       client: this.#client,
       tableName: this.tableName,
       namespace: this.namespace,
       sealer: this.#sealer,
       retry,
+      // The value cache follows the patch batches as they land (put and delete: below).
+      listener: valueCache && {
+        landed: (key, value) => valueCache.wrote(this.#cacheId(key), copyCached(value)),
+        failed: (key) => valueCache.evict(this.#cacheId(key)),
+      },
     });
-    // Keep the resolved client and cache so that forNamespace() shares them.
+    this.#batchRead = {
+      client: this.#client,
+      tableName: this.tableName,
+      namespace: this.namespace,
+      consistentRead: this.#consistentRead,
+      valueCache: this.#valueCache,
+      open: (key, item) => this.#openValue(key, item),
+    };
+    // Keep the resolved client and caches so that forNamespace() shares them.
     this.#options = {
       ...options,
       client: this.#client,
       clientConfig: undefined,
       dynamoDBClient: undefined,
       dataKeyCache: cache ?? false,
+      valueCache: this.#valueCache ?? false,
     };
   }
 
@@ -142,16 +187,51 @@ export class SecretsStore {
 
   /**
    * The secret stored under `key`, or `{}` when there is none. With `fields`, only those of the
-   * listed fields that exist.
+   * listed fields that exist. With the value cache on, a fresh cached value (a copy of it) is
+   * returned without a call, unless `forceFetch`.
+   *
+   * @example
+   * const { token } = await store.get<Token>('authToken', { fields: ['token'], forceFetch: true });
    */
-  async get<T extends object = ValueHash>(key: string, fields?: string[]): Promise<T> {
+  get<T extends object = ValueHash>(key: string, fields?: string[]): Promise<T>;
+  get<T extends object = ValueHash>(key: string, options?: GetOptions): Promise<T>;
+  async get<T extends object = ValueHash>(
+    key: string,
+    options?: string[] | GetOptions,
+  ): Promise<T> {
     checkKey(key);
-    checkFields(fields);
-    const item = await this.#read('get', key);
-    if (!isLive(item)) return {} as T;
-    const { value, dataKey } = await this.#sealer.open(this.#name(key), fromItem(item, key));
-    dataKey.fill(0);
+    const { fields, forceFetch } = checkGetOptions(options);
+    const value = this.#valueCache
+      ? await this.#valueCache.get(this.#cacheId(key), () => this.#readValue(key), forceFetch)
+      : await this.#readValue(key);
+    if (value === ABSENT) return {} as T;
     return (fields ? pickFields(value, fields) : value) as T;
+  }
+
+  /**
+   * The secrets stored under `keys`, in a `Map` of those that exist (an absent key is not in
+   * it), in the order of the keys. `BatchGetItem` calls of 100 keys, strongly consistent (with
+   * `consistentRead`), keys DynamoDB leaves unprocessed retried with backoff: a
+   * {@link StorageError} names those still unread after about 3.5 s. Every key is validated
+   * before any call; duplicates collapse. Uses and fills the value cache when it is on.
+   *
+   * @example
+   * const secrets = await store.getMany<Token>(['github', 'slack'], { fields: ['token'] });
+   * const github = secrets.get('github')?.token;
+   */
+  async getMany<T extends object = ValueHash>(
+    keys: Iterable<string>,
+    options?: GetOptions,
+  ): Promise<Map<string, T>> {
+    const { fields, forceFetch } = checkGetOptions(options ?? {});
+    const distinct = distinctKeys(keys);
+    const values = await readMany(this.#batchRead, distinct, forceFetch);
+    const found = new Map<string, T>();
+    for (const key of distinct) {
+      const value = values.get(key);
+      if (value) found.set(key, (fields ? pickFields(value, fields) : value) as T);
+    }
+    return found;
   }
 
   /**
@@ -163,7 +243,12 @@ export class SecretsStore {
     checkKey(key);
     const encoded = this.#sealer.encode(this.#name(key), value);
     try {
-      await this.#writer.put(key, encoded);
+      await writeThrough(
+        this.#valueCache,
+        this.#cacheId(key),
+        encoded.value,
+        this.#writer.put(key, encoded),
+      );
       return true;
     } finally {
       encoded.plaintext.fill(0);
@@ -224,13 +309,18 @@ export class SecretsStore {
       });
       return true;
     }
-    await this.#writer.delete(key);
+    await writeThrough(this.#valueCache, this.#cacheId(key), ABSENT, this.#writer.delete(key));
     return true;
   }
 
-  /** Whether a secret is stored under `key`. Reads the key only: never calls KMS. */
+  /**
+   * Whether a secret is stored under `key`. Reads the key only: never calls KMS. With the value
+   * cache on, a fresh cached entry answers without a call.
+   */
   async exists(key: string): Promise<boolean> {
     checkKey(key);
+    const known = this.#valueCache?.exists(this.#cacheId(key));
+    if (known !== undefined) return known;
     const response = await callDynamo(this.#site('exists', key), () =>
       this.#client.send(new GetItemCommand(existsInput(this.#address(key), this.#consistentRead))),
     );
@@ -267,7 +357,7 @@ export class SecretsStore {
       client: this.#client,
       tableName: this.tableName,
       namespace: this.namespace,
-    });
+    }).finally(() => this.#valueCache?.clearNamespace(this.namespace));
     return deleted;
   }
 
@@ -284,7 +374,9 @@ export class SecretsStore {
    * const { moved, alreadyCurrent, failures } = await store.rewrap({ onProgress: console.log });
    */
   rewrap(options?: RewrapOptions): Promise<RewrapSummary> {
-    return rewrapKeys(this.keys(), (key) => this.#writer.rewrap(key), options);
+    return rewrapKeys(this.keys(), (key) => this.#writer.rewrap(key), options).finally(() =>
+      this.#valueCache?.clearNamespace(this.namespace),
+    );
   }
 
   // -------------------------------------------------------------------------------------------
@@ -297,6 +389,22 @@ export class SecretsStore {
       ),
     );
     return response.Item;
+  }
+
+  /** The value of `key` as the table holds it now; `ABSENT` for no item or a tombstone. */
+  async #readValue(key: string): Promise<CachedValue> {
+    const item = await this.#read('get', key);
+    return isLive(item) ? this.#openValue(key, item) : ABSENT;
+  }
+
+  async #openValue(key: string, item: Item): Promise<ValueHash> {
+    const { value, dataKey } = await this.#sealer.open(this.#name(key), fromItem(item, key));
+    dataKey.fill(0);
+    return value;
+  }
+
+  #cacheId(key: string): string {
+    return valueCacheId(this.namespace, key);
   }
 
   #address(key: string) {

@@ -58,13 +58,19 @@ export function deriveKeys(
   salt: Uint8Array,
 ): { messageKey: Buffer; commitment: Buffer } {
   const pseudorandomKey = createHmac('sha256', salt).update(dataKey).digest();
-  const expand = (label: Buffer) =>
-    createHmac('sha256', pseudorandomKey).update(label).update(FIRST_BLOCK).digest();
   try {
-    return { messageKey: expand(MESSAGE_KEY_LABEL), commitment: expand(COMMITMENT_LABEL) };
+    return {
+      messageKey: expandBlock(pseudorandomKey, MESSAGE_KEY_LABEL),
+      commitment: expandBlock(pseudorandomKey, COMMITMENT_LABEL),
+    };
   } finally {
     pseudorandomKey.fill(0);
   }
+}
+
+/** HKDF's first expand block: a function, not a closure per call (this runs on every read). */
+function expandBlock(pseudorandomKey: Buffer, label: Buffer): Buffer {
+  return createHmac('sha256', pseudorandomKey).update(label).update(FIRST_BLOCK).digest();
 }
 
 function checkDataKey(dataKey: Uint8Array): void {

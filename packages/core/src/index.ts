@@ -39,7 +39,9 @@ export {
   setSecretsStore,
   storage,
 } from './storage.ts';
+export { ValueCache, type ValueCacheOptions } from './valueCache.ts';
 export type {
+  GetOptions,
   PatchUpdater,
   Primitive,
   Storable,

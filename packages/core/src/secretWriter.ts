@@ -116,12 +116,22 @@ interface Write {
   readonly whileInFlight: (current: Item | undefined) => InFlightStep;
 }
 
+/**
+ * Told of what the read-modify-writes did (the value cache): the value a batch left when its
+ * write landed, or that a batch failed (its outcome may be unknown: forget the key).
+ */
+export interface WriteListener {
+  landed(key: string, value: ValueHash): void;
+  failed(key: string): void;
+}
+
 export interface SecretWriterOptions {
   readonly client: DynamoDBClient;
   readonly tableName: string;
   readonly namespace: string;
   readonly sealer: SecretSealer;
   readonly retry: PatchRetryPolicy;
+  readonly listener?: WriteListener | undefined;
 }
 
 /** A write id: 128 random bits that never repeat for a key. */
@@ -135,6 +145,7 @@ export class SecretWriter {
   readonly #namespace: string;
   readonly #sealer: SecretSealer;
   readonly #retry: PatchRetryPolicy;
+  readonly #listener: WriteListener | undefined;
   readonly #updates = new GroupCommit<PendingUpdate, Base>(
     (key, batch, carry) => this.#commitBatch(key, batch, carry),
     (carry) => carry.opened?.dataKey.fill(0),
@@ -146,6 +157,7 @@ export class SecretWriter {
     this.#namespace = options.namespace;
     this.#sealer = options.sealer;
     this.#retry = options.retry;
+    this.#listener = options.listener;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -310,6 +322,7 @@ export class SecretWriter {
         const roundTripMs = performance.now() - started;
         keys.release(base.opened?.dataKey);
         if (landing.landed) {
+          this.#listener?.landed(key, next.value);
           round.resolveAll();
           const written = input.Item as Item;
           return {
@@ -329,6 +342,7 @@ export class SecretWriter {
         base = await this.#readBase(site, keys);
       }
     } catch (error) {
+      this.#listener?.failed(key);
       for (const update of pending) update.reject(error);
       return undefined;
     }

@@ -1,6 +1,7 @@
 import { ConfigurationError } from './errors.ts';
 import { KmsKeyring } from './keyrings/KmsKeyring.ts';
 import { SecretsStore } from './SecretsStore.ts';
+import { valueCacheFromEnvironment } from './valueCache.ts';
 
 /** The environment variables `storage.secrets` is configured from. */
 export const ENVIRONMENT_VARIABLES = {
@@ -69,7 +70,8 @@ class NamespaceFreeSecretsStore extends SecretsStore {
  *   `forNamespace(ns)` (a function serving many installations), and anything else throws a
  *   {@link ConfigurationError} naming the variable;
  * - `SECRETS_STORE_PREVIOUS_KEY_IDS`: comma-separated key ARNs the keyring may still decrypt with
- *   while secrets move to another key.
+ *   while secrets move to another key;
+ * - `SECRETS_STORE_VALUE_CACHE_MS`: turns the value cache on with that `maxAgeMs` (unset or 0: off).
  *
  * Throws a {@link ConfigurationError} naming every missing required variable.
  */
@@ -89,6 +91,7 @@ export function secretsStoreFromEnvironment(
       keyId: environment[ENVIRONMENT_VARIABLES.keyId] as string,
       previousKeyIds: previousKeyIdsOf(environment[ENVIRONMENT_VARIABLES.previousKeyIds]),
     }),
+    valueCache: valueCacheFromEnvironment(environment),
   };
   const namespace = environment[ENVIRONMENT_VARIABLES.namespace];
   return namespace

@@ -170,7 +170,9 @@ export function encodeValue(value: ValueHash): Buffer {
 
 /** Parses decrypted bytes back into a hash; anything else means the item is corrupt. */
 export function decodeValue(plaintext: Uint8Array): ValueHash {
-  const parsed: unknown = JSON.parse(Buffer.from(plaintext).toString('utf8'));
+  // A view, not a copy: one fewer plaintext buffer left for the garbage collector.
+  const bytes = Buffer.from(plaintext.buffer, plaintext.byteOffset, plaintext.byteLength);
+  const parsed: unknown = JSON.parse(bytes.toString('utf8'));
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new TypeError('the decrypted value is not a hash');
   }
@@ -203,4 +205,38 @@ export function checkFields(fields: unknown): asserts fields is readonly string[
       );
     }
   });
+}
+
+/** How `get` and `getMany` read. */
+export interface GetOptions {
+  /** Only these fields (those of them that exist). @default every field */
+  readonly fields?: readonly string[];
+  /** Read the table even when the value cache holds the key, and refresh the cache. @default false */
+  readonly forceFetch?: boolean;
+}
+
+/** Validates `get`'s second argument: a list of fields (the OCP form) or {@link GetOptions}. */
+export function checkGetOptions(options: unknown): {
+  readonly fields: readonly string[] | undefined;
+  readonly forceFetch: boolean;
+} {
+  if (options === undefined || Array.isArray(options)) {
+    checkFields(options);
+    return { fields: options, forceFetch: false };
+  }
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidValueError(
+      '',
+      `the options of a read must be an array of field names or { fields, forceFetch }, received ${options === null ? 'null' : typeof options}`,
+    );
+  }
+  const { fields, forceFetch } = options as GetOptions;
+  checkFields(fields);
+  if (forceFetch !== undefined && typeof forceFetch !== 'boolean') {
+    throw new InvalidValueError(
+      'forceFetch',
+      `forceFetch must be a boolean, received ${typeof forceFetch}`,
+    );
+  }
+  return { fields, forceFetch: forceFetch ?? false };
 }

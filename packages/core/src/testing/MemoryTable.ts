@@ -18,6 +18,7 @@ import {
   type PausedRequest,
   type RequestInput,
   type RequestPredicate,
+  type UnprocessedOptions,
 } from './faultSchedule.ts';
 import { deleteItem, getItem, type Output, putItem, updateItem } from './itemOperations.ts';
 import { query } from './queryOperation.ts';
@@ -109,7 +110,7 @@ export class MemoryTable {
       case 'BatchWriteItem':
         return batchWriteItem(this.storage, input, unprocessed);
       case 'BatchGetItem':
-        return batchGetItem(this.storage, input);
+        return batchGetItem(this.storage, input, unprocessed);
       case 'TransactWriteItems':
         return this.transactions.transactWriteItems(this.storage, input);
       default:
@@ -157,11 +158,15 @@ export class MemoryTable {
     this.schedule.failNext(operation, errorName, predicate, options);
   }
 
-  /** The next matching BatchWriteItem hands its last `count` requests back as UnprocessedItems. */
+  /**
+   * The next matching BatchWriteItem hands its last `count` requests back as UnprocessedItems;
+   * with `{ operation: 'BatchGetItem' }`, the next BatchGetItem its last `count` keys as
+   * UnprocessedKeys (what DynamoDB does when a read is throttled).
+   */
   leaveUnprocessedInNext(
     count: number,
     predicate?: RequestPredicate,
-    options?: { times?: number },
+    options?: UnprocessedOptions,
   ): void {
     this.schedule.leaveUnprocessedInNext(count, predicate, options);
   }

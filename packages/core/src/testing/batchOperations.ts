@@ -1,7 +1,7 @@
 /**
  * BatchWriteItem (at most 25 puts and deletes) and BatchGetItem (at most 100 keys): checked as a
  * whole before anything is applied, duplicate keys refused, as DynamoDB does. Nothing is ever
- * left unprocessed unless a test asks for it (see `MemoryTable.leaveUnprocessed`).
+ * left unprocessed unless a test asks for it (see `MemoryTable.leaveUnprocessedInNext`).
  */
 import type { WireItem } from './attributeValues.ts';
 import { validationError } from './dynamoErrors.ts';
@@ -100,8 +100,17 @@ export function batchWriteItem(storage: TableStorage, input: Input, unprocessed 
   return { UnprocessedItems: unprocessedItems };
 }
 
-export function batchGetItem(storage: TableStorage, input: Input): Output {
-  const reads: { tableName: string; keys: ItemKey[]; project: (item: WireItem) => WireItem }[] = [];
+/**
+ * @param unprocessed how many of the keys (the last ones, across tables) to hand back as
+ *   UnprocessedKeys, as DynamoDB does when a read is throttled.
+ */
+export function batchGetItem(storage: TableStorage, input: Input, unprocessed = 0): Output {
+  const reads: {
+    tableName: string;
+    keys: ItemKey[];
+    request: Input;
+    project: (item: WireItem) => WireItem;
+  }[] = [];
   let count = 0;
   for (const [table, request] of requestMap(input) as [string, Input][]) {
     const tableName = storage.checkTableName(table);
@@ -122,6 +131,7 @@ export function batchGetItem(storage: TableStorage, input: Input): Output {
     reads.push({
       tableName,
       keys,
+      request,
       project: (item) => (projection ? project(item, projection) : item),
     });
   }
@@ -131,11 +141,23 @@ export function batchGetItem(storage: TableStorage, input: Input): Output {
     );
   }
   const responses: Record<string, WireItem[]> = {};
+  const unprocessedKeys: Record<string, Input> = {};
+  let position = 0;
+  const processedCount = Math.max(0, count - unprocessed);
   for (const read of reads) {
-    responses[read.tableName] = read.keys.flatMap((key) => {
+    const items: WireItem[] = [];
+    const left: unknown[] = [];
+    for (const [index, key] of read.keys.entries()) {
+      if (position++ >= processedCount) {
+        left.push((read.request.Keys as unknown[])[index]);
+        continue;
+      }
       const item = storage.get(read.tableName, key);
-      return item ? [read.project(item)] : [];
-    });
+      if (item) items.push(read.project(item));
+    }
+    responses[read.tableName] = items;
+    // Handed back with the request's own settings (ConsistentRead, projection), as DynamoDB does.
+    if (left.length > 0) unprocessedKeys[read.tableName] = { ...read.request, Keys: left };
   }
-  return { Responses: responses, UnprocessedKeys: {} };
+  return { Responses: responses, UnprocessedKeys: unprocessedKeys };
 }

@@ -7,6 +7,7 @@ import type { DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DataKeyCache } from '../dataKeyCache.ts';
 import { LocalKeyring } from '../keyrings/LocalKeyring.ts';
 import { SecretsStore, type SecretsStoreOptions } from '../SecretsStore.ts';
+import { ValueCache, type ValueCacheOptions } from '../valueCache.ts';
 import { MemoryTable } from './MemoryTable.ts';
 
 export interface TestStoreOptions
@@ -21,6 +22,8 @@ export interface TestStoreOptions
   readonly table?: MemoryTable;
   /** Configuration of the store's DynamoDBClient on the table, e.g. `{ maxAttempts: 1 }`. */
   readonly clientConfig?: DynamoDBClientConfig;
+  /** The store's value cache, shared with its `forNamespace` stores. @default false (off) */
+  readonly valueCache?: false | ValueCacheOptions;
 }
 
 /** A `SecretsStore` over a MemoryTable and a LocalKeyring, with both at hand. */
@@ -67,6 +70,7 @@ export function createTestStore(options: TestStoreOptions = {}): TestSecretsStor
       client: table.client(options.clientConfig),
       // One cache object, so that stores made by forNamespace() share it as SecretsStore's do.
       dataKeyCache: new DataKeyCache(),
+      ...(options.valueCache ? { valueCache: new ValueCache(options.valueCache) } : {}),
       ...(options.consistentRead === undefined ? {} : { consistentRead: options.consistentRead }),
       ...(options.patchRetry === undefined ? {} : { patchRetry: options.patchRetry }),
       ...(options.dataKeyMaxAgeMs === undefined

@@ -48,6 +48,13 @@ export interface LoseResponseOptions {
   readonly onLost?: (input: RequestInput) => void | Promise<void>;
 }
 
+export interface UnprocessedOptions {
+  /** How many matching requests leave keys unprocessed. Default 1. */
+  readonly times?: number;
+  /** The batch whose requests are left: `UnprocessedItems` or `UnprocessedKeys`. Default BatchWriteItem. */
+  readonly operation?: 'BatchWriteItem' | 'BatchGetItem';
+}
+
 export interface FailOptions {
   readonly times?: number;
   readonly message?: string;
@@ -181,13 +188,13 @@ export class FaultSchedule {
   leaveUnprocessedInNext(
     count: number,
     predicate?: RequestPredicate,
-    options: { times?: number } = {},
+    options: UnprocessedOptions = {},
   ): void {
     if (!Number.isInteger(count) || count < 1) {
       throw new RangeError(`count must be a positive integer; received ${count}`);
     }
     this.unprocessed.push({
-      operation: 'BatchWriteItem',
+      operation: options.operation ?? 'BatchWriteItem',
       predicate,
       remaining: checkTimes(options.times ?? 1),
       count,

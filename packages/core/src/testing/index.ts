@@ -9,6 +9,7 @@ export type {
   PausedRequest,
   RequestInput,
   RequestPredicate,
+  UnprocessedOptions,
 } from './faultSchedule.ts';
 export { MemoryTable, type MemoryTableOptions, type RecordedRequest } from './MemoryTable.ts';
 export type { MemoryRequestHandler } from './requestHandler.ts';
