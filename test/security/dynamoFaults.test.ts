@@ -132,6 +132,7 @@ describe('under random faults (seed 20261126)', () => {
           console.log(`unknown: ${error.message}`);
         } else if (error instanceof StorageError || error instanceof ConcurrentUpdateError) {
           notLanded.push(id);
+          if (notLanded.length <= 3) console.log(`not landed: ${(error as Error).message}`);
         } else untyped.push(error);
       }
     });
