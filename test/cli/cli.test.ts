@@ -199,12 +199,17 @@ describe('--version and --raw', () => {
     expectOneLineError(
       cli([`--local=${dir}`, 'get', 'k', '--raw']),
       2,
-      /^secrets-store: --raw prints one field: name it with --fields, e.g. --fields token --raw\n$/,
+      /^secrets-store: --raw prints one field of one secret: name one key and the field with --fields, e.g. get authToken --fields token --raw\n$/,
     );
     expectOneLineError(
       cli([`--local=${dir}`, 'get', 'k', '--fields', 'token,n', '--raw']),
       2,
-      /--raw prints one field/,
+      /--raw prints one field of one secret/,
+    );
+    expectOneLineError(
+      cli([`--local=${dir}`, 'get', 'k', 'other', '--fields', 'token', '--raw']),
+      2,
+      /--raw prints one field of one secret/,
     );
     expectOneLineError(
       cli([`--local=${dir}`, 'get', 'k', '--fields', 'nope', '--raw']),

@@ -237,7 +237,8 @@ export function queryKeysInput(
 }
 
 /**
- * Scan of the whole table for the namespaces it holds: the partition key only, one page from
+ * Scan of the whole table for the namespaces it holds: the partition key and the tombstone mark
+ * only (a namespace of tombstones holds no secret), one page from
  * `exclusiveStartKey`. A Scan reads every item (1 MB a page), so it is for operator tools
  * (rewrap of a table), never for a request path.
  */
@@ -247,15 +248,18 @@ export function scanNamespacesInput(
 ): ScanCommandInput {
   return {
     TableName: tableName,
-    ExpressionAttributeNames: { '#namespace': ATTRIBUTE.namespace },
-    ProjectionExpression: '#namespace',
+    ExpressionAttributeNames: {
+      '#namespace': ATTRIBUTE.namespace,
+      '#expiresAt': ATTRIBUTE.expiresAt,
+    },
+    ProjectionExpression: '#namespace, #expiresAt',
     ExclusiveStartKey: exclusiveStartKey,
   };
 }
 
-/** The namespace of an item returned by {@link scanNamespacesInput}. */
+/** The namespace of an item returned by {@link scanNamespacesInput}; none for a tombstone. */
 export function namespaceOf(item: Item): string | undefined {
-  return item[ATTRIBUTE.namespace]?.S;
+  return isTombstone(item) ? undefined : item[ATTRIBUTE.namespace]?.S;
 }
 
 /** The secret key of an item returned by {@link queryKeysInput}. */

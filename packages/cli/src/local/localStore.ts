@@ -4,8 +4,8 @@
  */
 import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { LocalKeyring } from '@secrets-store/core';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { LocalKeyring, listNamespaces } from '@secrets-store/core';
 import { storeError } from '../errors.ts';
 import { createSecretsTable, localDynamoDBClient, startDynalite } from './dynalite.ts';
 import { createMasterKey, KEY_FILE, type MasterKeys, readMasterKeys } from './keyFiles.ts';
@@ -83,12 +83,12 @@ async function ensureStoreFolder(dir: string): Promise<void> {
   await ignoreInGit(dir);
 }
 
-/** Whether any item is in the table: then a lost key file must not be replaced. */
+/**
+ * Whether the table holds a secret: then a lost key file must not be replaced. Tombstones (what
+ * deletes leave for a day) hold no value and do not count.
+ */
 async function holdsItems(client: DynamoDBClient): Promise<boolean> {
-  const { Count } = await client.send(
-    new ScanCommand({ TableName: LOCAL_TABLE, Limit: 1, Select: 'COUNT' }),
-  );
-  return (Count ?? 0) > 0;
+  return (await listNamespaces({ client, tableName: LOCAL_TABLE })).length > 0;
 }
 
 /**
