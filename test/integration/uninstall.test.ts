@@ -180,7 +180,7 @@ describe('purgeWrittenBefore', () => {
     client.middlewareStack.add(
       (next, context) => async (args) => {
         // A conditional DeleteItem, or the TransactWriteItems of such deletes (where the server has them).
-        if (['DeleteItemCommand', 'TransactWriteItemsCommand'].includes(context.commandName)) {
+        if (['DeleteItemCommand', 'TransactWriteItemsCommand'].includes(context.commandName ?? '')) {
           reachDelete();
           await deleteReleased;
         }
