@@ -21,6 +21,8 @@ import {
   REWRAP_FROM_KEY_ACTIONS,
   REWRAP_TABLE_ACTIONS,
   REWRAP_TO_KEY_ACTIONS,
+  TABLE_KEY_READ_ACTIONS,
+  TABLE_KEY_WRITE_ACTIONS,
   TABLE_READ_ACTIONS,
   TABLE_WRITE_ACTIONS,
 } from './perms.ts';
@@ -33,16 +35,25 @@ export const REPOSITORY_ROOT = fileURLToPath(new URL('../../', import.meta.url))
 export const UNINSTALLED_EVENT = 'AppUninstalled';
 export const INSTALLED_EVENT = 'AppInstalled';
 
+/**
+ * The table's TTL attribute: epoch seconds after which DynamoDB removes a tombstone (what
+ * `delete` leaves of a secret; `ATTRIBUTE.expiresAt` in core's item.ts).
+ */
+export const TIME_TO_LIVE_ATTRIBUTE = 'expiresAt';
+
 /** Receives of one message before SQS moves it to the dead-letter queue. */
 export const MAX_RECEIVE_COUNT = 5;
 
 export interface SecretsStoreBackendProps {
   /**
-   * An existing table to keep the secrets in: string partition key `pk`, string sort key `sk`.
-   * The construct then creates none, and `tableName` and `billing` must not be set.
-   * @default a new `TableV2`
+   * An existing table to keep the secrets in (a `TableV2`, a `Table`, or one imported): string
+   * partition key `pk`, string sort key `sk`, and TTL enabled on `expiresAt` so that tombstones
+   * expire. The construct then creates none, and `tableName` and `billing` must not be set. When
+   * the table is encrypted with its own customer-managed key (`table.encryptionKey`), the grants
+   * and the cleanup function get that key too.
+   * @default a new `TableV2`, TTL on `expiresAt`
    */
-  readonly table?: dynamodb.ITableV2;
+  readonly table?: dynamodb.ITable;
   /** Name of the table the construct creates. @default a name CloudFormation generates */
   readonly tableName?: string;
   /** Billing of the table the construct creates. @default dynamodb.Billing.onDemand() */
@@ -113,7 +124,7 @@ export interface ConfigureFunctionOptions extends SecretsGrantOptions {
  * secrets.configureFunction(myFunction, { namespace: 'my-app:install-1' });
  */
 export class SecretsStoreBackend extends Construct {
-  readonly table: dynamodb.ITableV2;
+  readonly table: dynamodb.ITable;
   readonly key: kms.IKey;
   /** The key's alias, when one was made. */
   readonly keyAlias: kms.IAlias | undefined;
@@ -148,6 +159,7 @@ export class SecretsStoreBackend extends Construct {
         sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
         billing: props.billing ?? dynamodb.Billing.onDemand(),
         pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+        timeToLiveAttribute: TIME_TO_LIVE_ATTRIBUTE,
         deletionProtection: removalPolicy !== RemovalPolicy.DESTROY,
         removalPolicy,
       });
@@ -214,6 +226,8 @@ export class SecretsStoreBackend extends Construct {
         resources: [this.table.tableArn],
       }),
     );
+    // DynamoDB reads and writes a table encrypted with its own key with the caller's KMS rights.
+    this.table.encryptionKey?.grant(this.cleanupFunction, ...TABLE_KEY_WRITE_ACTIONS);
     // The delayed second sweep, and records sent back when time ran out.
     this.queue.grantSendMessages(this.cleanupFunction);
     this.cleanupFunction.addEventSource(
@@ -248,7 +262,13 @@ export class SecretsStoreBackend extends Construct {
 
   /** Lets `grantee` get, check and list secrets (of one namespace when given). */
   grantRead(grantee: iam.IGrantable, options: SecretsGrantOptions = {}): iam.Grant {
-    return this.#grant(grantee, [...TABLE_READ_ACTIONS], [...KEY_READ_ACTIONS], options);
+    return this.#grant(
+      grantee,
+      [...TABLE_READ_ACTIONS],
+      [...KEY_READ_ACTIONS],
+      [...TABLE_KEY_READ_ACTIONS],
+      options,
+    );
   }
 
   /** Lets `grantee` read, put, patch, delete and purge secrets (of one namespace when given). */
@@ -257,6 +277,7 @@ export class SecretsStoreBackend extends Construct {
       grantee,
       [...TABLE_READ_ACTIONS, ...TABLE_WRITE_ACTIONS],
       [...KEY_READ_ACTIONS, ...KEY_WRITE_ACTIONS],
+      [...TABLE_KEY_WRITE_ACTIONS],
       options,
     );
   }
@@ -293,7 +314,9 @@ export class SecretsStoreBackend extends Construct {
       actions: [...REWRAP_TO_KEY_ACTIONS],
       resourceArns: [this.key.keyArn],
     });
-    return table.combine(from).combine(to);
+    return withTableKey(table.combine(from).combine(to), this.table, grantee, [
+      ...TABLE_KEY_WRITE_ACTIONS,
+    ]);
   }
 
   /** The `SECRETS_STORE_*` variables that configure `storage.secrets` for `namespace`. */
@@ -329,6 +352,7 @@ export class SecretsStoreBackend extends Construct {
     grantee: iam.IGrantable,
     tableActions: string[],
     keyActions: string[],
+    tableKeyActions: string[],
     { namespace }: SecretsGrantOptions,
   ): iam.Grant {
     const table = iam.Grant.addToPrincipal({
@@ -347,8 +371,23 @@ export class SecretsStoreBackend extends Construct {
         ? { StringEquals: { 'kms:EncryptionContext:namespace': namespace } }
         : undefined,
     });
-    return table.combine(key);
+    return withTableKey(table.combine(key), this.table, grantee, tableKeyActions);
   }
+}
+
+/**
+ * A grant on the table, extended to the table's own customer-managed key when it has one (as
+ * CDK's table grants do): without it, nothing can read a table encrypted with that key. The key
+ * is DynamoDB's, used with its own encryption context, so no namespace condition applies.
+ */
+function withTableKey(
+  grant: iam.Grant,
+  table: dynamodb.ITable,
+  grantee: iam.IGrantable,
+  actions: string[],
+): iam.Grant {
+  const key = table.encryptionKey;
+  return key ? grant.combine(key.grant(grantee, ...actions)) : grant;
 }
 
 /** The function behind `fn` whose environment can be set here, if there is one. */
