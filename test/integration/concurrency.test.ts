@@ -1,3 +1,9 @@
+/**
+ * Patch under real concurrency: no lost update, each unique id once. Not run by the moto tier
+ * (vitest.moto.config.ts excludes this file): moto's conditional writes are not atomic under
+ * concurrency (several writers win one condition), so moto is no reference for it; dynalite's
+ * tier and the MemoryTable's run it.
+ */
 import { describe, expect, it } from 'vitest';
 import { localDynamoDBClient } from '../support/dynamodb.ts';
 import { endpoint, newStore, uniqueNamespace } from '../support/integration.ts';
