@@ -30,8 +30,8 @@ import { newApp } from '../support/cdkApp.ts';
 import { newStore, rawClient, tableName } from '../support/integration.ts';
 import { eventsClient, sqsClient } from './support/clients.ts';
 
-/** Seconds between an uninstall and its second sweep: short, so the test waits for the real queue. */
-const SWEEP_DELAY_SECONDS = 4;
+/** Seconds between an uninstall and its second sweep: the test waits for the real queue; the late write lands well inside them. */
+const SWEEP_DELAY_SECONDS = 8;
 
 let sqs: SQSClient;
 let events: EventBridgeClient;
@@ -154,6 +154,10 @@ describe('the uninstall pipeline through moto', () => {
     const neighbour = newStore();
     await store.put('authToken', { token: 'first' });
     await neighbour.put('authToken', { token: 'neighbour' });
+    // EventBridge's time has whole seconds: the uninstall goes out in a later second than the
+    // writes, so that its first purge (before its time) takes them (a write within the event's
+    // own second waits for the sweep).
+    await new Promise((resolve) => setTimeout(resolve, 1000 - (Date.now() % 1000) + 1));
 
     // Not routed by the rule: another event type, no namespace.
     await putEvent(source, 'AppUpdated', { namespace: store.namespace });
@@ -173,7 +177,7 @@ describe('the uninstall pipeline through moto', () => {
 
     // The second sweep comes back through the queue when its delay is over.
     let sweep: Message[] = [];
-    for (let attempt = 0; attempt < 30 && sweep.length === 0; attempt++) {
+    for (let attempt = 0; attempt < 60 && sweep.length === 0; attempt++) {
       sweep = await receive(queueUrl, 1);
     }
     expect(sweep.map((message) => JSON.parse(message.Body as string).type)).toEqual([
