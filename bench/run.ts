@@ -8,6 +8,7 @@ import { coldStartBenchmark } from './coldStart.ts';
 import { contentionBenchmark } from './contention.ts';
 import { endToEndBenchmark } from './endToEnd.ts';
 import { envelopeBenchmark } from './envelope.ts';
+import { purgeBenchmark } from './purge.ts';
 import { readPathBenchmark } from './readPath.ts';
 import { readsBenchmark } from './reads.ts';
 import { roundTripBenchmark } from './roundTrips.ts';
@@ -61,12 +62,19 @@ try {
     results.contention = await contentionBenchmark(servers);
     print('4. Concurrent patchers of one counter (3 rounds each)', results.contention as Row[]);
   }
+  if (wanted('purge')) {
+    results.purge = await purgeBenchmark(servers);
+    print(
+      '5. Uninstall purge (conditional deletes) vs BatchWriteItem purge of 2,600 items, same server (median of 3)',
+      results.purge as Row[],
+    );
+  }
 } finally {
   await servers.stop();
 }
 if (wanted('cold-start')) {
   results.coldStart = await coldStartBenchmark();
-  print('5. Cold start: a handler that reads one secret', results.coldStart as Row[]);
+  print('6. Cold start: a handler that reads one secret', results.coldStart as Row[]);
 }
 if (only.length === 0) {
   const directory = join(import.meta.dirname, 'results');

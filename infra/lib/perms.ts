@@ -44,3 +44,17 @@ export const REWRAP_TABLE_ACTIONS = [
 /** ReEncrypt is authorised twice: on its source key (From) and on its destination key (To). */
 export const REWRAP_FROM_KEY_ACTIONS = ['kms:ReEncryptFrom'] as const;
 export const REWRAP_TO_KEY_ACTIONS = ['kms:ReEncryptTo'] as const;
+
+/**
+ * On the table's own customer-managed key, when it has one (DynamoDB encryption at rest): what
+ * DynamoDB needs of a caller's key permissions to read the table, as CDK's table grants give.
+ */
+export const TABLE_KEY_READ_ACTIONS = ['kms:Decrypt', 'kms:DescribeKey'] as const;
+
+/** On the table's own customer-managed key, to write the table (CDK's table grants). */
+export const TABLE_KEY_WRITE_ACTIONS = [
+  ...TABLE_KEY_READ_ACTIONS,
+  'kms:Encrypt',
+  'kms:ReEncrypt*',
+  'kms:GenerateDataKey*',
+] as const;

@@ -21,6 +21,8 @@ import {
   REWRAP_FROM_KEY_ACTIONS,
   REWRAP_TABLE_ACTIONS,
   REWRAP_TO_KEY_ACTIONS,
+  TABLE_KEY_READ_ACTIONS,
+  TABLE_KEY_WRITE_ACTIONS,
   TABLE_READ_ACTIONS,
   TABLE_WRITE_ACTIONS,
 } from './perms.ts';
@@ -33,16 +35,25 @@ export const REPOSITORY_ROOT = fileURLToPath(new URL('../../', import.meta.url))
 export const UNINSTALLED_EVENT = 'AppUninstalled';
 export const INSTALLED_EVENT = 'AppInstalled';
 
+/**
+ * The table's TTL attribute: epoch seconds after which DynamoDB removes a tombstone (what
+ * `delete` leaves of a secret; `ATTRIBUTE.expiresAt` in core's item.ts).
+ */
+export const TIME_TO_LIVE_ATTRIBUTE = 'expiresAt';
+
 /** Receives of one message before SQS moves it to the dead-letter queue. */
 export const MAX_RECEIVE_COUNT = 5;
 
 export interface SecretsStoreBackendProps {
   /**
-   * An existing table to keep the secrets in: string partition key `pk`, string sort key `sk`.
-   * The construct then creates none, and `tableName` and `billing` must not be set.
-   * @default a new `TableV2`
+   * An existing table to keep the secrets in (a `TableV2`, a `Table`, or one imported): string
+   * partition key `pk`, string sort key `sk`, and TTL enabled on `expiresAt` so that tombstones
+   * expire. The construct then creates none, and `tableName` and `billing` must not be set. When
+   * the table is encrypted with its own customer-managed key (`table.encryptionKey`), the grants
+   * and the cleanup function get that key too.
+   * @default a new `TableV2`, TTL on `expiresAt`
    */
-  readonly table?: dynamodb.ITableV2;
+  readonly table?: dynamodb.ITable;
   /** Name of the table the construct creates. @default a name CloudFormation generates */
   readonly tableName?: string;
   /** Billing of the table the construct creates. @default dynamodb.Billing.onDemand() */
@@ -137,7 +148,7 @@ export interface ConfigureFunctionOptions extends SecretsGrantOptions {
  * secrets.configureFunction(myFunction, { namespace: 'my-app:install-1' });
  */
 export class SecretsStoreBackend extends Construct {
-  readonly table: dynamodb.ITableV2;
+  readonly table: dynamodb.ITable;
   readonly key: kms.IKey;
   /** The key's alias, when one was made. */
   readonly keyAlias: kms.IAlias | undefined;
@@ -172,6 +183,7 @@ export class SecretsStoreBackend extends Construct {
         sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
         billing: props.billing ?? dynamodb.Billing.onDemand(),
         pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+        timeToLiveAttribute: TIME_TO_LIVE_ATTRIBUTE,
         deletionProtection: removalPolicy !== RemovalPolicy.DESTROY,
         removalPolicy,
       });
@@ -238,6 +250,8 @@ export class SecretsStoreBackend extends Construct {
         resources: [this.table.tableArn],
       }),
     );
+    // DynamoDB reads and writes a table encrypted with its own key with the caller's KMS rights.
+    this.table.encryptionKey?.grant(this.cleanupFunction, ...TABLE_KEY_WRITE_ACTIONS);
     // The delayed second sweep, and records sent back when time ran out.
     this.queue.grantSendMessages(this.cleanupFunction);
     this.cleanupFunction.addEventSource(
@@ -272,7 +286,13 @@ export class SecretsStoreBackend extends Construct {
 
   /** Lets `grantee` get, check and list secrets (of one namespace when given). */
   grantRead(grantee: iam.IGrantable, options: SecretsGrantOptions = {}): iam.Grant {
-    return this.#grant(grantee, [...TABLE_READ_ACTIONS], [...KEY_READ_ACTIONS], options);
+    return this.#grant(
+      grantee,
+      [...TABLE_READ_ACTIONS],
+      [...KEY_READ_ACTIONS],
+      [...TABLE_KEY_READ_ACTIONS],
+      options,
+    );
   }
 
   /** Lets `grantee` read, put, patch, delete and purge secrets (of one namespace when given). */
@@ -281,6 +301,7 @@ export class SecretsStoreBackend extends Construct {
       grantee,
       [...TABLE_READ_ACTIONS, ...TABLE_WRITE_ACTIONS],
       [...KEY_READ_ACTIONS, ...KEY_WRITE_ACTIONS],
+      [...TABLE_KEY_WRITE_ACTIONS],
       options,
     );
   }
@@ -317,7 +338,9 @@ export class SecretsStoreBackend extends Construct {
       actions: [...REWRAP_TO_KEY_ACTIONS],
       resourceArns: [this.key.keyArn],
     });
-    return table.combine(from).combine(to);
+    return withTableKey(table.combine(from).combine(to), this.table, grantee, [
+      ...TABLE_KEY_WRITE_ACTIONS,
+    ]);
   }
 
   /**
@@ -391,6 +414,7 @@ export class SecretsStoreBackend extends Construct {
     grantee: iam.IGrantable,
     tableActions: string[],
     keyActions: string[],
+    tableKeyActions: string[],
     scope: SecretsGrantOptions,
   ): iam.Grant {
     const table = iam.Grant.addToPrincipal({
@@ -405,7 +429,7 @@ export class SecretsStoreBackend extends Construct {
       resourceArns: [this.key.keyArn],
       conditions: keyConditions(scope),
     });
-    return table.combine(key);
+    return withTableKey(table.combine(key), this.table, grantee, tableKeyActions);
   }
 }
 
@@ -452,6 +476,21 @@ function keyConditions(options: SecretsGrantOptions): Conditions | undefined {
     return { StringLike: { 'kms:EncryptionContext:namespace': `${namespacePrefix}*` } };
   }
   return undefined;
+}
+
+/**
+ * A grant on the table, extended to the table's own customer-managed key when it has one (as
+ * CDK's table grants do): without it, nothing can read a table encrypted with that key. The key
+ * is DynamoDB's, used with its own encryption context, so no namespace condition applies.
+ */
+function withTableKey(
+  grant: iam.Grant,
+  table: dynamodb.ITable,
+  grantee: iam.IGrantable,
+  actions: string[],
+): iam.Grant {
+  const key = table.encryptionKey;
+  return key ? grant.combine(key.grant(grantee, ...actions)) : grant;
 }
 
 /** The function behind `fn` whose environment can be set here, if there is one. */

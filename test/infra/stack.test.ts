@@ -136,6 +136,100 @@ describe('the table', () => {
     );
   });
 
+  it('enables TTL on expiresAt, where tombstones say when they expire', () => {
+    template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+    });
+  });
+
+  /** The statements of the policies of the role of `path` that name the key `keyLogicalId`. */
+  const keyStatements = (brought: Template, rolePrefix: string, keyLogicalId: string) =>
+    statementsOfRole(rolePrefix, brought).filter((statement) =>
+      JSON.stringify(statement.Resource).includes(keyLogicalId),
+    );
+  const TABLE_KEY_WRITE = [
+    'kms:Decrypt',
+    'kms:DescribeKey',
+    'kms:Encrypt',
+    'kms:GenerateDataKey*',
+    'kms:ReEncrypt*',
+  ];
+
+  // issue 16, case 7: nothing could read a table encrypted with its own key.
+  it.each([
+    [
+      'a TableV2 with a customer-managed key',
+      (stack: Stack, key: kms.Key) =>
+        new dynamodb.TableV2(stack, 'Own', {
+          partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+          sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+          encryption: dynamodb.TableEncryptionV2.customerManagedKey(key),
+        }),
+    ],
+    [
+      'a Table (ITable) with a customer-managed key',
+      (stack: Stack, key: kms.Key) =>
+        new dynamodb.Table(stack, 'Own', {
+          partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+          sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+          encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+          encryptionKey: key,
+        }),
+    ],
+    [
+      'an imported table with its key',
+      (stack: Stack, key: kms.Key) =>
+        dynamodb.TableV2.fromTableAttributes(stack, 'Own', {
+          tableName: 'existing-secrets',
+          encryptionKey: key,
+        }),
+    ],
+  ])('table: %s gets that key granted to the grantees and the cleanup role', (_name, make) => {
+    // A TableV2 with its own key renders its replica's key per Region: the stack names one.
+    const stack = new Stack(newApp(), 'Brought', {
+      env: { account: '111122223333', region: 'eu-west-1' },
+    });
+    const tableKey = new kms.Key(stack, 'TableKey');
+    const backend = new SecretsStoreBackend(stack, 'Secrets', { table: make(stack, tableKey) });
+    const role = (id: string) =>
+      new iam.Role(stack, id, { assumedBy: new iam.AccountRootPrincipal() });
+    backend.grantRead(role('Reader'), { namespace: 'app:1' });
+    backend.grantReadWrite(role('Writer'));
+    backend.grantRewrap(role('Operator'));
+    const brought = Template.fromStack(stack);
+    const keyId = stack.getLogicalId(tableKey.node.defaultChild as kms.CfnKey);
+    const keyArn = { 'Fn::GetAtt': [keyId, 'Arn'] };
+    expect(keyStatements(brought, 'Reader', keyId)).toEqual([
+      { Effect: 'Allow', Action: ['kms:Decrypt', 'kms:DescribeKey'], Resource: keyArn },
+    ]);
+    for (const role of ['Writer', 'Operator', 'SecretsCleanupFunctionServiceRole']) {
+      expect(keyStatements(brought, role, keyId)).toEqual([
+        { Effect: 'Allow', Action: TABLE_KEY_WRITE, Resource: keyArn },
+      ]);
+    }
+  });
+
+  it('table: a brought table without a key of its own adds no KMS grant beyond the secrets key', () => {
+    const stack = new Stack(newApp(), 'Brought');
+    const backend = new SecretsStoreBackend(stack, 'Secrets', {
+      table: dynamodb.TableV2.fromTableName(stack, 'Existing', 'existing-secrets'),
+    });
+    backend.grantReadWrite(
+      new iam.Role(stack, 'Writer', { assumedBy: new iam.AccountRootPrincipal() }),
+    );
+    const statements = statementsOfRole('Writer', Template.fromStack(stack));
+    expect(statements.flatMap((statement) => [statement.Action].flat())).toEqual([
+      'dynamodb:BatchWriteItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'dynamodb:UpdateItem',
+      'kms:Decrypt',
+      'kms:GenerateDataKey',
+    ]);
+  });
+
   it('table brought in together with tableName or billing is refused, naming the table', () => {
     expect(() =>
       backendStack((stack) => ({

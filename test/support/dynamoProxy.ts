@@ -3,7 +3,9 @@
  *
  * - `allOld`: adds what DynamoDB returns and dynalite does not: on a conditional PutItem that
  *   fails with `ReturnValuesOnConditionCheckFailure: ALL_OLD`, the current item in the error.
- *   The proxy reads it from the server itself, so the client makes no extra request.
+ *   The proxy reads it from the server itself, so the client makes no extra request. A server
+ *   that returns the item itself (moto, like DynamoDB) is answered as it answered. Without
+ *   `allOld`, the proxy removes such an item, so that the path without it is tested on any server.
  * - `faults`: at a seeded random rate, drops the connection before or after forwarding the
  *   request, answers 500/503 or a throttling error, or adds delay; per client when the client
  *   names its stream ({@link faultStreamMiddleware}), so that a run can be replayed.
@@ -286,11 +288,29 @@ export async function startDynamoProxy(options: ProxyOptions): Promise<DynamoPro
     forwarded: Forwarded,
   ): Promise<void> {
     let result = forwarded;
-    if (options.allOld && CONDITIONAL_WRITES.has(operation) && result.status === 400) {
-      result = await addAllOld(target, request, body, result);
+    if (CONDITIONAL_WRITES.has(operation) && result.status === 400) {
+      result = options.allOld
+        ? await addAllOld(target, request, body, result)
+        : withoutAllOld(result);
     }
     response.writeHead(result.status, result.headers);
     response.end(result.body);
+  }
+
+  /** A failed condition answered as a server without ALL_OLD answers it: no item. */
+  function withoutAllOld(result: Forwarded): Forwarded {
+    const error = JSON.parse(result.body.toString('utf8')) as { __type?: string; Item?: unknown };
+    if (!error.__type?.endsWith('ConditionalCheckFailedException') || error.Item === undefined) {
+      return result;
+    }
+    const { Item: _item, ...rest } = error;
+    const stripped = Buffer.from(JSON.stringify(rest));
+    const { 'transfer-encoding': _chunked, 'x-amz-crc32': _crc, ...headers } = result.headers;
+    return {
+      ...result,
+      body: stripped,
+      headers: { ...headers, 'content-length': String(stripped.length) },
+    };
   }
 
   /** On ConditionalCheckFailed with ALL_OLD requested, puts the current item into the error. */
@@ -310,7 +330,8 @@ export async function startDynamoProxy(options: ProxyOptions): Promise<DynamoPro
     const key = input.Key ?? input.Item ?? {};
     if (
       !error.__type?.endsWith('ConditionalCheckFailedException') ||
-      input.ReturnValuesOnConditionCheckFailure !== 'ALL_OLD'
+      input.ReturnValuesOnConditionCheckFailure !== 'ALL_OLD' ||
+      error.Item !== undefined
     ) {
       return result;
     }

@@ -1,4 +1,10 @@
 /**
+ * Why a home-made KMS still: the moto tier checks KmsKeyring against moto's KMS (encryption
+ * context, ReEncrypt, aliases: test/moto/kmsKeyring.test.ts), but moto does not do two things as
+ * KMS does (it decrypts with a disabled key, and answers a Decrypt pinned to the wrong key with
+ * AccessDeniedException instead of IncorrectKeyException), and the unit, security and CLI tiers
+ * run where moto is not installed. This stand-in serves those.
+ *
  * KMS behaviour behind aws-sdk-client-mock, with two keys (the current one and a previous one):
  * GenerateDataKey hands out random keys and remembers them with their key and encryption
  * context; Decrypt gives them back only for the same blob, key and context, and otherwise fails

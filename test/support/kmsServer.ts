@@ -1,4 +1,10 @@
 /**
+ * Why a home-made KMS still: the moto tier checks KmsKeyring against moto's KMS (encryption
+ * context, ReEncrypt, aliases: test/moto/kmsKeyring.test.ts), but moto does not do two things as
+ * KMS does (it decrypts with a disabled key, and answers a Decrypt pinned to the wrong key with
+ * AccessDeniedException instead of IncorrectKeyException), and the unit, security and CLI tiers
+ * run where moto is not installed. This stand-in serves those.
+ *
  * A stand-in for AWS KMS on loopback that speaks KMS's JSON protocol (`TrentService.*`), so the
  * real `KMSClient` (its serialisation, middleware and retries) runs end to end without AWS.
  *

@@ -1,7 +1,7 @@
 /**
  * The MemoryTable behind a loopback HTTP endpoint, for the `integration-memory` project: the
  * integration suite then runs unchanged against a third DynamoDB implementation (beside
- * dynalite and DynamoDB Local), one table shared by every test file as dynalite's is. Users'
+ * dynalite and moto), one table shared by every test file as dynalite's is. Users'
  * tests need no server: they plug the table into their client (`table.client()`).
  */
 import { createServer } from 'node:http';

@@ -33,9 +33,15 @@ export function newPipeline() {
         body: call.args[0].input.MessageBody as string,
         delaySeconds: call.args[0].input.DelaySeconds ?? 0,
       })),
-    /** Delivers one message body as a batch of one; throws unless the handler reports it done. */
-    async deliver(body: string): Promise<void> {
-      const event = { Records: [{ messageId: 'm0', body }] } as SQSEvent;
+    /**
+     * Delivers one message body as a batch of one; throws unless the handler reports it done.
+     * SQS stamps `SentTimestamp` when it receives a message: by default the clock now, which is
+     * never before the event entered the queue.
+     */
+    async deliver(body: string, sentTimestamp = Date.now()): Promise<void> {
+      const event = {
+        Records: [{ messageId: 'm0', body, attributes: { SentTimestamp: String(sentTimestamp) } }],
+      } as unknown as SQSEvent;
       const response = (await handle(
         event,
         { getRemainingTimeInMillis: () => 60_000 },

@@ -4,6 +4,8 @@ import {
   DeleteItemCommand,
   DynamoDBClient,
   QueryCommand,
+  TransactionCanceledException,
+  TransactWriteItemsCommand,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import {
@@ -256,57 +258,104 @@ describe('purgeWrittenBefore', () => {
       $metadata: {},
     });
 
-  it('queries keys older than the cutoff and deletes each under the same condition', async () => {
-    dynamodb.on(QueryCommand).resolves({ Items: keyItems([LIFECYCLE_RECORD_KEY, 'a', 'b']) });
-    dynamodb.on(DeleteItemCommand).resolves({});
+  const CONDITION =
+    'attribute_exists(#key) AND (attribute_not_exists(#updatedAt) OR #updatedAt < :cutoff OR attribute_exists(#expiresAt))';
+  const conditionalDelete = (key: string) => ({
+    Delete: {
+      TableName: 'secrets',
+      Key: { pk: { S: 'app:1' }, sk: { S: key } },
+      ConditionExpression: CONDITION,
+      ExpressionAttributeNames: {
+        '#key': 'sk',
+        '#updatedAt': 'updatedAt',
+        '#expiresAt': 'expiresAt',
+      },
+      ExpressionAttributeValues: { ':cutoff': { N: String(cutoff) } },
+    },
+  });
+  const transactedKeys = () =>
+    dynamodb
+      .commandCalls(TransactWriteItemsCommand)
+      .map((call) =>
+        (call.args[0].input.TransactItems ?? []).map((action) => action.Delete?.Key?.sk?.S),
+      );
+  const canceled = (codes: string[]) =>
+    new TransactionCanceledException({
+      message: 'Transaction cancelled',
+      $metadata: {},
+      CancellationReasons: codes.map((Code) => ({ Code })),
+    });
+
+  it('queries keys older than the cutoff (or tombstones) and deletes them under the same condition, 100 a transaction', async () => {
+    dynamodb.on(QueryCommand).resolves({ Items: keyItems([LIFECYCLE_RECORD_KEY, ...names(250)]) });
+    dynamodb.on(TransactWriteItemsCommand).resolves({});
     await expect(purgeWrittenBefore({ ...base, writtenBefore: cutoff })).resolves.toEqual({
-      deleted: 2,
+      deleted: 250,
       spared: 0,
       complete: true,
     });
     expect(dynamodb).toHaveReceivedCommandWith(QueryCommand, {
       KeyConditionExpression: '#namespace = :namespace',
-      FilterExpression: '(attribute_not_exists(#updatedAt) OR #updatedAt < :cutoff)',
+      FilterExpression:
+        '(attribute_not_exists(#updatedAt) OR #updatedAt < :cutoff OR attribute_exists(#expiresAt))',
       ExpressionAttributeNames: {
         '#namespace': 'pk',
         '#key': 'sk',
-        '#expiresAt': 'expiresAt',
         '#updatedAt': 'updatedAt',
+        '#expiresAt': 'expiresAt',
       },
       ExpressionAttributeValues: { ':namespace': { S: 'app:1' }, ':cutoff': { N: String(cutoff) } },
       ProjectionExpression: '#key, #expiresAt',
       ConsistentRead: true,
     });
-    expect(dynamodb).toHaveReceivedCommandTimes(DeleteItemCommand, 2);
-    expect(dynamodb).toHaveReceivedCommandWith(DeleteItemCommand, {
-      TableName: 'secrets',
-      Key: { pk: { S: 'app:1' }, sk: { S: 'a' } },
-      ConditionExpression:
-        'attribute_exists(#key) AND (attribute_not_exists(#updatedAt) OR #updatedAt < :cutoff)',
-      ExpressionAttributeNames: { '#key': 'sk', '#updatedAt': 'updatedAt' },
-      ExpressionAttributeValues: { ':cutoff': { N: String(cutoff) } },
+    expect(transactedKeys().map((keys) => keys.length)).toEqual([100, 100, 50]);
+    expect(dynamodb.commandCalls(TransactWriteItemsCommand)[2]?.args[0].input).toEqual({
+      TransactItems: names(250).slice(200).map(conditionalDelete),
     });
     expect(dynamodb).not.toHaveReceivedCommand(BatchWriteItemCommand);
+    expect(dynamodb).not.toHaveReceivedCommand(DeleteItemCommand);
   });
 
-  it('spares an item whose condition fails (rewritten since the Query) and counts it', async () => {
-    dynamodb.on(QueryCommand).resolves({ Items: keyItems(['a', 'b', 'c']) });
+  it('a transaction cancelled by failed conditions is sent again without those keys; they are spared', async () => {
+    dynamodb.on(QueryCommand).resolves({ Items: keyItems(['a', 'b', 'c', 'd']) });
     dynamodb
-      .on(DeleteItemCommand)
-      .resolves({})
-      .on(DeleteItemCommand, { Key: { pk: { S: 'app:1' }, sk: { S: 'b' } } })
-      .rejects(conditionFailed());
-    await expect(
-      purgeWrittenBefore({ ...base, writtenBefore: cutoff, concurrency: 1 }),
-    ).resolves.toEqual({ deleted: 2, spared: 1, complete: true });
+      .on(TransactWriteItemsCommand)
+      .rejectsOnce(canceled(['None', 'ConditionalCheckFailed', 'None', 'ConditionalCheckFailed']))
+      .resolves({});
+    await expect(purgeWrittenBefore({ ...base, writtenBefore: cutoff })).resolves.toEqual({
+      deleted: 2,
+      spared: 2,
+      complete: true,
+    });
+    expect(transactedKeys()).toEqual([
+      ['a', 'b', 'c', 'd'],
+      ['a', 'c'],
+    ]);
   });
 
-  it('gives up with an exact PurgeIncompleteError when a delete fails after the SDK retries', async () => {
-    dynamodb.on(QueryCommand).resolves({ Items: keyItems(names(5)) });
+  it('a transaction cancelled by a conflict is sent again whole after a backoff, within the retry budget', async () => {
+    dynamodb.on(QueryCommand).resolves({ Items: keyItems(['a', 'b']) });
+    dynamodb.on(TransactWriteItemsCommand).rejects(canceled(['TransactionConflict', 'None']));
+    const error = await purgeWrittenBefore({
+      ...base,
+      writtenBefore: cutoff,
+      retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 1 },
+    }).catch((caught) => caught);
+    expect(error).toBeInstanceOf(PurgeIncompleteError);
+    expect(error.deleted).toBe(0);
+    expect(error.remainingKeys).toEqual(['a', 'b']);
+    expect(transactedKeys()).toEqual([
+      ['a', 'b'],
+      ['a', 'b'],
+      ['a', 'b'],
+    ]);
+  });
+
+  it('gives up with an exact PurgeIncompleteError when a transaction fails after the SDK retries', async () => {
+    dynamodb.on(QueryCommand).resolves({ Items: keyItems(names(250)) });
     dynamodb
-      .on(DeleteItemCommand)
-      .resolves({})
-      .on(DeleteItemCommand, { Key: { pk: { S: 'app:1' }, sk: { S: 'k1' } } })
+      .on(TransactWriteItemsCommand)
+      .resolvesOnce({})
       .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
     const error = await purgeWrittenBefore({
       ...base,
@@ -314,9 +363,66 @@ describe('purgeWrittenBefore', () => {
       concurrency: 1,
     }).catch((caught) => caught);
     expect(error).toBeInstanceOf(PurgeIncompleteError);
-    expect(error.deleted).toBe(1);
-    expect(error.remainingKeys).toEqual(['k1', 'k2', 'k3', 'k4']);
-    expect(error.cause.message).toMatch(/DeleteItem in namespace app:1: ThrottlingException/);
+    expect(error.deleted).toBe(100);
+    expect(error.remainingKeys).toEqual(names(250).slice(100));
+    expect(error.cause.message).toMatch(
+      /TransactWriteItems in namespace app:1: ThrottlingException/,
+    );
+  });
+
+  describe('on a server without transactions (UnknownOperationException)', () => {
+    const unknownOperation = () =>
+      Object.assign(new Error('An unknown operation was requested'), {
+        name: 'UnknownOperationException',
+      });
+
+    it('deletes each key with a DeleteItem under the same condition', async () => {
+      dynamodb.on(QueryCommand).resolves({ Items: keyItems(['a', 'b']) });
+      dynamodb.on(TransactWriteItemsCommand).rejects(unknownOperation());
+      dynamodb.on(DeleteItemCommand).resolves({});
+      await expect(purgeWrittenBefore({ ...base, writtenBefore: cutoff })).resolves.toEqual({
+        deleted: 2,
+        spared: 0,
+        complete: true,
+      });
+      expect(dynamodb).toHaveReceivedCommandTimes(DeleteItemCommand, 2);
+      expect(dynamodb).toHaveReceivedCommandWith(DeleteItemCommand, {
+        ...conditionalDelete('a').Delete,
+      });
+    });
+
+    it('spares an item whose condition fails (rewritten since the Query) and counts it', async () => {
+      dynamodb.on(QueryCommand).resolves({ Items: keyItems(['a', 'b', 'c']) });
+      dynamodb.on(TransactWriteItemsCommand).rejects(unknownOperation());
+      dynamodb
+        .on(DeleteItemCommand)
+        .resolves({})
+        .on(DeleteItemCommand, { Key: { pk: { S: 'app:1' }, sk: { S: 'b' } } })
+        .rejects(conditionFailed());
+      await expect(
+        purgeWrittenBefore({ ...base, writtenBefore: cutoff, concurrency: 1 }),
+      ).resolves.toEqual({ deleted: 2, spared: 1, complete: true });
+    });
+
+    it('gives up with an exact PurgeIncompleteError when a delete fails after the SDK retries', async () => {
+      dynamodb.on(QueryCommand).resolves({ Items: keyItems(names(40)) });
+      dynamodb.on(TransactWriteItemsCommand).rejects(unknownOperation());
+      dynamodb
+        .on(DeleteItemCommand)
+        .resolves({})
+        .on(DeleteItemCommand, { Key: { pk: { S: 'app:1' }, sk: { S: 'k1' } } })
+        .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+      const error = await purgeWrittenBefore({
+        ...base,
+        writtenBefore: cutoff,
+        concurrency: 1,
+      }).catch((caught) => caught);
+      expect(error).toBeInstanceOf(PurgeIncompleteError);
+      // The first 16 go out together; k1 fails among them, and the 24 after them never start.
+      expect(error.deleted).toBe(15);
+      expect(error.remainingKeys).toEqual(['k1', ...names(40).slice(16)]);
+      expect(error.cause.message).toMatch(/DeleteItem in namespace app:1: ThrottlingException/);
+    });
   });
 
   it.each([

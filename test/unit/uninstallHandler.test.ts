@@ -3,6 +3,7 @@ import {
   DeleteItemCommand,
   DynamoDBClient,
   QueryCommand,
+  TransactWriteItemsCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -12,6 +13,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { CleanupConfig } from '../../packages/uninstall-handler/src/cleanup.ts';
 import {
   configFromEnvironment,
+  FullBatchFailureError,
   handle,
   SAFETY_MARGIN_MS,
 } from '../../packages/uninstall-handler/src/handler.ts';
@@ -39,6 +41,15 @@ function sqsEvent(...bodies: unknown[]): SQSEvent {
       body: typeof body === 'string' ? body : JSON.stringify(body),
     })),
   } as SQSEvent;
+}
+
+/** One record as SQS delivers it, stamped by SQS's clock. */
+function sqsRecord(body: unknown, sentTimestamp: number): SQSEvent {
+  const event = sqsEvent(body);
+  (event.Records[0] as { attributes: object }).attributes = {
+    SentTimestamp: String(sentTimestamp),
+  };
+  return event;
 }
 
 const eventOf = (type: string, namespace: unknown, fields: object = {}) => ({
@@ -77,6 +88,7 @@ beforeEach(() => {
   dynamodb.on(UpdateItemCommand).resolves({ Attributes: {} });
   dynamodb.on(QueryCommand).resolves({ Items: [] });
   dynamodb.on(DeleteItemCommand).resolves({});
+  dynamodb.on(TransactWriteItemsCommand).resolves({});
   sqs.on(SendMessageCommand).resolves({});
   sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
 });
@@ -102,7 +114,7 @@ describe('AppUninstalled', () => {
       ExpressionAttributeValues: { ':time': { N: String(EVENT_MS) }, ':id': { S: 'e-1' } },
     });
     expect(queriedCutoffs()).toEqual([EVENT_MS]);
-    expect(dynamodb).toHaveReceivedCommandTimes(DeleteItemCommand, 2);
+    expect(dynamodb).toHaveReceivedCommandTimes(TransactWriteItemsCommand, 1);
     expect(sqs).toHaveReceivedCommandWith(SendMessageCommand, {
       QueueUrl: config.queueUrl,
       DelaySeconds: 890, // due 900 s after the event, which was 10 s ago
@@ -135,22 +147,128 @@ describe('AppUninstalled', () => {
     );
   });
 
-  it('an event time ahead of the clock deletes nothing written after now', async () => {
-    const ahead = '2026-11-27T11:00:00Z';
-    await handle(sqsEvent(uninstalled('app:1', { time: ahead })), plenty, config);
-    expect(queriedCutoffs()).toEqual([NOW]);
+  it('dated ahead of SQS: decides from SentTimestamp, the earlier (record, cutoff, sweep)', async () => {
+    const sentTimestamp = NOW - 4_000;
+    const ahead = new Date(NOW + 240_000).toISOString().replace('.000Z', 'Z'); // 4 min ahead
+    await handle(sqsRecord(uninstalled('app:1', { time: ahead }), sentTimestamp), plenty, config);
+    expect(dynamodb).toHaveReceivedCommandWith(UpdateItemCommand, {
+      ExpressionAttributeValues: { ':time': { N: String(sentTimestamp) }, ':id': { S: 'e-1' } },
+    });
+    expect(queriedCutoffs()).toEqual([sentTimestamp]);
+    expect(sqs).toHaveReceivedCommandWith(SendMessageCommand, {
+      DelaySeconds: 896,
+      MessageBody: JSON.stringify(sweep(sentTimestamp)),
+    });
+  });
+
+  it('dated before SQS received it: the event time stands', async () => {
+    await handle(sqsRecord(uninstalled('app:1'), NOW - 1000), plenty, config);
+    expect(queriedCutoffs()).toEqual([EVENT_MS]);
   });
 
   it('fails the message (SQS redelivers it) and sends no sweep when DynamoDB keeps failing', async () => {
     dynamodb
       .on(QueryCommand)
       .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
-    const response = await handle(sqsEvent(uninstalled('app:1')), plenty, config);
+    const response = await handle(
+      sqsEvent(uninstalled('app:1'), eventOf('AppInstalled', 'app:2')),
+      plenty,
+      config,
+    );
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'm0' }] });
     expect(sqs).not.toHaveReceivedCommand(SendMessageCommand);
     expect(logs).toContainEqual(
       expect.objectContaining({ level: 'error', message: 'task failed, will be retried' }),
     );
+  });
+});
+
+describe('event times the pipeline cannot trust are refused (logged, dropped, not failed)', () => {
+  const at = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
+
+  it.each([
+    // issue 16, case 1: an uninstall an hour ahead would stretch the sweep over a reinstall
+    ['an AppUninstalled dated an hour ahead', uninstalled('app:1', { time: at(NOW + 3_600_000) })],
+    // case 2: an install dated tomorrow would turn reinstall protection off until tomorrow
+    [
+      'an AppInstalled dated tomorrow',
+      eventOf('AppInstalled', 'app:1', { time: at(NOW + 86_400_000) }),
+    ],
+    // case 4: a sweep that would re-queue itself every 15 minutes for ever
+    ['an AppUninstalled dated 9999', uninstalled('app:1', { time: '9999-12-31T23:59:59Z' })],
+    ['a SecondSweep of an uninstall dated 9999', sweep(Date.UTC(9999, 11, 31))],
+    // case 5: year 0 made the purge throw ConfigurationError, and the message walk to the DLQ
+    ['an AppUninstalled dated year 0', uninstalled('app:1', { time: '0000-01-01T00:00:00Z' })],
+    [
+      'an AppInstalled dated 2019',
+      eventOf('AppInstalled', 'app:1', { time: '2019-12-31T23:59:59Z' }),
+    ],
+    ['a SecondSweep dated 1970', sweep(1000)],
+  ])('%s', async (_name, body) => {
+    const response = await handle(sqsRecord(body, NOW), plenty, config);
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(dynamodb.calls()).toHaveLength(0);
+    expect(sqs.calls()).toHaveLength(0);
+    expect(logs).toEqual([
+      expect.objectContaining({ level: 'error', message: 'message refused', messageId: 'm0' }),
+    ]);
+  });
+
+  it('5 minutes ahead is accepted, a second more is not; the reason names both times', async () => {
+    await handle(sqsRecord(uninstalled('app:1', { time: at(NOW + 300_000) }), NOW), plenty, config);
+    expect(queriedCutoffs()).toEqual([NOW]);
+    logs = [];
+    await handle(sqsRecord(uninstalled('app:1', { time: at(NOW + 301_000) }), NOW), plenty, config);
+    expect(logs).toEqual([
+      expect.objectContaining({
+        message: 'message refused',
+        reason: `a AppUninstalled event refused: it is dated ${new Date(NOW + 301_000).toISOString()}, more than 5 minutes past the handler's clock (${new Date(NOW).toISOString()})`,
+      }),
+    ]);
+  });
+
+  it('a direct invocation with an event dated 9999 is refused with an error', async () => {
+    await expect(
+      handle(uninstalled('app:1', { time: '9999-12-31T23:59:59Z' }), plenty, config),
+    ).rejects.toThrow(/refused: it is dated 9999-12-31T23:59:59.000Z/);
+    expect(dynamodb.calls()).toHaveLength(0);
+  });
+});
+
+describe('a batch whose every record fails (issue 16, case 6)', () => {
+  const accessDenied = () =>
+    Object.assign(new Error('User is not authorized to perform dynamodb:UpdateItem'), {
+      name: 'AccessDeniedException',
+    });
+
+  it('fails the invocation (FullBatchFailureError), so the function errors metric and alarm see it', async () => {
+    dynamodb.on(UpdateItemCommand).rejects(accessDenied());
+    const batch = sqsEvent(uninstalled('app:1'), eventOf('AppInstalled', 'app:2'));
+    const error = await handle(batch, plenty, config).catch((caught) => caught);
+    expect(error).toBeInstanceOf(FullBatchFailureError);
+    expect(error.message).toBe(
+      'all 2 records of the batch failed; the first with StorageError: DynamoDB failed the UpdateItem of the lifecycle record of namespace app:1: AccessDeniedException',
+    );
+    expect(error.recordErrors).toHaveLength(2);
+    expect(logs.filter((line) => line.message === 'task failed, will be retried')).toHaveLength(2);
+  });
+
+  it('a batch where one record succeeds reports partial failures and does not throw', async () => {
+    dynamodb
+      .on(UpdateItemCommand)
+      .rejects(accessDenied())
+      .on(UpdateItemCommand, { Key: { pk: { S: 'app:2' }, sk: { S: '\u0000lifecycle' } } })
+      .resolves({ Attributes: {} });
+    const batch = sqsEvent(uninstalled('app:1'), eventOf('AppInstalled', 'app:2'));
+    await expect(handle(batch, plenty, config)).resolves.toEqual({
+      batchItemFailures: [{ itemIdentifier: 'm0' }],
+    });
+  });
+
+  it('a batch of refused messages only is no failure', async () => {
+    await expect(handle(sqsEvent('not json', '[]'), plenty, config)).resolves.toEqual({
+      batchItemFailures: [],
+    });
   });
 });
 
@@ -202,6 +320,29 @@ describe('the second sweep', () => {
     expect(queriedCutoffs()).toEqual([installedAt]);
   });
 
+  // issue 16, case 3: EventBridge's time has whole seconds; an install in the uninstall's second
+  // was taken for a reinstall, and the installation kept its secrets for ever.
+  it.each([
+    ['the same time', EVENT_MS, due],
+    ['later in the same second (from SentTimestamp)', EVENT_MS + 400, due],
+    ['the next second', EVENT_MS + 1000, EVENT_MS + 1000],
+  ])(
+    'an install at %s as the uninstall: the sweep cuts off where it should',
+    async (_name, installedAt, cutoff) => {
+      vi.setSystemTime(due + 1000);
+      dynamodb
+        .on(QueryCommand, {
+          ExpressionAttributeValues: {
+            ':namespace': { S: 'app:1' },
+            ':record': { S: '\u0000lifecycle' },
+          },
+        })
+        .resolves({ Items: [{ ...recordKey, installedAt: { N: String(installedAt) } }] });
+      await handle(sqsEvent(sweep(EVENT_MS)), plenty, config);
+      expect(queriedCutoffs()).toEqual([cutoff]);
+    },
+  );
+
   it('an install older than the uninstall changes nothing', async () => {
     vi.setSystemTime(due + 1000);
     dynamodb
@@ -252,10 +393,10 @@ describe('records not started for lack of time', () => {
   const shortOnTime = { getRemainingTimeInMillis: () => SAFETY_MARGIN_MS + 5000 };
   beforeEach(() => {
     dynamodb.on(QueryCommand).resolves({
-      Items: Array.from({ length: 100 }, (_, index) => ({ sk: { S: `k${index}` } })),
+      Items: Array.from({ length: 1000 }, (_, index) => ({ sk: { S: `k${index}` } })),
     });
-    dynamodb.on(DeleteItemCommand).callsFake(() => {
-      vi.setSystemTime(Date.now() + 1000); // each delete takes a second
+    dynamodb.on(TransactWriteItemsCommand).callsFake(() => {
+      vi.setSystemTime(Date.now() + 1000); // each transaction takes a second
       return {};
     });
   });
@@ -275,6 +416,11 @@ describe('records not started for lack of time', () => {
     expect(logs).toContainEqual(
       expect.objectContaining({ message: 'task unfinished, will be retried', complete: false }),
     );
+  });
+
+  it('unfinished for lack of time, every record: no error, the invocation does not fail', async () => {
+    const response = await handle(sqsEvent(uninstalled('app:1')), shortOnTime, config);
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'm0' }] });
   });
 
   it('one that cannot be sent back is failed the ordinary way', async () => {

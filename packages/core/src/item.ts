@@ -21,11 +21,13 @@
 import type {
   AttributeValue,
   BatchGetItemCommandInput,
+  Delete,
   DeleteItemCommandInput,
   GetItemCommandInput,
   PutItemCommandInput,
   QueryCommandInput,
   ScanCommandInput,
+  TransactWriteItem,
   UpdateItemCommandInput,
   WriteRequest,
 } from '@aws-sdk/client-dynamodb';
@@ -198,9 +200,18 @@ export function batchGetSecretsInput(
 
 /**
  * True for an item last written before `:cutoff`, or with no `updatedAt` (no write of the
- * store made it). What an uninstall deletes of an installation that was followed by another.
+ * store made it), or a tombstone (`expiresAt`): what an uninstall deletes of an installation
+ * that was followed by another. A tombstone holds no value of anyone, and a sweep must be able
+ * to empty the namespace whenever its delete happened.
  */
-const WRITTEN_BEFORE_CONDITION = '(attribute_not_exists(#updatedAt) OR #updatedAt < :cutoff)';
+const WRITTEN_BEFORE_CONDITION =
+  '(attribute_not_exists(#updatedAt) OR #updatedAt < :cutoff OR attribute_exists(#expiresAt))';
+
+/** The names {@link WRITTEN_BEFORE_CONDITION} uses. */
+const WRITTEN_BEFORE_NAMES = {
+  '#updatedAt': ATTRIBUTE.updatedAt,
+  '#expiresAt': ATTRIBUTE.expiresAt,
+} as const;
 
 /**
  * One page of a namespace's keys, names only (sort keys of reserved items and tombstones
@@ -222,7 +233,7 @@ export function queryKeysInput(
       '#namespace': ATTRIBUTE.namespace,
       '#key': ATTRIBUTE.key,
       '#expiresAt': ATTRIBUTE.expiresAt,
-      ...(filtered && { '#updatedAt': ATTRIBUTE.updatedAt }),
+      ...(filtered && WRITTEN_BEFORE_NAMES),
     },
     ExpressionAttributeValues: {
       ':namespace': { S: namespace },
@@ -286,9 +297,21 @@ export function deleteWrittenBeforeInput(
   return {
     ...deleteSecretInput(address),
     ConditionExpression: `attribute_exists(#key) AND ${WRITTEN_BEFORE_CONDITION}`,
-    ExpressionAttributeNames: { '#key': ATTRIBUTE.key, '#updatedAt': ATTRIBUTE.updatedAt },
+    ExpressionAttributeNames: { '#key': ATTRIBUTE.key, ...WRITTEN_BEFORE_NAMES },
     ExpressionAttributeValues: { ':cutoff': { N: String(writtenBefore) } },
   };
+}
+
+/**
+ * The same conditional delete as {@link deleteWrittenBeforeInput}, as one action of a
+ * TransactWriteItems: the uninstall deletes up to 100 items a call, each under its condition.
+ */
+export function transactDeleteWrittenBefore(
+  address: SecretAddress,
+  writtenBefore: number,
+): TransactWriteItem {
+  const { TableName, Key, ...condition } = deleteWrittenBeforeInput(address, writtenBefore);
+  return { Delete: { TableName, Key, ...condition } as Delete };
 }
 
 /** A BatchWriteItem request that deletes a secret (no condition: BatchWriteItem has none). */

@@ -9,7 +9,14 @@
  * - install (event time i): move the record's install time forward. Nothing is deleted.
  * - sweep of the uninstall at t: once due, delete what was written before t + sweep delay (the
  *   late writes of invocations that were running at uninstall), or before the install time when
- *   the record holds an install at or after t: a reinstall's writes are never the sweep's.
+ *   the record holds an install of a later second than t: a reinstall's writes are never the
+ *   sweep's. An install in the same second as the uninstall (EventBridge's `time` has whole
+ *   seconds) is taken for the installation being uninstalled, so that an installation
+ *   installed and uninstalled within one second still loses its secrets.
+ *
+ * Times are effective times (events.ts): the earlier of the event's `time` and SQS's
+ * `SentTimestamp`, within the times the pipeline trusts; a sweep's due time is therefore at most
+ * the sweep delay plus 5 minutes away, so a sweep is sent back at most twice, never for ever.
  * - purge (an operator's direct invocation): delete what was written before now.
  *
  * An unfinished purge reports `complete: false`, so that SQS delivers the message again.
@@ -131,7 +138,7 @@ export async function runTask(
       }
       const record = await readLifecycle(config.dynamodb, config.tableName, namespace);
       const reinstalledAt =
-        record.installedAt !== undefined && record.installedAt >= task.uninstall.time
+        record.installedAt !== undefined && isLaterSecond(record.installedAt, task.uninstall.time)
           ? record.installedAt
           : undefined;
       return reinstalledAt !== undefined && reinstalledAt < due
@@ -141,6 +148,11 @@ export async function runTask(
     case 'purge':
       return purge(Date.now());
   }
+}
+
+/** Whether `time` falls in a later whole second than `than` (EventBridge's precision). */
+function isLaterSecond(time: number, than: number): boolean {
+  return Math.floor(time / 1000) > Math.floor(than / 1000);
 }
 
 /** Sends the second sweep of `uninstall`, delayed until it is due (SQS allows 15 min at most). */

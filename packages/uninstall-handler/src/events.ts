@@ -30,13 +30,65 @@ export interface SweepMessage {
 /** A task, or the reason the message is refused (never retried: retrying cannot fix it). */
 export type Parsed = { readonly task: Task } | { readonly invalid: string };
 
+/**
+ * No event of the pipeline is dated before 2020-01-01T00:00:00Z: an older `time` (year 0, an
+ * epoch of 0) is a producer's mistake, refused rather than taken for a cutoff.
+ */
+export const EARLIEST_EVENT_TIME = Date.UTC(2020, 0, 1);
+
+/**
+ * How far past the handler's clock an event may be dated: clocks differ by seconds, not by
+ * minutes. A later `time` (an hour ahead, year 9999) is refused: it would stretch the second
+ * sweep's window over writes not yet made, or keep a sweep waiting for ever.
+ */
+export const MAX_EVENT_TIME_AHEAD_MS = 5 * 60 * 1000;
+
+/** How a message reached the handler: the clocks the pipeline owns. */
+export interface Received {
+  /** The handler's clock (epoch ms). */
+  readonly now: number;
+  /**
+   * SQS's `SentTimestamp` (epoch ms): when the queue received the message, by SQS's clock.
+   * None for a direct invocation.
+   */
+  readonly sentTimestamp?: number | undefined;
+}
+
+/**
+ * The time the pipeline decides from: the earlier of the event's own time (which a producer
+ * sets at will) and the moment SQS received it, so that no event reaches writes made after it
+ * was queued. Only for a time {@link refusedTime} accepts.
+ */
+export function effectiveTime(time: number, received: Received): number {
+  const { sentTimestamp } = received;
+  return sentTimestamp !== undefined && Number.isSafeInteger(sentTimestamp) && sentTimestamp > 0
+    ? Math.min(time, sentTimestamp)
+    : time;
+}
+
+/** Why an event time is refused, or undefined when it is within the times the pipeline trusts. */
+export function refusedTime(time: number, received: Received): string | undefined {
+  if (time < EARLIEST_EVENT_TIME) {
+    return `it is dated ${isoTime(time)}, before ${isoTime(EARLIEST_EVENT_TIME)}`;
+  }
+  if (time > received.now + MAX_EVENT_TIME_AHEAD_MS) {
+    return `it is dated ${isoTime(time)}, more than ${MAX_EVENT_TIME_AHEAD_MS / 60_000} minutes past the handler's clock (${isoTime(received.now)})`;
+  }
+  return undefined;
+}
+
+function isoTime(ms: number): string {
+  const date = new Date(ms);
+  return Number.isNaN(date.getTime()) ? String(ms) : date.toISOString();
+}
+
 /** EventBridge's `time`: ISO 8601 in UTC, whole seconds (fractions accepted). */
 const EVENT_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
 /** EventBridge ids are UUIDs; anything up to this length is accepted. */
 const MAX_EVENT_ID_LENGTH = 128;
 
 /** Parses an SQS message body: an EventBridge event or a second sweep, nothing else. */
-export function parseQueueMessage(body: string): Parsed {
+export function parseQueueMessage(body: string, received: Received = { now: Date.now() }): Parsed {
   let message: unknown;
   try {
     message = JSON.parse(body);
@@ -44,8 +96,8 @@ export function parseQueueMessage(body: string): Parsed {
     return { invalid: 'the message body is not JSON' };
   }
   if (!isObject(message)) return { invalid: `expected a JSON object, received ${kindOf(message)}` };
-  if ('detail-type' in message) return parseEventBridgeEvent(message);
-  if (message.type === SWEEP) return parseSweep(message);
+  if ('detail-type' in message) return parseEventBridgeEvent(message, received);
+  if (message.type === SWEEP) return parseSweep(message, received);
   return {
     invalid: `a queue message needs an event type ("detail-type" ${UNINSTALLED} or ${INSTALLED}, or "type" ${SWEEP}), received ${describe(message['detail-type'] ?? message.type)}`,
   };
@@ -55,9 +107,12 @@ export function parseQueueMessage(body: string): Parsed {
  * Parses a direct invocation: `{ namespace }` alone is an operator's purge; an EventBridge event
  * is handled as if it came from the queue (for replaying one by hand).
  */
-export function parseDirectInvocation(event: unknown): Parsed {
+export function parseDirectInvocation(
+  event: unknown,
+  received: Received = { now: Date.now() },
+): Parsed {
   if (!isObject(event)) return { invalid: `expected a JSON object, received ${kindOf(event)}` };
-  if ('detail-type' in event) return parseEventBridgeEvent(event);
+  if ('detail-type' in event) return parseEventBridgeEvent(event, { now: received.now });
   const extra = Object.keys(event).filter((field) => field !== 'namespace');
   if (extra.length > 0) {
     return {
@@ -70,7 +125,7 @@ export function parseDirectInvocation(event: unknown): Parsed {
     : { invalid: namespace.invalid };
 }
 
-function parseEventBridgeEvent(event: Record<string, unknown>): Parsed {
+function parseEventBridgeEvent(event: Record<string, unknown>, received: Received): Parsed {
   const type = event['detail-type'];
   if (type !== UNINSTALLED && type !== INSTALLED) {
     return { invalid: `unknown event type ${describe(type)}` };
@@ -87,10 +142,12 @@ function parseEventBridgeEvent(event: Record<string, unknown>): Parsed {
       invalid: `a ${type} event needs its EventBridge "time" (ISO 8601 UTC, like 2026-01-31T12:00:00Z), received ${describe(time)}`,
     };
   }
+  const refused = refusedTime(timeMs, received);
+  if (refused !== undefined) return { invalid: `a ${type} event refused: ${refused}` };
   const detail = isObject(event.detail) ? event.detail : {};
   const namespace = checkedNamespace(detail.namespace);
   if (typeof namespace !== 'string') return { invalid: namespace.invalid };
-  const lifecycleEvent = { id, time: timeMs };
+  const lifecycleEvent = { id, time: effectiveTime(timeMs, received) };
   return {
     task:
       type === UNINSTALLED
@@ -99,7 +156,7 @@ function parseEventBridgeEvent(event: Record<string, unknown>): Parsed {
   };
 }
 
-function parseSweep(message: Record<string, unknown>): Parsed {
+function parseSweep(message: Record<string, unknown>, received: Received): Parsed {
   const { uninstallEventId, uninstalledAt } = message;
   if (typeof uninstallEventId !== 'string' || uninstallEventId.length === 0) {
     return { invalid: `a ${SWEEP} needs uninstallEventId, received ${describe(uninstallEventId)}` };
@@ -109,13 +166,20 @@ function parseSweep(message: Record<string, unknown>): Parsed {
       invalid: `a ${SWEEP} needs uninstalledAt in epoch ms, received ${describe(uninstalledAt)}`,
     };
   }
+  // The handler writes uninstalledAt from an effective time, which never runs ahead; a body
+  // that does (forged, or from a clock gone wrong) would re-queue itself until that date.
+  const refused = refusedTime(uninstalledAt as number, received);
+  if (refused !== undefined) return { invalid: `a ${SWEEP} refused: ${refused}` };
   const namespace = checkedNamespace(message.namespace);
   if (typeof namespace !== 'string') return { invalid: namespace.invalid };
   return {
     task: {
       kind: 'sweep',
       namespace,
-      uninstall: { id: uninstallEventId, time: uninstalledAt as number },
+      uninstall: {
+        id: uninstallEventId,
+        time: effectiveTime(uninstalledAt as number, received),
+      },
     },
   };
 }

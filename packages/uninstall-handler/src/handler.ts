@@ -8,10 +8,12 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { type CleanupConfig, runTask, type TaskReport } from './cleanup.ts';
+import { FullBatchFailureError } from './errors.ts';
 import { parseDirectInvocation, parseQueueMessage } from './events.ts';
 import { type Logger, log } from './log.ts';
 
 export type { CleanupConfig, TaskReport };
+export { FullBatchFailureError };
 
 /** Time kept back from the invocation's remaining time: stop starting work before it ends. */
 export const SAFETY_MARGIN_MS = 10_000;
@@ -51,7 +53,7 @@ export async function handle(
   const deadline = Date.now() + Math.max(0, context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS);
 
   if (!isSqsEvent(event)) {
-    const parsed = parseDirectInvocation(event);
+    const parsed = parseDirectInvocation(event, { now: Date.now() });
     if ('invalid' in parsed) {
       logger('error', 'invalid direct invocation', { reason: parsed.invalid });
       throw new Error(`invalid invocation: ${parsed.invalid}`);
@@ -63,13 +65,17 @@ export async function handle(
 
   const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
   const notStarted: SQSRecord[] = [];
+  const errors: unknown[] = [];
   for (const record of event.Records) {
     const messageId = record.messageId;
     if (Date.now() >= deadline) {
       notStarted.push(record);
       continue;
     }
-    const parsed = parseQueueMessage(record.body);
+    const parsed = parseQueueMessage(record.body, {
+      now: Date.now(),
+      sentTimestamp: sentTimestampOf(record),
+    });
     if ('invalid' in parsed) {
       // Refused, never guessed at: retrying cannot make it valid, so it is dropped.
       logger('error', 'message refused', { messageId, reason: parsed.invalid });
@@ -91,11 +97,23 @@ export async function handle(
         error: error instanceof Error ? `${error.name}: ${error.message}` : typeof error,
       });
       batchItemFailures.push({ itemIdentifier: messageId });
+      errors.push(error);
     }
+  }
+  // Every record failed with an error: the invocation fails, so the error alarm sees it. Records
+  // left unfinished or not started for lack of time are no errors, and never make it fail.
+  if (errors.length > 0 && errors.length === event.Records.length) {
+    throw new FullBatchFailureError(errors);
   }
   const unsent = await sendBack(notStarted, config, logger);
   batchItemFailures.push(...unsent.map((record) => ({ itemIdentifier: record.messageId })));
   return { batchItemFailures };
+}
+
+/** SQS's `SentTimestamp` of a record (epoch ms), when it carries a valid one. */
+function sentTimestampOf(record: SQSRecord): number | undefined {
+  const value = Number(record.attributes?.SentTimestamp);
+  return Number.isSafeInteger(value) && value > 0 ? value : undefined;
 }
 
 /**
