@@ -40,6 +40,34 @@ const sentKeys = (call: number) =>
   ).map((request: WriteRequest) => request.DeleteRequest?.Key?.sk?.S);
 
 describe('purgeNamespace', () => {
+  it('deletes tombstones with the secrets but counts only the secrets', async () => {
+    dynamodb.on(QueryCommand).resolves({
+      Items: [
+        { sk: { S: 'a' } },
+        { sk: { S: 'gone' }, expiresAt: { N: '1800000000' } },
+        { sk: { S: 'b' } },
+      ],
+    });
+    dynamodb.on(BatchWriteItemCommand).resolves({});
+    await expect(purgeNamespace(base)).resolves.toEqual({ deleted: 2, complete: true });
+    expect(dynamodb).toHaveReceivedCommandTimes(BatchWriteItemCommand, 2);
+    expect([sentKeys(0), sentKeys(1)].sort()).toEqual([['a', 'b'], ['gone']]);
+  });
+
+  it('a tombstone it could not delete fails nothing: it expires with the TTL', async () => {
+    dynamodb.on(QueryCommand).resolves({
+      Items: [{ sk: { S: 'a' } }, { sk: { S: 'gone' }, expiresAt: { N: '1800000000' } }],
+    });
+    dynamodb
+      .on(BatchWriteItemCommand)
+      .callsFake((input: { RequestItems: Record<string, WriteRequest[]> }) => {
+        const keys = (input.RequestItems.secrets ?? []).map((r) => r.DeleteRequest?.Key?.sk?.S);
+        if (keys.includes('gone')) throw new Error('the tombstone delete failed');
+        return {};
+      });
+    await expect(purgeNamespace(base)).resolves.toEqual({ deleted: 1, complete: true });
+  });
+
   it('queries keys only, page after page, and deletes them in batches of 25', async () => {
     dynamodb
       .on(QueryCommand)

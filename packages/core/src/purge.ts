@@ -35,6 +35,7 @@ import {
   batchDeleteRequest,
   deleteWrittenBeforeInput,
   type Item,
+  isTombstone,
   keyOf,
   keyOfBatchDelete,
   queryKeysInput,
@@ -63,7 +64,7 @@ export interface PurgeOptions {
 }
 
 export interface PurgeResult {
-  /** Secrets deleted by this call (reserved items are never counted). */
+  /** Secrets deleted by this call (reserved items and tombstones are never counted). */
   readonly deleted: number;
   /** False when the deadline stopped the purge before it was done. */
   readonly complete: boolean;
@@ -307,8 +308,17 @@ interface GroupOutcome {
 }
 
 interface Page {
+  /** The secrets' keys. */
   readonly keys: readonly string[];
+  /** Keys of tombstones (what deletes leave for a day): deleted too, never counted as secrets. */
+  readonly tombstones: readonly string[];
   readonly next: Item | undefined;
+}
+
+/** A group of keys to delete in one go; only groups of secrets count and can fail a purge. */
+interface Group {
+  readonly keys: readonly string[];
+  readonly secrets: boolean;
 }
 
 interface Strategy {
@@ -341,9 +351,14 @@ async function runPurge(
   do {
     if (pastDeadline()) return { deleted, spared, complete: false };
     const page = await strategy.query(startKey);
-    const groups: (readonly string[])[] = [];
-    for (let start = 0; start < page.keys.length; start += strategy.groupSize) {
-      groups.push(page.keys.slice(start, start + strategy.groupSize));
+    const groups: Group[] = [];
+    for (const [keys, secrets] of [
+      [page.keys, true],
+      [page.tombstones, false],
+    ] as const) {
+      for (let start = 0; start < keys.length; start += strategy.groupSize) {
+        groups.push({ keys: keys.slice(start, start + strategy.groupSize), secrets });
+      }
     }
     let next = 0;
     let stoppedByDeadline = false;
@@ -356,7 +371,10 @@ async function runPurge(
           stoppedByDeadline = true;
           return;
         }
-        const outcome = await strategy.deleteGroup(groups[next++] as readonly string[]);
+        const group = groups[next++] as Group;
+        const outcome = await strategy.deleteGroup(group.keys);
+        // A tombstone left behind holds no value and expires with the table's TTL.
+        if (!group.secrets) continue;
         deleted += outcome.deleted;
         spared += outcome.spared;
         options.onProgress?.(deleted);
@@ -369,7 +387,7 @@ async function runPurge(
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, groups.length) }, worker));
     if (gaveUp) {
-      left.push(...groups.slice(next).flat());
+      left.push(...groups.slice(next).flatMap((group) => (group.secrets ? group.keys : [])));
       throw await incomplete(strategy, namespace, deleted, left, page.next, firstError);
     }
     if (stoppedByDeadline) return { deleted, spared, complete: false };
@@ -417,10 +435,14 @@ async function queryKeys(
       new QueryCommand(queryKeysInput(tableName, namespace, true, startKey, writtenBefore)),
     ),
   );
-  const keys = (page.Items ?? [])
-    .map(keyOf)
-    .filter((key): key is string => key !== undefined && !key.startsWith(RESERVED_KEY_PREFIX));
-  return { keys, next: page.LastEvaluatedKey };
+  const keys: string[] = [];
+  const tombstones: string[] = [];
+  for (const item of page.Items ?? []) {
+    const key = keyOf(item);
+    if (key === undefined || key.startsWith(RESERVED_KEY_PREFIX)) continue;
+    (isTombstone(item) ? tombstones : keys).push(key);
+  }
+  return { keys, tombstones, next: page.LastEvaluatedKey };
 }
 
 function keysOf(requests: readonly WriteRequest[]): string[] {
