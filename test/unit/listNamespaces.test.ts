@@ -17,7 +17,7 @@ afterEach(() => {
 });
 
 describe('listNamespaces', () => {
-  it('scans the partition key only, follows LastEvaluatedKey, and lists each namespace once, sorted', async () => {
+  it('scans the partition key and the tombstone mark only, follows LastEvaluatedKey, and lists each namespace of secrets once, sorted', async () => {
     const pageEnd = { pk: { S: 'b' }, sk: { S: 'k1' } };
     dynamodb
       .on(ScanCommand)
@@ -25,7 +25,14 @@ describe('listNamespaces', () => {
         Items: [{ pk: { S: 'b' } }, { pk: { S: 'a' } }, { pk: { S: 'b' } }],
         LastEvaluatedKey: pageEnd,
       })
-      .resolvesOnce({ Items: [{ pk: { S: 'b' } }, { pk: { S: 'c:1' } }] });
+      .resolvesOnce({
+        // A namespace of tombstones only holds no secret.
+        Items: [
+          { pk: { S: 'b' } },
+          { pk: { S: 'c:1' } },
+          { pk: { S: 'd' }, expiresAt: { N: '1' } },
+        ],
+      });
 
     expect(await listNamespaces({ client, tableName: 'secrets' })).toEqual(['a', 'b', 'c:1']);
 
@@ -33,14 +40,14 @@ describe('listNamespaces', () => {
     expect(calls).toEqual([
       {
         TableName: 'secrets',
-        ExpressionAttributeNames: { '#namespace': 'pk' },
-        ProjectionExpression: '#namespace',
+        ExpressionAttributeNames: { '#namespace': 'pk', '#expiresAt': 'expiresAt' },
+        ProjectionExpression: '#namespace, #expiresAt',
         ExclusiveStartKey: undefined,
       },
       {
         TableName: 'secrets',
-        ExpressionAttributeNames: { '#namespace': 'pk' },
-        ProjectionExpression: '#namespace',
+        ExpressionAttributeNames: { '#namespace': 'pk', '#expiresAt': 'expiresAt' },
+        ProjectionExpression: '#namespace, #expiresAt',
         ExclusiveStartKey: pageEnd,
       },
     ]);
