@@ -28,11 +28,11 @@ describe('the 400 KB item limit', () => {
     );
     expect(requests.total()).toBe(0);
 
+    // (moto keeps the item it refused: its writes are no reference for the limit either.)
     if (onMoto) {
       await expect(secrets.put(key, { v: 'x'.repeat(largest) })).rejects.toBeInstanceOf(
         StorageError,
       );
-      expect(await secrets.exists(key)).toBe(false);
       return;
     }
     await expect(secrets.put(key, { v: 'x'.repeat(largest) })).resolves.toBe(true);
