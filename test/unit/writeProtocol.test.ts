@@ -74,6 +74,17 @@ function appender(id: string, runs: { count: number } = { count: 0 }) {
   };
 }
 
+/** A rival patch lands before each of the subject's next `times` PutItems: it loses each race. */
+function rivalWinsTheNextRaces(times = Number.POSITIVE_INFINITY): void {
+  const direct = table.memory.client();
+  const other = rival();
+  let rivals = 0;
+  table.dynamodb.on(PutItemCommand).callsFake(async (input) => {
+    if (rivals < times) await other.patch<Log>('log', appender(`rival-${++rivals}`));
+    return direct.send(new PutItemCommand(input));
+  });
+}
+
 async function rivalAppends(count: number): Promise<string[]> {
   const other = rival();
   const ids = Array.from({ length: count }, (_, index) => `rival-${index + 1}`);
@@ -376,13 +387,7 @@ describe('a lost race', () => {
     vi.spyOn(Math, 'random').mockReturnValue(0.5);
     const store = subject({ patchRetry: { maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 1800 } });
     await store.put('log', { ids: [] });
-    const direct = table.memory.client();
-    const other = rival();
-    let losses = 0;
-    table.dynamodb.on(PutItemCommand).callsFake(async (input) => {
-      if (++losses <= 3) await other.patch<Log>('log', appender(`rival-${losses}`));
-      return direct.send(new PutItemCommand(input));
-    });
+    rivalWinsTheNextRaces(3);
     const writes = () => table.dynamodb.commandCalls(PutItemCommand).length;
     const done = store.patch<Log>('log', appender('subject'));
     await vi.advanceTimersByTimeAsync(0);
@@ -405,13 +410,7 @@ describe('a lost race', () => {
   it('gives up with ConcurrentUpdateError after maxAttempts writes that all lost', async () => {
     const store = subject({ patchRetry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 1 } });
     await store.put('log', { ids: [] });
-    const direct = table.memory.client();
-    const other = rival();
-    let rivals = 0;
-    table.dynamodb.on(PutItemCommand).callsFake(async (input) => {
-      await other.patch<Log>('log', appender(`rival-${++rivals}`)); // always first
-      return direct.send(new PutItemCommand(input));
-    });
+    rivalWinsTheNextRaces();
     const error = await store
       .patch<Log>('log', appender('subject'))
       .catch((caught: unknown) => caught);
@@ -427,13 +426,7 @@ describe('the time budget of a write that keeps losing races', () => {
     vi.spyOn(Math, 'random').mockReturnValue(0.5);
     const store = subject({ patchRetry: { budgetMs: 1000, baseDelayMs: 100, maxDelayMs: 1800 } });
     await store.put('log', { ids: [] });
-    const direct = table.memory.client();
-    const other = rival();
-    let rivals = 0;
-    table.dynamodb.on(PutItemCommand).callsFake(async (input) => {
-      await other.patch<Log>('log', appender(`rival-${++rivals}`)); // always first
-      return direct.send(new PutItemCommand(input));
-    });
+    rivalWinsTheNextRaces();
     const done = store.patch<Log>('log', appender('subject')).catch((caught: unknown) => caught);
     // Loss 1 at 0 ms: sleeps 800 ms (ends at 800 < 1000). Loss 2 at 800 ms: 900 ms would end
     // at 1700: it gives up there.

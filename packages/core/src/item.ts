@@ -399,16 +399,8 @@ export function putSecretInput(
   };
 }
 
-const TOMBSTONE_NAMES: Record<string, string> = {
-  '#ciphertext': ATTRIBUTE.ciphertext,
-  '#dataKey': ATTRIBUTE.dataKey,
-  '#keyId': ATTRIBUTE.keyId,
-  '#dataKeyCreatedAt': ATTRIBUTE.dataKeyCreatedAt,
-  '#updatedAt': ATTRIBUTE.updatedAt,
-  '#version': ATTRIBUTE.version,
-  '#expiresAt': ATTRIBUTE.expiresAt,
-  ...HISTORY_NAMES,
-};
+/** A tombstone sets or removes the same attributes as a put: the value's, the count, the history. */
+const TOMBSTONE_NAMES = PUT_NAMES;
 
 /**
  * delete: one UpdateItem that turns the secret into a tombstone. The value and its keys go, the
