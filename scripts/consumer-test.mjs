@@ -218,6 +218,7 @@ try {
       'SecretsStore',
       'SecretsStoreError',
       'StorageError',
+      'ValueCache',
       'ValueTooLargeError',
       'checkNamespace',
       'listNamespaces',
