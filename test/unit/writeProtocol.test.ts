@@ -206,7 +206,7 @@ describe('a write whose response is lost (the store decides at once, with one re
     expect(await store.get<Log>('log')).toEqual({ ids: ['rival-1'] });
   });
 
-  it('a throttled copy (the SDK retries it) then a lost one: one read finds the id, and the patch resolves', async () => {
+  it('a throttled copy (the store re-sends it after a read shows its base current) then a lost one: one read finds the id, and the patch resolves', async () => {
     const store = subject({ client: table.memory.client({ maxAttempts: 3 }) });
     await store.put('log', { ids: [] });
     table.memory.failNext('PutItem', 'ThrottlingException');
@@ -218,6 +218,7 @@ describe('a write whose response is lost (the store decides at once, with one re
     expect(table.memory.requests.slice(before).map((request) => request.operation)).toEqual([
       'GetItem',
       'PutItem',
+      'GetItem',
       'PutItem',
       'GetItem',
     ]);
@@ -283,18 +284,51 @@ describe('a write that certainly did not land', () => {
     expect(await store.get<Log>('log')).toEqual({ ids: ['before'] });
   });
 
-  it('a refusal of the only copy (throttled, no SDK retry): StorageError without a read', async () => {
+  it('a throttled copy of a patch: the store reads, finds its base current and sends it again, once', async () => {
     const store = subject({ client: table.memory.client({ maxAttempts: 1 }) });
     await store.put('log', { ids: [] });
     table.memory.failNext('PutItem', 'ProvisionedThroughputExceededException');
     const before = table.memory.requests.length;
-    await expect(store.patch<Log>('log', appender('subject'))).rejects.toThrow(
-      /: ProvisionedThroughputExceededException$/,
-    );
+    const runs = { count: 0 };
+    expect(await store.patch<Log>('log', appender('subject', runs))).toEqual({ ids: [] });
+    expect(runs.count).toBe(1);
     expect(table.memory.requests.slice(before).map((request) => request.operation)).toEqual([
       'GetItem',
       'PutItem',
+      'GetItem',
+      'PutItem',
     ]);
+    expect(await store.get<Log>('log')).toEqual({ ids: ['subject'] });
+  });
+
+  it('a throttled copy of a patch whose base moved meanwhile: a lost race, never re-sent stale; the patch runs again on the new value', async () => {
+    const store = subject({ client: table.memory.client({ maxAttempts: 1 }) });
+    await store.put('log', { ids: [] });
+    const subjectsCopy = conditionedOn(await currentWriteId());
+    const paused = table.memory.pauseNext('PutItem', subjectsCopy);
+    const before = table.memory.requests.length;
+    const runs = { count: 0 };
+    const patching = store.patch<Log>('log', appender('subject', runs));
+    await paused.reached;
+    await rivalAppends(1);
+    // Set now, so that it is the subject's paused copy (the next PutItem to go on) it refuses.
+    table.memory.failNext('PutItem', 'ThrottlingException');
+    paused.release();
+    expect(await patching).toEqual({ ids: ['rival-1'] });
+    expect(runs.count).toBe(2);
+    // The subject's read and (paused) write, the rival's read and write, then the subject's
+    // throttled copy: a read shows its base moved, so no stale re-send; after the backoff, a
+    // read and the write of its second run.
+    expect(table.memory.requests.slice(before).map((request) => request.operation)).toEqual([
+      'GetItem',
+      'PutItem',
+      'GetItem',
+      'PutItem',
+      'GetItem',
+      'GetItem',
+      'PutItem',
+    ]);
+    expect(await store.get<Log>('log')).toEqual({ ids: ['rival-1', 'subject'] });
   });
 });
 
@@ -837,14 +871,26 @@ describe('v3: copies that were refused decide the write', () => {
     await store.put('log', { ids: [] });
     const subjectsCopy = conditionedOn(await currentWriteId());
     const paused = table.memory.pauseNext('PutItem', subjectsCopy);
-    table.memory.failNext('PutItem', 'ThrottlingException', subjectsCopy);
+    const before = table.memory.requests.length;
     const runs = { count: 0 };
     const patching = store.patch<Log>('log', appender('subject', runs));
     await paused.reached;
     const rivalIds = await rivalAppends(8);
-    paused.release(); // copy 1 is throttled, copy 2 fails its condition: both refused
+    // Set now, so that it is the subject's paused copy (the next PutItem to go on) it refuses.
+    table.memory.failNext('PutItem', 'ThrottlingException');
+    paused.release(); // throttled: refused, and a read shows its base gone: a lost race
     expect(await patching).toEqual({ ids: rivalIds });
     expect(runs.count).toBe(2);
+    // The subject's read and throttled copy, the rivals' 8 reads and writes, the read that found
+    // the base gone (no stale re-send), the read after the backoff and the second run's write.
+    expect(table.memory.requests.slice(before).map((request) => request.operation)).toEqual([
+      'GetItem',
+      'PutItem',
+      ...rivalIds.flatMap(() => ['GetItem', 'PutItem']),
+      'GetItem',
+      'GetItem',
+      'PutItem',
+    ]);
     expect(await store.get<Log>('log')).toEqual({ ids: [...rivalIds, 'subject'] });
   });
 
@@ -852,7 +898,7 @@ describe('v3: copies that were refused decide the write', () => {
     ['put', 'UpdateItem', (store: SecretsStore) => store.put('log', { ids: ['x'] })],
     ['create', 'PutItem', (store: SecretsStore) => store.patch('log', { ids: ['x'] })],
   ] as const)(
-    '%s with every copy throttled: StorageError, nothing written, no read to decide',
+    '%s with every copy throttled: StorageError, nothing written',
     async (_, operation, write) => {
       const store = subject({ client: table.memory.client({ maxAttempts: 3 }) });
       table.memory.failNext(operation, 'ThrottlingException', undefined, { times: 3 });
@@ -861,14 +907,18 @@ describe('v3: copies that were refused decide the write', () => {
       expect(error).toBeInstanceOf(StorageError);
       expect((error as Error).message).toMatch(/: ThrottlingException$/);
       const sent = table.memory.requests.slice(before).map((request) => request.operation);
-      // A create reads first (it is a patch of an absent secret); neither reads to decide.
-      const baseRead = operation === 'PutItem' ? ['GetItem'] : [];
-      expect(sent).toEqual([...baseRead, operation, operation, operation]);
+      // put: the SDK retries its throttled copies. A create (a patch of an absent secret) reads
+      // first, and the store re-sends a throttled copy only after a read shows its base current.
+      expect(sent).toEqual(
+        operation === 'PutItem'
+          ? ['GetItem', 'PutItem', 'GetItem', 'PutItem', 'GetItem', 'PutItem']
+          : ['UpdateItem', 'UpdateItem', 'UpdateItem'],
+      );
       expect(await table.item(NAMESPACE, 'log')).toBeUndefined();
     },
   );
 
-  it('patch with every copy throttled: StorageError after its one read, the value unchanged', async () => {
+  it('patch with every copy throttled: StorageError after 3 sends, each re-send after a read, the value unchanged', async () => {
     const store = subject({ client: table.memory.client({ maxAttempts: 3 }) });
     await store.put('log', { ids: ['before'] });
     table.memory.failNext('PutItem', 'ThrottlingException', undefined, { times: 3 });
@@ -877,7 +927,9 @@ describe('v3: copies that were refused decide the write', () => {
     expect(table.memory.requests.slice(before).map((request) => request.operation)).toEqual([
       'GetItem',
       'PutItem',
+      'GetItem',
       'PutItem',
+      'GetItem',
       'PutItem',
     ]);
     expect(await store.get<Log>('log')).toEqual({ ids: ['before'] });

@@ -11,8 +11,9 @@
  * - `may-land`: a 5xx, a network error or a timeout: that copy may have been applied, or may
  *   still be, later.
  *
- * After a copy that may land, the middleware ends the send (see {@link CopyMayLand}): the store
- * owns the retries of its writes that may have landed, the SDK those that certainly did not.
+ * After a copy that may land, the middleware ends the send (see {@link CopyEnded}): the store
+ * owns the retries of its writes that may have landed, and of the throttled copies of its
+ * conditional writes; the SDK the other refusals.
  *
  * The middleware is added to the command instance, never to the caller's client. A client whose
  * `send` is replaced (aws-sdk-client-mock without call-through) runs no middleware: then the
@@ -44,25 +45,27 @@ export function answerOfFailure(error: unknown): CopyAnswer {
 }
 
 /**
- * What the store's middleware throws in place of a failure after which the copy may still land
- * (a network error, a timeout, a 5xx): an error the SDK does not retry, so that the store decides
- * at once, with a fresh read, instead of after the SDK's backoff, by when more writes may have
- * pushed the write's base out of the item's history. `failure` is the SDK's own error; it is not
- * a `cause`, because the SDK's retry strategy looks into causes.
+ * What the store's middleware throws in place of a failure whose follow-up the store decides
+ * itself: an error the SDK does not retry. After a copy that may still land (a network error, a
+ * timeout, a 5xx) the store decides at once, with a fresh read, instead of after the SDK's
+ * backoff, by when more writes may have pushed the write's base out of the item's history; and a
+ * conditional write's throttled copy is re-sent by the store only after a read shows its base
+ * still current. `failure` is the SDK's own error; it is not a `cause`, because the SDK's retry
+ * strategy looks into causes.
  */
-export class CopyMayLand extends Error {
+export class CopyEnded extends Error {
   readonly failure: unknown;
 
   constructor(failure: unknown) {
-    super('a copy of the write may still land');
-    this.name = 'SecretsStoreCopyMayLand';
+    super('the store decides what follows this copy');
+    this.name = 'SecretsStoreCopyEnded';
     this.failure = failure;
   }
 }
 
 /** The SDK's error behind a failure of {@link CopyLog.send}. */
 export function sdkFailure(error: unknown): unknown {
-  return error instanceof CopyMayLand ? error.failure : error;
+  return error instanceof CopyEnded ? error.failure : error;
 }
 
 /** The answers of every copy of every send of one write (the same request, the same `writeId`). */
@@ -82,7 +85,11 @@ export class CopyLog {
    * Sends `command` through `send`, recording each copy's answer. When no copy was seen (the
    * client's `send` was replaced), the final answer is recorded as described above.
    */
-  async send(client: DynamoDBClient, command: WriteCommand): Promise<void> {
+  /**
+   * @param ownRefusals the store, not the SDK, follows up a refused copy (a throttle) too: for
+   *   writes conditioned on the item they read, whose re-send is worth a read first
+   */
+  async send(client: DynamoDBClient, command: WriteCommand, ownRefusals = false): Promise<void> {
     let seen = 0;
     (command.middlewareStack as PutItemCommand['middlewareStack']).add(
       (next) => async (args) => {
@@ -94,8 +101,8 @@ export class CopyLog {
         } catch (error) {
           const answer = answerOfFailure(error);
           this.#answers.push(answer);
-          // Refusals (throttles) are the SDK's to retry: nothing of them can land.
-          throw answer === 'may-land' ? new CopyMayLand(error) : error;
+          // Otherwise refusals (throttles) are the SDK's to retry: nothing of them can land.
+          throw answer === 'may-land' || ownRefusals ? new CopyEnded(error) : error;
         }
       },
       { step: 'deserialize', priority: 'high', name: 'secretsStoreCopyAnswers' },

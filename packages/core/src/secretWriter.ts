@@ -69,8 +69,15 @@ import type { ValueHash } from './values.ts';
  */
 export const MAX_RESENDS = 4;
 
-/** The sleep before a re-send: DynamoDB may be failing (5xx), so not at once. */
+/** The sleep before a re-send: DynamoDB may be failing (5xx) or throttling, so not at once. */
 const RESEND_BACKOFF: RetryPolicy = { maxAttempts: MAX_RESENDS, baseDelayMs: 25, maxDelayMs: 1000 };
+
+/**
+ * How many sends of a conditional write may be refused (throttled) before StorageError: as
+ * many as the SDK's own default attempts. Each re-send follows a read that shows the write's
+ * base still current: a throttled write whose base moved is a lost race, never re-sent stale.
+ */
+export const MAX_REFUSED_SENDS = 3;
 
 /** Returned by an update to say "nothing to write". */
 export const NO_CHANGE = Symbol('no change');
@@ -114,6 +121,11 @@ interface Write {
   readonly writeId: string;
   readonly request: () => WriteCommand;
   readonly whileInFlight: (current: Item | undefined) => InFlightStep;
+  /**
+   * Conditioned on the item it read: its throttled copies are the store's to re-send, after a
+   * read shows that item still current (`whileInFlight` says 'resend').
+   */
+  readonly conditioned?: boolean;
 }
 
 /**
@@ -318,6 +330,7 @@ export class SecretWriter {
           writeId: record.writeId,
           request: () => new PutItemCommand(input),
           whileInFlight: afterCondition(base.read),
+          conditioned: true,
         });
         const roundTripMs = performance.now() - started;
         keys.release(base.opened?.dataKey);
@@ -405,10 +418,11 @@ export class SecretWriter {
   async land(write: Write): Promise<Landing> {
     const copies = new CopyLog();
     let request = write.request;
+    let refused = 0;
     for (let resends = 0; ; resends++) {
       let failure: unknown;
       try {
-        await copies.send(this.#client, request());
+        await copies.send(this.#client, request(), write.conditioned === true);
         return LANDED;
       } catch (error) {
         failure = sdkFailure(error);
@@ -420,7 +434,16 @@ export class SecretWriter {
         if (failure instanceof ConditionalCheckFailedException) {
           return { landed: false, current: returned };
         }
-        throw storageError(write.site, failure);
+        if (!write.conditioned || ++refused >= MAX_REFUSED_SENDS) {
+          throw storageError(write.site, failure);
+        }
+        // Throttled: after a backoff, send it again only if its base is still current; a base
+        // that moved meanwhile makes it a lost race (its copies, all refused, can never land).
+        await sleep(fullJitterDelay(refused, RESEND_BACKOFF));
+        const current = await this.#read(write.site);
+        if (write.whileInFlight(current) !== 'resend') return { landed: false, current };
+        request = write.request;
+        continue;
       }
       let current = returned;
       if (!current) {
@@ -487,6 +510,7 @@ export class SecretWriter {
       writeId: record.writeId,
       request: () => new PutItemCommand(input),
       whileInFlight: afterCondition(read),
+      conditioned: true,
     };
   }
 
