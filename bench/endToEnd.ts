@@ -8,7 +8,7 @@ import { LocalKeyring, SecretsStore } from '@secrets-store/core';
 import { localDynamoDBClient } from '../test/support/dynamodb.ts';
 import type { startServers } from './servers.ts';
 import { TABLE } from './servers.ts';
-import { median, type Row } from './support.ts';
+import { type Row, sideBySide } from './support.ts';
 
 type Servers = Awaited<ReturnType<typeof startServers>>;
 const OPERATIONS_PER_ROUND = 300;
@@ -88,33 +88,12 @@ export async function endToEndBenchmark(servers: Servers): Promise<Row[]> {
     ],
   ];
 
-  // The two sides alternate call by call (ABAB, then BABA), so that a server that slows down or
-  // speeds up (dynalite's LevelDB compacts now and then) weighs on both alike.
-  const interleaved = async (ours: () => Promise<unknown>, raw: () => Promise<unknown>) => {
-    let oursMs = 0;
-    let rawMs = 0;
-    for (let index = 0; index < OPERATIONS_PER_ROUND; index++) {
-      const order = index % 2 === 0 ? [ours, raw] : [raw, ours];
-      for (const operation of order) {
-        const started = performance.now();
-        await operation();
-        const elapsed = performance.now() - started;
-        if (operation === ours) oursMs += elapsed;
-        else rawMs += elapsed;
-      }
-    }
-    return {
-      ours: (OPERATIONS_PER_ROUND * 1000) / oursMs,
-      raw: (OPERATIONS_PER_ROUND * 1000) / rawMs,
-    };
-  };
   const rows: Row[] = [];
   for (const [name, ours, rawName, raw] of pairs) {
-    await interleaved(ours, raw); // warm-up
-    const rounds: { ours: number; raw: number }[] = [];
-    for (let round = 0; round < ROUNDS; round++) rounds.push(await interleaved(ours, raw));
-    const oursOps = median(rounds.map((round) => round.ours));
-    const rawOps = median(rounds.map((round) => round.raw));
+    // ROUNDS is odd: the median of the rates is the rate of the median time.
+    const { oursUs, rawUs } = await sideBySide(ours, raw, OPERATIONS_PER_ROUND, ROUNDS);
+    const oursOps = 1e6 / oursUs;
+    const rawOps = 1e6 / rawUs;
     rows.push({
       operation: name,
       'store ops/s': oursOps,

@@ -16,7 +16,7 @@ import { MemoryTable } from '@secrets-store/core/testing';
 import { localDynamoDBClient } from '../test/support/dynamodb.ts';
 import type { startServers } from './servers.ts';
 import { TABLE } from './servers.ts';
-import { median, type Row } from './support.ts';
+import { type Row, sideBySide } from './support.ts';
 
 type Servers = Awaited<ReturnType<typeof startServers>>;
 const ROUNDS = 5;
@@ -34,36 +34,6 @@ class CountingKeyring extends LocalKeyring {
     this.unwraps++;
     return super.decryptDataKey(wrapped, keyId, context);
   }
-}
-
-/** Microseconds per call of each side, alternating call by call; the median of ROUNDS rounds. */
-async function sideBySide(
-  ours: () => Promise<unknown>,
-  raw: () => Promise<unknown>,
-  perRound: number,
-): Promise<{ oursUs: number; rawUs: number }> {
-  const round = async () => {
-    let oursMs = 0;
-    let rawMs = 0;
-    for (let index = 0; index < perRound; index++) {
-      const order = index % 2 === 0 ? [ours, raw] : [raw, ours];
-      for (const operation of order) {
-        const started = performance.now();
-        await operation();
-        const elapsed = performance.now() - started;
-        if (operation === ours) oursMs += elapsed;
-        else rawMs += elapsed;
-      }
-    }
-    return { ours: (oursMs * 1000) / perRound, raw: (rawMs * 1000) / perRound };
-  };
-  await round(); // warm-up
-  const rounds: { ours: number; raw: number }[] = [];
-  for (let index = 0; index < ROUNDS; index++) rounds.push(await round());
-  return {
-    oursUs: median(rounds.map((entry) => entry.ours)),
-    rawUs: median(rounds.map((entry) => entry.raw)),
-  };
 }
 
 export async function readsBenchmark(servers: Servers): Promise<Row[]> {
@@ -122,9 +92,9 @@ export async function readsBenchmark(servers: Servers): Promise<Row[]> {
       meets,
     });
 
-  const hot = await sideBySide(() => cached.get('k000'), rawGet, 300);
+  const hot = await sideBySide(() => cached.get('k000'), rawGet, 300, ROUNDS);
   row('get, value cache hit', 'GetItem', hot, '>= 20x faster', hot.rawUs / hot.oursUs >= 20);
-  const warm = await sideBySide(() => uncached.get('k000'), rawGet, 300);
+  const warm = await sideBySide(() => uncached.get('k000'), rawGet, 300, ROUNDS);
   row(
     'get, no value cache (warm data key)',
     'GetItem',
@@ -132,7 +102,7 @@ export async function readsBenchmark(servers: Servers): Promise<Row[]> {
     'store / raw <= 1.10',
     warm.oursUs / warm.rawUs <= 1.1,
   );
-  const many = await sideBySide(() => uncached.getMany(keys), rawBatch, 40);
+  const many = await sideBySide(() => uncached.getMany(keys), rawBatch, 40, ROUNDS);
   row(
     `getMany of ${MANY} (warm data keys)`,
     `BatchGetItem of the ${MANY}`,
@@ -161,6 +131,7 @@ export async function readsBenchmark(servers: Servers): Promise<Row[]> {
       );
     },
     1000,
+    ROUNDS,
   );
   row(
     'get, no value cache, in-process MemoryTable',

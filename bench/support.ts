@@ -17,6 +17,42 @@ export function percentile(values: readonly number[], fraction: number): number 
 
 export type Row = Record<string, string | number | boolean>;
 
+/**
+ * The store's call beside the raw SDK call, alternating call by call (ABAB, then BABA) so that a
+ * server that slows down or speeds up (dynalite's LevelDB compacts now and then) weighs on both
+ * alike: a warm-up round, then the median of `rounds` rounds of `perRound` calls of each side,
+ * in microseconds per call.
+ */
+export async function sideBySide(
+  ours: () => Promise<unknown>,
+  raw: () => Promise<unknown>,
+  perRound: number,
+  rounds: number,
+): Promise<{ oursUs: number; rawUs: number }> {
+  const round = async () => {
+    let oursMs = 0;
+    let rawMs = 0;
+    for (let index = 0; index < perRound; index++) {
+      const order = index % 2 === 0 ? [ours, raw] : [raw, ours];
+      for (const operation of order) {
+        const started = performance.now();
+        await operation();
+        const elapsed = performance.now() - started;
+        if (operation === ours) oursMs += elapsed;
+        else rawMs += elapsed;
+      }
+    }
+    return { ours: (oursMs * 1000) / perRound, raw: (rawMs * 1000) / perRound };
+  };
+  await round(); // warm-up
+  const measured: { ours: number; raw: number }[] = [];
+  for (let index = 0; index < rounds; index++) measured.push(await round());
+  return {
+    oursUs: median(measured.map((entry) => entry.ours)),
+    rawUs: median(measured.map((entry) => entry.raw)),
+  };
+}
+
 /** A plain-text table: left-aligned text, right-aligned numbers. */
 export function table(title: string, rows: readonly Row[]): string {
   if (rows.length === 0) return `${title}\n  (no rows)\n`;

@@ -3,8 +3,9 @@
  * secret: attribute names, expressions, conditions and the write history. One item per secret,
  * `pk` = namespace, `sk` = key.
  *
- * Write protocol v3 (DESIGN.md; the decisions live in secretWriter.ts). Every write carries a fresh random `writeId` and keeps the ids
- * of the last {@link HISTORY_LENGTH} writes in the item, newest first: `writeId` itself, then
+ * Write protocol v3 (DESIGN.md; the decisions live in secretWriter.ts). Every write carries a
+ * fresh random `writeId` and keeps the ids of the last {@link HISTORY_LENGTH} writes in the item,
+ * newest first: `writeId` itself, then
  * `priorWriteId1` ... `priorWriteId7`. They are separate top-level attributes, not a list,
  * because `put` must shift them without reading the item first, and an update expression can
  * copy one top-level attribute into another (every operand is evaluated against the item as it

@@ -64,8 +64,8 @@ import type { ValueHash } from './values.ts';
 
 /**
  * How many times a write is sent again while a copy of it may still land and its condition
- * still holds. Each send is the SDK's own retries too; the store re-sends only after a read
- * succeeded, so a network that is down ends at the read, with OutcomeUnknownError.
+ * still holds. A copy in doubt ends the SDK's send (copyAnswers.ts), and the store re-sends only
+ * after a read succeeded, so a network that is down ends at the read, with OutcomeUnknownError.
  */
 export const MAX_RESENDS = 4;
 
@@ -322,26 +322,18 @@ export class SecretWriter {
           fresh = sealing.created;
           keys.hold(fresh.plaintext);
         }
-        const record = this.#record(sealing.sealed);
-        const input = replaceSecretInput(this.#address(key), record, base.read);
+        const write = this.#conditioned(site, this.#record(sealing.sealed), base.read);
         const started = performance.now();
-        const landing = await this.land({
-          site,
-          writeId: record.writeId,
-          request: () => new PutItemCommand(input),
-          whileInFlight: afterCondition(base.read),
-          conditioned: true,
-        });
+        const landing = await this.land(write);
         const roundTripMs = performance.now() - started;
         keys.release(base.opened?.dataKey);
         if (landing.landed) {
           this.#listener?.landed(key, next.value);
           round.resolveAll();
-          const written = input.Item as Item;
           return {
-            read: writeStateOf(written),
+            read: writeStateOf(write.item),
             opened: {
-              stored: fromItem(written, key),
+              stored: fromItem(write.item, key),
               value: next.value,
               dataKey: keys.handOver(dataKey),
             },
@@ -419,7 +411,8 @@ export class SecretWriter {
     const copies = new CopyLog();
     let request = write.request;
     let refused = 0;
-    for (let resends = 0; ; resends++) {
+    let resends = 0;
+    for (;;) {
       let failure: unknown;
       try {
         await copies.send(this.#client, request(), write.conditioned === true);
@@ -471,7 +464,8 @@ export class SecretWriter {
         );
       }
       request = step === 'resend' ? write.request : step.instead;
-      await sleep(fullJitterDelay(resends + 1, RESEND_BACKOFF));
+      resends += 1;
+      await sleep(fullJitterDelay(resends, RESEND_BACKOFF));
     }
   }
 
@@ -503,7 +497,11 @@ export class SecretWriter {
   }
 
   /** A write conditioned on the item as read (patch, rewrap, put's repair). */
-  #conditioned(site: Write['site'], record: SecretRecord, read: WriteState | undefined): Write {
+  #conditioned(
+    site: Write['site'],
+    record: SecretRecord,
+    read: WriteState | undefined,
+  ): Write & { readonly item: Item } {
     const input = replaceSecretInput(this.#address(site.key), record, read);
     return {
       site,
@@ -511,6 +509,7 @@ export class SecretWriter {
       request: () => new PutItemCommand(input),
       whileInFlight: afterCondition(read),
       conditioned: true,
+      item: input.Item as Item,
     };
   }
 
