@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { TABLE_SCHEMA } from '@secrets-store/core';
+import { Duration, Errors, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -700,6 +701,79 @@ describe('configureFunction', () => {
     expect(() => backend.configureFunction(imported, { namespace: 'app:1' })).toThrow(
       /cannot set environment variables on Own\/Imported/,
     );
+  });
+});
+
+describe('refusals', () => {
+  it('every refusal of its props is a CDK ValidationError scoped to the construct', () => {
+    const own = new Stack(newApp(), 'Own');
+    const backend = new SecretsStoreBackend(own, 'Secrets');
+    const fn = new lambda.Function(own, 'App', {
+      runtime: lambda.Runtime.NODEJS_22_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline('export const handler = async () => {};'),
+    });
+    const alias = new kms.Alias(own, 'OldAlias', {
+      aliasName: 'alias/old',
+      targetKey: backend.key,
+    });
+    const refusals: [string, () => unknown, string][] = [
+      [
+        'sweepDelay',
+        () => new SecretsStoreBackend(own, 'Slow', { sweepDelay: Duration.minutes(16) }),
+        'Own/Slow',
+      ],
+      [
+        'brought table',
+        () =>
+          new SecretsStoreBackend(own, 'Brought', {
+            table: dynamodb.TableV2.fromTableName(own, 'Existing', 'existing'),
+            billing: dynamodb.Billing.onDemand(),
+          }),
+        'Own/Brought',
+      ],
+      ['neither', () => backend.configureFunction(fn, {}), 'Own/Secrets'],
+      [
+        'both',
+        () => backend.configureFunction(fn, { namespace: 'a:1', namespacePrefix: 'a:' }),
+        'Own/Secrets',
+      ],
+      ['prefix', () => backend.grantRead(fn, { namespacePrefix: 'a*' }), 'Own/Secrets'],
+      ['alias', () => backend.environmentFor('a:1', { previousKeys: [alias] }), 'Own/Secrets'],
+      [
+        'imported',
+        () =>
+          backend.configureFunction(
+            lambda.Function.fromFunctionArn(
+              own,
+              'Imported',
+              'arn:aws:lambda:eu-west-1:1:function:x',
+            ),
+            { namespace: 'a:1' },
+          ),
+        'Own/Secrets',
+      ],
+    ];
+    for (const [name, refuse, path] of refusals) {
+      let thrown: unknown;
+      try {
+        refuse();
+      } catch (error) {
+        thrown = error;
+      }
+      expect(Errors.isValidationError(thrown), name).toBe(true);
+      expect((thrown as { constructPath?: string }).constructPath, name).toBe(path);
+    }
+  });
+
+  it("the table's key schema and TTL attribute are core's TABLE_SCHEMA", () => {
+    template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      KeySchema: [
+        { AttributeName: TABLE_SCHEMA.partitionKey, KeyType: 'HASH' },
+        { AttributeName: TABLE_SCHEMA.sortKey, KeyType: 'RANGE' },
+      ],
+      TimeToLiveSpecification: { AttributeName: TABLE_SCHEMA.timeToLiveAttribute, Enabled: true },
+    });
   });
 });
 
