@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TABLE_SCHEMA } from '@secrets-store/core';
-import { Duration, Errors, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { type CfnElement, Duration, Errors, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -405,7 +405,14 @@ describe('the uninstall pipeline', () => {
 
 describe('alarms', () => {
   it('deadLetterAlarm fires on any visible message in the dead-letter queue', () => {
-    expect(stack.backend.deadLetterAlarm).toBeDefined();
+    // The property is the alarm below, not another one.
+    expect(
+      Object.keys(
+        template.findResources('AWS::CloudWatch::Alarm', {
+          Properties: { Namespace: 'AWS/SQS' },
+        }),
+      ),
+    ).toEqual([stack.getLogicalId(stack.backend.deadLetterAlarm.node.defaultChild as CfnElement)]);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'AWS/SQS',
       MetricName: 'ApproximateNumberOfMessagesVisible',
@@ -427,7 +434,13 @@ describe('alarms', () => {
   });
 
   it('errorAlarm fires on any failed invocation of the cleanup function', () => {
-    expect(stack.backend.errorAlarm).toBeDefined();
+    expect(
+      Object.keys(
+        template.findResources('AWS::CloudWatch::Alarm', {
+          Properties: { Namespace: 'AWS/Lambda' },
+        }),
+      ),
+    ).toEqual([stack.getLogicalId(stack.backend.errorAlarm.node.defaultChild as CfnElement)]);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'AWS/Lambda',
       MetricName: 'Errors',

@@ -363,9 +363,10 @@ describe('patch', () => {
     const store = newStore();
     await store.put('counter', { n: 0 });
     await store.get('counter');
+    const { dataKey } = (await table.item(NAMESPACE, 'counter')) ?? {};
     const made = await calls(() => store.patch('counter', { n: 1 }));
     expect(made).toEqual({ dynamodb: 2, kms: 0 });
-    expect((await table.item(NAMESPACE, 'counter'))?.dataKey).toBeDefined();
+    expect((await table.item(NAMESPACE, 'counter'))?.dataKey).toEqual(dataKey);
   });
 
   it('asks for a new data key once the current one is older than dataKeyMaxAgeMs', async () => {
@@ -575,9 +576,11 @@ describe('item size', () => {
   it('a small secret under KMS (a 40-character token) with a full history of 8 write ids stays under 1 KB: one write capacity unit; 8 more ids would pass it', async () => {
     const store = newStore();
     await store.put('authToken', { token: 't'.repeat(40), siteId: 123 });
+    const putId = table.memory.items(TABLE)[0]?.writeId;
     for (let write = 1; write < 8; write++) await store.patch('authToken', { siteId: 123 + write });
     const [item] = table.memory.items(TABLE);
-    expect(item?.priorWriteId7).toBeDefined();
+    // The history is full: the put's id is its oldest entry.
+    expect(item?.priorWriteId7).toEqual(putId);
     const bytes = itemSize(item ?? {});
     expect(bytes).toBeLessThan(1024);
     // A history of 16: eight more attributes (`priorWriteId8`..`15`) of 22-character ids.
