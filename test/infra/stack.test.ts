@@ -403,17 +403,17 @@ describe('the uninstall pipeline', () => {
   });
 });
 
+/** `alarm` is the one alarm of the stack with these properties. */
+function expectAlarm(alarm: { node: { defaultChild?: unknown } }, properties: object): void {
+  const matching = template.findResources('AWS::CloudWatch::Alarm', { Properties: properties });
+  expect(Object.keys(matching)).toEqual([
+    stack.getLogicalId(alarm.node.defaultChild as CfnElement),
+  ]);
+}
+
 describe('alarms', () => {
   it('deadLetterAlarm fires on any visible message in the dead-letter queue', () => {
-    // The property is the alarm below, not another one.
-    expect(
-      Object.keys(
-        template.findResources('AWS::CloudWatch::Alarm', {
-          Properties: { Namespace: 'AWS/SQS' },
-        }),
-      ),
-    ).toEqual([stack.getLogicalId(stack.backend.deadLetterAlarm.node.defaultChild as CfnElement)]);
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+    expectAlarm(stack.backend.deadLetterAlarm, {
       Namespace: 'AWS/SQS',
       MetricName: 'ApproximateNumberOfMessagesVisible',
       Dimensions: [
@@ -434,14 +434,7 @@ describe('alarms', () => {
   });
 
   it('errorAlarm fires on any failed invocation of the cleanup function', () => {
-    expect(
-      Object.keys(
-        template.findResources('AWS::CloudWatch::Alarm', {
-          Properties: { Namespace: 'AWS/Lambda' },
-        }),
-      ),
-    ).toEqual([stack.getLogicalId(stack.backend.errorAlarm.node.defaultChild as CfnElement)]);
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+    expectAlarm(stack.backend.errorAlarm, {
       Namespace: 'AWS/Lambda',
       MetricName: 'Errors',
       Dimensions: [
