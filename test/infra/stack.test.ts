@@ -54,6 +54,18 @@ function logicalIdOf(type: string, pathFragment: string): string {
   return id;
 }
 
+/** A stack `Own` with a backend `Secrets` and an inline Node 22 function of the given id. */
+function ownStackWithFunction(id: string) {
+  const own = new Stack(newApp(), 'Own');
+  const backend = new SecretsStoreBackend(own, 'Secrets');
+  const fn = new lambda.Function(own, id, {
+    runtime: lambda.Runtime.NODEJS_22_X,
+    handler: 'index.handler',
+    code: lambda.Code.fromInline('export const handler = async () => {};'),
+  });
+  return { own, backend, fn };
+}
+
 /** A stack holding only the backend, with the props `props` makes in that stack. */
 function backendStack(props: (stack: Stack) => SecretsStoreBackendProps = () => ({})): {
   stack: Stack;
@@ -602,13 +614,7 @@ describe('grantRewrap', () => {
 
 describe('configureFunction', () => {
   it('takes an IFunction: an alias of a function gets the variables on its function', () => {
-    const own = new Stack(newApp(), 'Own');
-    const backend = new SecretsStoreBackend(own, 'Secrets');
-    const fn = new lambda.Function(own, 'App', {
-      runtime: lambda.Runtime.NODEJS_22_X,
-      handler: 'index.handler',
-      code: lambda.Code.fromInline('export const handler = async () => {};'),
-    });
+    const { own, backend, fn } = ownStackWithFunction('App');
     const alias = new lambda.Alias(own, 'Live', { aliasName: 'live', version: fn.currentVersion });
     backend.configureFunction(alias, { namespace: 'app:1', access: 'read' });
     Template.fromStack(own).hasResourceProperties('AWS::Lambda::Function', {
@@ -618,13 +624,7 @@ describe('configureFunction', () => {
   });
 
   it('namespacePrefix: no namespace variable, and StringLike grants on the prefix (a multi-tenant function)', () => {
-    const own = new Stack(newApp(), 'Own');
-    const backend = new SecretsStoreBackend(own, 'Secrets');
-    const fn = new lambda.Function(own, 'Tenants', {
-      runtime: lambda.Runtime.NODEJS_22_X,
-      handler: 'index.handler',
-      code: lambda.Code.fromInline('export const handler = async () => {};'),
-    });
+    const { own, backend, fn } = ownStackWithFunction('Tenants');
     backend.configureFunction(fn, { namespacePrefix: 'my-app:' });
     const ownTemplate = Template.fromStack(own);
     const functions = ownTemplate.findResources('AWS::Lambda::Function');
@@ -639,13 +639,7 @@ describe('configureFunction', () => {
   });
 
   it('sets previous keys (and may Decrypt with them, in its namespace) and the value cache variable', () => {
-    const own = new Stack(newApp(), 'Own');
-    const backend = new SecretsStoreBackend(own, 'Secrets');
-    const fn = new lambda.Function(own, 'App', {
-      runtime: lambda.Runtime.NODEJS_22_X,
-      handler: 'index.handler',
-      code: lambda.Code.fromInline('export const handler = async () => {};'),
-    });
+    const { own, backend, fn } = ownStackWithFunction('App');
     const old = 'arn:aws:kms:eu-west-1:111122223333:key/0000aaaa-12ab-34cd-56ef-1234567890ab';
     const older = 'arn:aws:kms:eu-west-1:111122223333:key/1111bbbb-12ab-34cd-56ef-1234567890ab';
     backend.configureFunction(fn, {
@@ -678,13 +672,7 @@ describe('configureFunction', () => {
   });
 
   it('needs exactly one of namespace and namespacePrefix, and a prefix of namespace characters', () => {
-    const own = new Stack(newApp(), 'Own');
-    const backend = new SecretsStoreBackend(own, 'Secrets');
-    const fn = new lambda.Function(own, 'App', {
-      runtime: lambda.Runtime.NODEJS_22_X,
-      handler: 'index.handler',
-      code: lambda.Code.fromInline('export const handler = async () => {};'),
-    });
+    const { backend, fn } = ownStackWithFunction('App');
     expect(() => backend.configureFunction(fn, {})).toThrow(
       'configureFunction needs a namespace (one installation) or a namespacePrefix (a function serving many, through storage.secrets.forNamespace), exactly one; Own/App got neither',
     );
@@ -712,13 +700,7 @@ describe('configureFunction', () => {
 
 describe('refusals', () => {
   it('every refusal of its props is a CDK ValidationError scoped to the construct', () => {
-    const own = new Stack(newApp(), 'Own');
-    const backend = new SecretsStoreBackend(own, 'Secrets');
-    const fn = new lambda.Function(own, 'App', {
-      runtime: lambda.Runtime.NODEJS_22_X,
-      handler: 'index.handler',
-      code: lambda.Code.fromInline('export const handler = async () => {};'),
-    });
+    const { own, backend, fn } = ownStackWithFunction('App');
     const alias = new kms.Alias(own, 'OldAlias', {
       aliasName: 'alias/old',
       targetKey: backend.key,
