@@ -178,8 +178,8 @@ export class SecretWriter {
   /**
    * put: a fresh data key and one UpdateItem, conditioned on its id not being in the history,
    * so that a copy of it can land once only. Its condition fails otherwise only when the item's
-   * count has a type the increment cannot take: a whole-item write conditioned on the item as
-   * read repairs it.
+   * count is one the increment cannot take (another type, out of range, not an integer): a
+   * whole-item write conditioned on the item as read repairs it, in one more request.
    */
   async put(key: string, encoded: EncodedValue): Promise<void> {
     using keys = new DataKeyHolder();
@@ -197,12 +197,12 @@ export class SecretWriter {
         writeId: record.writeId,
         request,
         whileInFlight: (current) =>
-          current && writeStateOf(current).versionTypeIsWrong ? 'not-landed' : 'resend',
+          current && writeStateOf(current).versionIsCorrupt ? 'not-landed' : 'resend',
       });
       if (landing.landed) return;
       const current = landing.current ?? (await this.#read(site));
       const state = current ? writeStateOf(current) : undefined;
-      if (state?.versionTypeIsWrong) {
+      if (state?.versionIsCorrupt) {
         const repair = await this.land(this.#conditioned(site, record, state));
         if (repair.landed) return;
       }
