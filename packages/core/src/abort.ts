@@ -37,6 +37,16 @@ export function checkSignal(signal: unknown): AbortSignal | undefined {
   );
 }
 
+/**
+ * How a message names an abort's reason: its name only (`TimeoutError` for
+ * `AbortSignal.timeout`, `AbortError` for `abort()`), never its message, which is the caller's.
+ */
+export function reasonName(reason: unknown): string {
+  if (reason instanceof Error) return reason.name;
+  if (typeof DOMException !== 'undefined' && reason instanceof DOMException) return reason.name;
+  return reason === undefined ? 'AbortError' : typeof reason;
+}
+
 /** Throws {@link Aborted} when `signal` has aborted. */
 export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new Aborted(signal.reason);
@@ -86,4 +96,19 @@ export function sleepUnlessAborted(ms: number, signal: AbortSignal | undefined):
     }, ms);
     signal.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/**
+ * Whether `error` came of the caller's abort (and not of something else that failed meanwhile):
+ * {@link Aborted}, the signal's reason itself, or an error whose causes hold either, or the
+ * SDK's `AbortError` (a KMS or DynamoDB call aborted by the signal).
+ */
+export function causedByAbort(error: unknown, reason: unknown): boolean {
+  for (let current = error, depth = 0; current !== undefined && depth < 8; depth++) {
+    if (current === reason || current instanceof Aborted) return true;
+    if (!(current instanceof Error)) return false;
+    if (current.name === 'AbortError') return true;
+    current = current.cause;
+  }
+  return false;
 }

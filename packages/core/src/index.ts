@@ -19,6 +19,7 @@ export type {
   EncryptionContext,
   GeneratedDataKey,
   Keyring,
+  KeyringCallOptions,
   RewrappedDataKey,
 } from './keyrings/Keyring.ts';
 export { KmsKeyring, type KmsKeyringOptions } from './keyrings/KmsKeyring.ts';
@@ -32,7 +33,11 @@ export type {
   RewrapProgress,
   RewrapSummary,
 } from './rewrap.ts';
-export { SecretsStore, type SecretsStoreOptions } from './SecretsStore.ts';
+export {
+  type OperationOptions,
+  SecretsStore,
+  type SecretsStoreOptions,
+} from './SecretsStore.ts';
 export {
   resetSecretsStore,
   secretsStoreFromEnvironment,
@@ -41,6 +46,7 @@ export {
 } from './storage.ts';
 export { ValueCache, type ValueCacheOptions } from './valueCache.ts';
 export type {
+  DeleteOptions,
   GetOptions,
   PatchUpdater,
   Primitive,

@@ -8,6 +8,7 @@ import {
   ReEncryptCommand,
   type ReEncryptCommandOutput,
 } from '@aws-sdk/client-kms';
+import { withDefaultTimeouts } from '../clientTimeouts.ts';
 import { ConfigurationError, DecryptionError, KeyAccessError, KeyServiceError } from '../errors.ts';
 import { resolveClient } from '../sdkClient.ts';
 import {
@@ -15,6 +16,7 @@ import {
   type EncryptionContext,
   type GeneratedDataKey,
   type Keyring,
+  type KeyringCallOptions,
   type RewrappedDataKey,
 } from './Keyring.ts';
 import { sendKms } from './kmsCall.ts';
@@ -35,7 +37,14 @@ export interface KmsKeyringOptions {
   readonly previousKeyIds?: readonly string[];
   /** A KMS client of your own. @default a new `KMSClient(clientConfig)` */
   readonly client?: KMSClient;
-  /** The configuration of the KMS client made when `client` is not given. @default `{}` */
+  /**
+   * The configuration of the KMS client made when `client` is not given. That client gets finite
+   * timeouts that throw, so that no call hangs: `requestHandler: { connectionTimeout: 3000,
+   * requestTimeout: 5000, socketTimeout: 5000, throwOnRequestTimeout: true }` (per attempt; the
+   * SDK makes up to 3). Set any of them in `clientConfig.requestHandler` to change it; a handler
+   * instance there, or a `client` of your own, keeps its own settings.
+   * @default `{}` (and the timeouts above)
+   */
   readonly clientConfig?: KMSClientConfig;
   /** Passed on every call, for keys shared through grants. @default none */
   readonly grantTokens?: readonly string[];
@@ -73,12 +82,19 @@ export class KmsKeyring implements Keyring {
     }
     this.keyId = options.keyId;
     this.previousKeyIds = checkPreviousKeyIds(options.previousKeyIds);
-    this.#client = resolveClient('KmsKeyring', options, (config) => new KMSClient(config));
+    this.#client = resolveClient(
+      'KmsKeyring',
+      options,
+      (config) => new KMSClient(withDefaultTimeouts(config)),
+    );
     this.#grantTokens = options.grantTokens ? [...options.grantTokens] : undefined;
     if (!isAlias(this.keyId) && this.keyId.startsWith('arn:')) this.#currentKeyArn = this.keyId;
   }
 
-  async generateDataKey(context: EncryptionContext): Promise<GeneratedDataKey> {
+  async generateDataKey(
+    context: EncryptionContext,
+    options: KeyringCallOptions = {},
+  ): Promise<GeneratedDataKey> {
     let response: GenerateDataKeyCommandOutput;
     try {
       response = await sendKms(
@@ -89,6 +105,7 @@ export class KmsKeyring implements Keyring {
           EncryptionContext: { namespace: context.namespace, secret: context.secret },
           GrantTokens: this.#grantTokens,
         }),
+        options,
       );
     } catch (error) {
       throw mapKmsError(error, 'GenerateDataKey', context);
@@ -119,6 +136,7 @@ export class KmsKeyring implements Keyring {
     wrapped: Uint8Array,
     keyId: string,
     context: EncryptionContext,
+    options: KeyringCallOptions = {},
   ): Promise<Buffer> {
     const pinned = this.#pinnedKeyFor(keyId, context);
     let response: DecryptCommandOutput;
@@ -133,6 +151,7 @@ export class KmsKeyring implements Keyring {
           EncryptionContext: { namespace: context.namespace, secret: context.secret },
           GrantTokens: this.#grantTokens,
         }),
+        options,
       );
     } catch (error) {
       throw mapKmsError(error, 'Decrypt', context);
@@ -167,6 +186,7 @@ export class KmsKeyring implements Keyring {
     wrapped: Uint8Array,
     keyId: string,
     context: EncryptionContext,
+    options: KeyringCallOptions = {},
   ): Promise<RewrappedDataKey> {
     const pinned = this.#pinnedKeyFor(keyId, context);
     const encryptionContext = { namespace: context.namespace, secret: context.secret };
@@ -183,6 +203,7 @@ export class KmsKeyring implements Keyring {
           DestinationEncryptionContext: encryptionContext,
           GrantTokens: this.#grantTokens,
         }),
+        options,
       );
     } catch (error) {
       throw mapKmsError(error, 'ReEncrypt', context);
