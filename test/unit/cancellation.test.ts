@@ -178,6 +178,30 @@ describe('a signal already aborted: rejects before any call', () => {
   });
 });
 
+describe("the caller's signal reaches the SDK", () => {
+  it('as abortSignal of the requests of get, exists, put, delete and keys', async () => {
+    const store = subject();
+    const signal = new AbortController().signal;
+    await store.put('k', { a: 1 }, { signal });
+    await store.get('k', { signal });
+    await store.exists('k', { signal });
+    for await (const key of store.keys({ signal })) void key;
+    await store.delete('k', { signal });
+    const options = table.dynamodb.send.getCalls().map((call) => (call.args as unknown[])[1]);
+    expect(options).toEqual(Array.from({ length: 5 }, () => ({ abortSignal: signal })));
+  });
+
+  it('without a signal, no options: the SDK sends as before', async () => {
+    const store = subject();
+    await store.put('k', { a: 1 });
+    await store.get('k');
+    expect(table.dynamodb.send.getCalls().map((call) => (call.args as unknown[])[1])).toEqual([
+      undefined,
+      undefined,
+    ]);
+  });
+});
+
 describe('delete takes { fields?, signal? } as well as the fields array', () => {
   // issue 22: delete(key, { signal }) was an InvalidValueError (the second argument was only a
   // fields array).
