@@ -25,6 +25,7 @@ export type {
   EncryptionContext,
   GeneratedDataKey,
   Keyring,
+  KeyringCallOptions,
   RewrappedDataKey,
 } from './keyrings/Keyring.ts';
 export { KmsKeyring, type KmsKeyringOptions } from './keyrings/KmsKeyring.ts';
@@ -39,7 +40,11 @@ export type {
   RewrapProgress,
   RewrapSummary,
 } from './rewrap.ts';
-export { SecretsStore, type SecretsStoreOptions } from './SecretsStore.ts';
+export {
+  type OperationOptions,
+  SecretsStore,
+  type SecretsStoreOptions,
+} from './SecretsStore.ts';
 export {
   resetSecretsStore,
   secretsStoreFromEnvironment,
@@ -49,6 +54,7 @@ export {
 export { TABLE_SCHEMA } from './tableSchema.ts';
 export { ValueCache, type ValueCacheOptions } from './valueCache.ts';
 export type {
+  DeleteOptions,
   GetOptions,
   PatchUpdater,
   Primitive,
