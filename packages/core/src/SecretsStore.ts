@@ -30,6 +30,7 @@ import {
   ABSENT,
   type CachedValue,
   copyCached,
+  type ReadFill,
   ValueCache,
   type ValueCacheOptions,
   valueCacheId,
@@ -155,10 +156,16 @@ export class SecretsStore {
       namespace: this.namespace,
       sealer: this.#sealer,
       retry,
-      // The value cache follows the patch batches as they land (put and delete: below).
+      // The value cache follows the patch batches in the table's order (put and delete: below).
       listener: valueCache && {
-        landed: (key, value) => valueCache.wrote(this.#cacheId(key), copyCached(value)),
-        failed: (key) => valueCache.evict(this.#cacheId(key)),
+        started: (key) => {
+          const watch = valueCache.startWrite(this.#cacheId(key));
+          return {
+            landed: (state, value) => watch.landed(state, copyCached(value)),
+            failed: () => watch.failed(),
+            ended: () => watch.ended(),
+          };
+        },
       },
     });
     this.#batchRead = {
@@ -202,7 +209,12 @@ export class SecretsStore {
     checkKey(key);
     const { fields, forceFetch } = checkGetOptions(options);
     const value = this.#valueCache
-      ? await this.#valueCache.get(this.#cacheId(key), () => this.#readValue(key), forceFetch)
+      ? await this.#valueCache.get(
+          this.#cacheId(key),
+          (fill) => this.#readValue(key, fill),
+          forceFetch,
+          this.#consistentRead,
+        )
       : await this.#readValue(key);
     if (value === ABSENT) return {} as T;
     return (fields ? pickFields(value, fields) : value) as T;
@@ -243,10 +255,7 @@ export class SecretsStore {
     checkKey(key);
     const encoded = this.#sealer.encode(this.#name(key), value);
     try {
-      await writeThrough(
-        this.#valueCache,
-        this.#cacheId(key),
-        encoded.value,
+      await writeThrough(this.#valueCache, this.#cacheId(key), encoded.value, () =>
         this.#writer.put(key, encoded),
       );
       return true;
@@ -309,7 +318,9 @@ export class SecretsStore {
       });
       return true;
     }
-    await writeThrough(this.#valueCache, this.#cacheId(key), ABSENT, this.#writer.delete(key));
+    await writeThrough(this.#valueCache, this.#cacheId(key), ABSENT, () =>
+      this.#writer.delete(key),
+    );
     return true;
   }
 
@@ -357,7 +368,7 @@ export class SecretsStore {
       client: this.#client,
       tableName: this.tableName,
       namespace: this.namespace,
-    }).finally(() => this.#valueCache?.clearNamespace(this.namespace));
+    }).finally(() => this.#valueCache?.clearNamespace(this.tableName, this.namespace));
     return deleted;
   }
 
@@ -375,7 +386,7 @@ export class SecretsStore {
    */
   rewrap(options?: RewrapOptions): Promise<RewrapSummary> {
     return rewrapKeys(this.keys(), (key) => this.#writer.rewrap(key), options).finally(() =>
-      this.#valueCache?.clearNamespace(this.namespace),
+      this.#valueCache?.clearNamespace(this.tableName, this.namespace),
     );
   }
 
@@ -391,9 +402,13 @@ export class SecretsStore {
     return response.Item;
   }
 
-  /** The value of `key` as the table holds it now; `ABSENT` for no item or a tombstone. */
-  async #readValue(key: string): Promise<CachedValue> {
+  /**
+   * The value of `key` as the table holds it now; `ABSENT` for no item or a tombstone. The value
+   * cache's `fill` learns of the answer before the decrypt, so that `maxAgeMs` counts from it.
+   */
+  async #readValue(key: string, fill?: ReadFill): Promise<CachedValue> {
     const item = await this.#read('get', key);
+    fill?.answered(item);
     return isLive(item) ? this.#openValue(key, item) : ABSENT;
   }
 
@@ -404,7 +419,7 @@ export class SecretsStore {
   }
 
   #cacheId(key: string): string {
-    return valueCacheId(this.namespace, key);
+    return valueCacheId(this.tableName, this.namespace, key);
   }
 
   #address(key: string) {

@@ -60,6 +60,7 @@ import type {
   SecretName,
   SecretSealer,
 } from './secretSealer.ts';
+import { blindWriteState, type TableState, tableStateOf } from './valueCache.ts';
 import type { ValueHash } from './values.ts';
 
 /**
@@ -129,12 +130,16 @@ interface Write {
 }
 
 /**
- * Told of what the read-modify-writes did (the value cache): the value a batch left when its
- * write landed, or that a batch failed (its outcome may be unknown: forget the key).
+ * Told of what the read-modify-writes do (the value cache): that a batch of `key` begins, then
+ * the state and value it left when its write landed, that it failed (its outcome may be
+ * unknown: forget the key), or that it ended without writing.
  */
 export interface WriteListener {
-  landed(key: string, value: ValueHash): void;
-  failed(key: string): void;
+  started(key: string): {
+    landed(state: TableState, value: ValueHash): void;
+    failed(): void;
+    ended(): void;
+  };
 }
 
 export interface SecretWriterOptions {
@@ -181,7 +186,7 @@ export class SecretWriter {
    * count has a type the increment cannot take: a whole-item write conditioned on the item as
    * read repairs it.
    */
-  async put(key: string, encoded: EncodedValue): Promise<void> {
+  async put(key: string, encoded: EncodedValue): Promise<TableState> {
     using keys = new DataKeyHolder();
     const name = this.#name(key);
     const fresh = await this.#sealer.freshDataKey(name);
@@ -199,12 +204,13 @@ export class SecretWriter {
         whileInFlight: (current) =>
           current && writeStateOf(current).versionTypeIsWrong ? 'not-landed' : 'resend',
       });
-      if (landing.landed) return;
+      // Blind: the put's request does not return the history it shifted.
+      if (landing.landed) return blindWriteState(record.writeId);
       const current = landing.current ?? (await this.#read(site));
       const state = current ? writeStateOf(current) : undefined;
       if (state?.versionTypeIsWrong) {
         const repair = await this.land(this.#conditioned(site, record, state));
-        if (repair.landed) return;
+        if (repair.landed) return blindWriteState(record.writeId);
       }
       // The count changed under the put (repaired by another writer) or a rival won the repair.
       await this.#backOff(contention, site, attempt, performance.now() - started);
@@ -215,13 +221,14 @@ export class SecretWriter {
    * delete: a tombstone in one UpdateItem, conditioned on a live secret and on its id not being
    * in the history. Deleting what does not exist writes nothing; but while a copy of the delete
    * may still land, the tombstone is written over the item as it is (absent, or an older
-   * tombstone), so that the copy can never land on a secret written later.
+   * tombstone), so that the copy can never land on a secret written later. Resolves to the state
+   * it left (its tombstone, or the absent item or tombstone it found).
    */
-  async delete(key: string): Promise<void> {
+  async delete(key: string): Promise<TableState> {
     const writeId = newWriteId();
     const deletedAt = Date.now();
     const address = this.#address(key);
-    await this.land({
+    const landing = await this.land({
       site: this.#site('delete', key),
       writeId,
       request: () => new UpdateItemCommand(tombstoneInput(address, writeId, deletedAt)),
@@ -237,6 +244,7 @@ export class SecretWriter {
                 ),
             },
     });
+    return landing.landed ? blindWriteState(writeId) : tableStateOf(landing.current);
   }
 
   /**
@@ -299,6 +307,7 @@ export class SecretWriter {
   ): Promise<Base | undefined> {
     using keys = new DataKeyHolder();
     if (carry?.opened) keys.hold(carry.opened.dataKey);
+    const watch = this.#listener?.started(key);
     const site = this.#site('patch', key);
     const contention = new ContentionBackoff(this.#retry);
     let pending = batch;
@@ -309,6 +318,7 @@ export class SecretWriter {
         const round = this.#runUpdaters(key, pending, base);
         pending = round.survivors;
         if (!round.next) {
+          watch?.ended();
           round.resolveAll();
           return handOverBase(base, keys);
         }
@@ -328,7 +338,7 @@ export class SecretWriter {
         const roundTripMs = performance.now() - started;
         keys.release(base.opened?.dataKey);
         if (landing.landed) {
-          this.#listener?.landed(key, next.value);
+          watch?.landed(writeStateOf(write.item), next.value);
           round.resolveAll();
           return {
             read: writeStateOf(write.item),
@@ -347,7 +357,7 @@ export class SecretWriter {
         base = await this.#readBase(site, keys);
       }
     } catch (error) {
-      this.#listener?.failed(key);
+      watch?.failed();
       for (const update of pending) update.reject(error);
       return undefined;
     }
