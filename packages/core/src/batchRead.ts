@@ -95,7 +95,11 @@ export async function readMany(
   }
   let read: Map<string, CachedValue>;
   try {
-    read = await readFromTable(context, missing, (key, item) => fills.get(key)?.answered(item));
+    read = await readFromTable(
+      context,
+      missing,
+      cache && ((key, item) => fills.get(key)?.answered(item)),
+    );
   } catch (error) {
     for (const fill of fills.values()) fill.abandon();
     throw error;
@@ -115,7 +119,7 @@ type Answered = (key: string, item: Item | undefined) => void;
 async function readFromTable(
   context: BatchReadContext,
   keys: readonly string[],
-  answered: Answered,
+  answered: Answered | undefined,
 ): Promise<Map<string, CachedValue>> {
   const chunks: string[][] = [];
   for (let start = 0; start < keys.length; start += MAX_BATCH_GET_KEYS) {
@@ -159,7 +163,7 @@ async function readFromTable(
 async function readChunk(
   context: BatchReadContext,
   keys: readonly string[],
-  answered: Answered,
+  answered: Answered | undefined,
 ): Promise<{ items: Item[]; unread: string[] }> {
   const site: CallSite = {
     operation: 'getMany',
@@ -180,7 +184,7 @@ async function readChunk(
     const page = response.Responses?.[context.tableName] ?? [];
     items.push(...page);
     const unprocessed = response.UnprocessedKeys?.[context.tableName];
-    tellAnswered(context, request, page, unprocessed, answered);
+    if (answered) tellAnswered(context, request, page, unprocessed, answered);
     if (!unprocessed?.Keys?.length) return { items, unread: [] };
     if (attempt >= BATCH_READ_RETRY.maxAttempts) {
       return { items, unread: unprocessed.Keys.map((key) => keyOf(key) ?? '?') };
