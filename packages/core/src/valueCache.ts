@@ -260,8 +260,8 @@ export class ValueCache {
       flight = started;
       this.#flights.set(id, started);
       void started.promise.then(
-        () => this.#landed(id, started),
-        () => this.#landed(id, started),
+        () => this.#flightEnded(id, started),
+        () => this.#flightEnded(id, started),
       );
     }
     return copyCached(await flight.promise);
@@ -363,7 +363,7 @@ export class ValueCache {
     if (key && key.pending === 0 && !this.#entries.has(id)) this.#keys.delete(id);
   }
 
-  #landed(id: string, flight: Flight): void {
+  #flightEnded(id: string, flight: Flight): void {
     if (this.#flights.get(id) === flight) this.#flights.delete(id);
   }
 
