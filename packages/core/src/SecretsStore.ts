@@ -32,6 +32,7 @@ import {
   ABSENT,
   type CachedValue,
   copyCached,
+  type ReadFill,
   ValueCache,
   type ValueCacheOptions,
   valueCacheId,
@@ -179,10 +180,16 @@ export class SecretsStore {
       namespace: this.namespace,
       sealer: this.#sealer,
       retry,
-      // The value cache follows the patch batches as they land (put and delete: below).
+      // The value cache follows the patch batches in the table's order (put and delete: below).
       listener: valueCache && {
-        landed: (key, value) => valueCache.wrote(this.#cacheId(key), copyCached(value)),
-        failed: (key) => valueCache.evict(this.#cacheId(key)),
+        started: (key) => {
+          const watch = valueCache.startWrite(this.#cacheId(key));
+          return {
+            landed: (state, value) => watch.landed(state, copyCached(value)),
+            failed: () => watch.failed(),
+            ended: () => watch.ended(),
+          };
+        },
       },
     });
     this.#batchRead = {
@@ -228,8 +235,13 @@ export class SecretsStore {
     // A cached read may be shared with other callers: it is not sent with this caller's signal.
     const value = await this.#reading(this.#site('get', key), signal, () =>
       cache
-        ? cache.get(this.#cacheId(key), () => this.#readValue(key), forceFetch)
-        : this.#readValue(key, signal),
+        ? cache.get(
+            this.#cacheId(key),
+            (fill) => this.#readValue(key, fill),
+            forceFetch,
+            this.#consistentRead,
+          )
+        : this.#readValue(key, undefined, signal),
     );
     if (value === ABSENT) return {} as T;
     return (fields ? pickFields(value, fields) : value) as T;
@@ -278,10 +290,7 @@ export class SecretsStore {
     const site = this.#site('put', key);
     const encoded = this.#sealer.encode(this.#name(key), value);
     try {
-      await writeThrough(
-        this.#valueCache,
-        this.#cacheId(key),
-        encoded.value,
+      await writeThrough(this.#valueCache, this.#cacheId(key), encoded.value, () =>
         this.#writing(site, signal, () => this.#writer.put(key, encoded, signal)),
       );
       return true;
@@ -368,10 +377,7 @@ export class SecretsStore {
       return true;
     }
     const site = this.#site('delete', key);
-    await writeThrough(
-      this.#valueCache,
-      this.#cacheId(key),
-      ABSENT,
+    await writeThrough(this.#valueCache, this.#cacheId(key), ABSENT, () =>
       this.#writing(site, signal, () => this.#writer.delete(key, signal)),
     );
     return true;
@@ -438,7 +444,7 @@ export class SecretsStore {
       tableName: this.tableName,
       namespace: this.namespace,
       signal,
-    }).finally(() => this.#valueCache?.clearNamespace(this.namespace));
+    }).finally(() => this.#valueCache?.clearNamespace(this.tableName, this.namespace));
     return deleted;
   }
 
@@ -459,7 +465,7 @@ export class SecretsStore {
     const site = this.#site('rewrap');
     return this.#writing(site, signal, () =>
       rewrapKeys(this.keys({ signal }), (key) => this.#writer.rewrap(key, signal), options),
-    ).finally(() => this.#valueCache?.clearNamespace(this.namespace));
+    ).finally(() => this.#valueCache?.clearNamespace(this.tableName, this.namespace));
   }
 
   // -------------------------------------------------------------------------------------------
@@ -513,9 +519,13 @@ export class SecretsStore {
     return response.Item;
   }
 
-  /** The value of `key` as the table holds it now; `ABSENT` for no item or a tombstone. */
-  async #readValue(key: string, signal?: AbortSignal): Promise<CachedValue> {
+  /**
+   * The value of `key` as the table holds it now; `ABSENT` for no item or a tombstone. The value
+   * cache's `fill` learns of the answer before the decrypt, so that `maxAgeMs` counts from it.
+   */
+  async #readValue(key: string, fill?: ReadFill, signal?: AbortSignal): Promise<CachedValue> {
     const item = await this.#read('get', key, signal);
+    fill?.answered(item);
     return isLive(item) ? this.#openValue(key, item, signal) : ABSENT;
   }
 
@@ -530,7 +540,7 @@ export class SecretsStore {
   }
 
   #cacheId(key: string): string {
-    return valueCacheId(this.namespace, key);
+    return valueCacheId(this.tableName, this.namespace, key);
   }
 
   #address(key: string) {

@@ -68,6 +68,7 @@ import type {
   SecretName,
   SecretSealer,
 } from './secretSealer.ts';
+import { blindWriteState, type TableState, tableStateOf } from './valueCache.ts';
 import type { ValueHash } from './values.ts';
 
 /**
@@ -148,12 +149,16 @@ interface Write {
 }
 
 /**
- * Told of what the read-modify-writes did (the value cache): the value a batch left when its
- * write landed, or that a batch failed (its outcome may be unknown: forget the key).
+ * Told of what the read-modify-writes do (the value cache): that a batch of `key` begins, then
+ * the state and value it left when its write landed, that it failed (its outcome may be
+ * unknown: forget the key), or that it ended without writing.
  */
 export interface WriteListener {
-  landed(key: string, value: ValueHash): void;
-  failed(key: string): void;
+  started(key: string): {
+    landed(state: TableState, value: ValueHash): void;
+    failed(): void;
+    ended(): void;
+  };
 }
 
 export interface SecretWriterOptions {
@@ -200,7 +205,7 @@ export class SecretWriter {
    * count is one the increment cannot take (another type, out of range, not an integer): a
    * whole-item write conditioned on the item as read repairs it, in one more request.
    */
-  async put(key: string, encoded: EncodedValue, signal?: AbortSignal): Promise<void> {
+  async put(key: string, encoded: EncodedValue, signal?: AbortSignal): Promise<TableState> {
     using keys = new DataKeyHolder();
     const name = this.#name(key);
     const fresh = await this.#sealer.freshDataKey(name, signal);
@@ -219,12 +224,13 @@ export class SecretWriter {
           current && writeStateOf(current).versionIsCorrupt ? 'not-landed' : 'resend',
         signal,
       });
-      if (landing.landed) return;
+      // Blind: the put's request does not return the history it shifted.
+      if (landing.landed) return blindWriteState(record.writeId);
       const current = landing.current ?? (await this.#read(site, signal));
       const state = current ? writeStateOf(current) : undefined;
       if (state?.versionIsCorrupt) {
         const repair = await this.land({ ...this.#conditioned(site, record, state), signal });
-        if (repair.landed) return;
+        if (repair.landed) return blindWriteState(record.writeId);
       }
       // The count changed under the put (repaired by another writer) or a rival won the repair.
       await this.#backOff(contention, site, attempt, performance.now() - started, signal);
@@ -235,13 +241,14 @@ export class SecretWriter {
    * delete: a tombstone in one UpdateItem, conditioned on a live secret and on its id not being
    * in the history. Deleting what does not exist writes nothing; but while a copy of the delete
    * may still land, the tombstone is written over the item as it is (absent, or an older
-   * tombstone), so that the copy can never land on a secret written later.
+   * tombstone), so that the copy can never land on a secret written later. Resolves to the state
+   * it left (its tombstone, or the absent item or tombstone it found).
    */
-  async delete(key: string, signal?: AbortSignal): Promise<void> {
+  async delete(key: string, signal?: AbortSignal): Promise<TableState> {
     const writeId = newWriteId();
     const deletedAt = Date.now();
     const address = this.#address(key);
-    await this.land({
+    const landing = await this.land({
       site: this.#site('delete', key),
       writeId,
       request: () => new UpdateItemCommand(tombstoneInput(address, writeId, deletedAt)),
@@ -258,6 +265,7 @@ export class SecretWriter {
             },
       signal,
     });
+    return landing.landed ? blindWriteState(writeId) : tableStateOf(landing.current);
   }
 
   /**
@@ -351,6 +359,7 @@ export class SecretWriter {
   ): Promise<Base | undefined> {
     using keys = new DataKeyHolder();
     if (carry?.opened) keys.hold(carry.opened.dataKey);
+    const watch = this.#listener?.started(key);
     const site = this.#site('patch', key);
     const contention = new ContentionBackoff(this.#retry);
     let pending = batch.filter((update) => !update.aborted);
@@ -365,6 +374,7 @@ export class SecretWriter {
         const round = this.#runUpdaters(key, pending, base);
         pending = round.survivors;
         if (!round.next) {
+          watch?.ended();
           round.resolveAll();
           return handOverBase(base, keys);
         }
@@ -392,7 +402,7 @@ export class SecretWriter {
         const roundTripMs = performance.now() - started;
         keys.release(base.opened?.dataKey);
         if (landing.landed) {
-          this.#listener?.landed(key, next.value);
+          watch?.landed(writeStateOf(write.item), next.value);
           round.resolveAll();
           return {
             read: writeStateOf(write.item),
@@ -411,7 +421,7 @@ export class SecretWriter {
         base = await this.#readBase(site, keys);
       }
     } catch (error) {
-      this.#listener?.failed(key);
+      watch?.failed();
       for (const update of pending) update.reject(error);
       return undefined;
     }
