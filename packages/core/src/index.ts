@@ -8,8 +8,10 @@ export {
   InvalidValueError,
   KeyAccessError,
   KeyServiceError,
+  LeaseLostError,
   OutcomeUnknownError,
   PurgeIncompleteError,
+  RefreshTimeoutError,
   SecretsStoreError,
   type SecretsStoreErrorCode,
   StorageError,
@@ -26,6 +28,7 @@ export { LocalKeyring, type LocalKeyringOptions } from './keyrings/LocalKeyring.
 export { checkNamespace, MAX_KEY_BYTES, MAX_NAMESPACE_LENGTH } from './keys.ts';
 export { type ListNamespacesOptions, listNamespaces } from './listNamespaces.ts';
 export { type PurgeOptions, type PurgeResult, purgeNamespace } from './purge.ts';
+export type { RefreshContext, RefreshOptions } from './refresh.ts';
 export type {
   RewrapFailure,
   RewrapOptions,
