@@ -579,11 +579,13 @@ describe('item sanity: damaged metadata is handled in bounded time', () => {
     table.dynamodb.resetHistory();
     await store.put('k', { a: 3 });
     // The put, then the whole write conditioned on the item as read that repairs the count.
-    const writes = table.dynamodb.commandCalls(UpdateItemCommand).map((call) =>
-      call.args[0].input.ConditionExpression?.startsWith('(attribute_not_exists(#version)')
-        ? 'put'
-        : 'repair',
-    );
+    const writes = table.dynamodb
+      .commandCalls(UpdateItemCommand)
+      .map((call) =>
+        call.args[0].input.ConditionExpression?.startsWith('(attribute_not_exists(#version)')
+          ? 'put'
+          : 'repair',
+      );
     expect(writes).toEqual(['put', 'repair']);
     expect((await table.item(NAMESPACE, 'k'))?.version).toEqual({ N: '1' });
     expect(await store.get('k')).toEqual({ a: 3 });
