@@ -116,13 +116,17 @@ function describe(value: unknown): string {
 }
 
 /**
- * The poll of a waiter after its `poll`-th read: 10 ms growing by half each time, up to a tenth
- * of the lease (at most 500 ms), with jitter so that waiters of many containers spread out. A
- * small cap keeps "every caller answered" close to "the holder answered" (npm run bench, refresh).
+ * The sleep of a waiter after its `poll`-th read, which took `readMs`: 10 ms growing by half each
+ * time up to a tenth of the lease (at most 500 ms), or 2 read round trips when the table answers
+ * slower (up to a third of the lease), with jitter so that waiters of many containers spread out.
+ * A small cap keeps "every caller answered" close to "the holder answered"; scaling with the
+ * round trip keeps many waiters from saturating the table (or a partition's read capacity), which
+ * would starve the holder's own final write (npm run bench, refresh).
  */
-export function pollDelay(poll: number, leaseMs: number): number {
-  const cap = Math.min(500, leaseMs / 10, 10 * 1.5 ** (poll - 1));
-  return cap * (0.5 + Math.random() / 2);
+export function pollDelay(poll: number, leaseMs: number, readMs = 0): number {
+  const base = Math.min(500, leaseMs / 10, 10 * 1.5 ** (poll - 1));
+  const window = Math.min(leaseMs / 3, Math.max(base, 2 * readMs));
+  return window * (0.5 + Math.random() / 2);
 }
 
 export interface RefresherOptions {
@@ -196,10 +200,23 @@ export class Refresher {
   async #run(key: string, options: CheckedOptions, signal: AbortSignal): Promise<ValueHash> {
     const started = performance.now();
     let seen: { readonly id: string | undefined; readonly since: number } | undefined;
+    // The value last decrypted, by the write that made it: a poll that finds the same write
+    // (the holder still at work) decrypts nothing.
+    let opened: { readonly writeId: string; readonly value: ValueHash } | undefined;
     for (let poll = 1; ; poll++) {
       signal.throwIfAborted();
+      const reading = performance.now();
       const item = await this.#read(key);
-      const value = isLive(item) ? await this.#options.open(key, item) : {};
+      const readMs = performance.now() - reading;
+      let value: ValueHash = {};
+      if (isLive(item)) {
+        const writeId = writeIdOf(item);
+        value =
+          writeId !== undefined && opened?.writeId === writeId
+            ? opened.value
+            : await this.#options.open(key, item);
+        if (writeId !== undefined) opened = { writeId, value };
+      }
       if (!options.needsRefresh(structuredClone(value))) return value;
       const lease = leaseOf(item);
       const now = performance.now();
@@ -225,7 +242,7 @@ export class Refresher {
         );
       }
       await abortableSleep(
-        Math.min(pollDelay(poll, options.leaseMs), options.waitMs - waited),
+        Math.min(pollDelay(poll, options.leaseMs, readMs), options.waitMs - waited),
         signal,
       );
     }
