@@ -10,8 +10,13 @@ import {
   LocalKeyring,
   listNamespaces,
   RefreshTimeoutError,
+  resetSecretsStore,
   SecretsStore,
+  secretsStoreFromEnvironment,
+  setSecretsStore,
+  storage,
 } from '@secrets-store/core';
+import { purgeWrittenBefore } from '@secrets-store/core/internal';
 import {
   createTestStore,
   MemoryTable,
@@ -489,5 +494,53 @@ describe('preconditions, before any call', () => {
     ).rejects.toThrow(/must resolve to the next value \(a plain object\), received string/);
     expect(item('k')?.leaseMs).toBeUndefined();
     expect(await store.get('k')).toEqual({ a: 1 });
+  });
+});
+
+describe('storage.secrets.refresh and the uninstall', () => {
+  it('storage.secrets.refresh works on the test store it is pointed at', async () => {
+    const store = container();
+    await store.put('authToken', { token: 'old' });
+    setSecretsStore(store);
+    try {
+      const up = upstream();
+      up.answer.resolve({ token: 'new', refreshToken: 'r2' });
+      await expect(storage.secrets.refresh<Token>('authToken', up.options())).resolves.toEqual({
+        token: 'new',
+        refreshToken: 'r2',
+      });
+    } finally {
+      resetSecretsStore();
+    }
+  });
+
+  it('storage.secrets without SECRETS_STORE_NAMESPACE: refresh names the variable', async () => {
+    const store = secretsStoreFromEnvironment({
+      SECRETS_STORE_TABLE: 'secrets',
+      SECRETS_STORE_KEY_ID: 'arn:aws:kms:eu-west-1:111122223333:key/k',
+      AWS_REGION: 'eu-west-1',
+    });
+    const up = upstream();
+    expect(() => store.refresh<Token>('authToken', up.options())).toThrow(
+      /needs the environment variable SECRETS_STORE_NAMESPACE/,
+    );
+  });
+
+  it("the uninstall's conditional sweep deletes a lease held on an absent secret (no updatedAt), and LeaseLostError follows", async () => {
+    const store = container({ namespace: 'app:1' });
+    const up = upstream();
+    const held = store.refresh<Token>('k', up.options()).catch((error: unknown) => error);
+    await up.entered;
+    const result = await purgeWrittenBefore({
+      client: table.client(),
+      tableName: 'secrets',
+      namespace: 'app:1',
+      writtenBefore: Date.now() - 60_000,
+    });
+    expect(result).toMatchObject({ deleted: 0, spared: 0 });
+    expect(table.items('secrets')).toEqual([]);
+    up.answer.resolve({ token: 'new', refreshToken: 'r2' });
+    expect(await held).toBeInstanceOf(LeaseLostError);
+    expect(table.items('secrets')).toEqual([]);
   });
 });
