@@ -165,7 +165,7 @@ export async function roundTripBenchmark(
         round,
         updaterRuns: runs,
         GetItem: count('GetItemCommand'),
-        PutItem: count('PutItemCommand'),
+        UpdateItem: count('UpdateItemCommand'),
       });
     }
     for (const client of clients) client.destroy();
@@ -181,12 +181,12 @@ function summarizeConflicts(rounds: Row[]): Row[] {
     const mine = rounds.filter((row) => row.server === server);
     const conflicts = mine.reduce((sum, row) => sum + (Number(row.updaterRuns) - 2), 0);
     const extraReads = mine.reduce((sum, row) => sum + (Number(row.GetItem) - 2), 0);
-    const writes = mine.reduce((sum, row) => sum + Number(row.PutItem), 0);
+    const writes = mine.reduce((sum, row) => sum + Number(row.UpdateItem), 0);
     return {
       server,
       patches: mine.length * 2,
       'conflicts (retries)': conflicts,
-      PutItem: writes,
+      UpdateItem: writes,
       'extra GetItem': extraReads,
       'extra reads per retry': conflicts === 0 ? 0 : extraReads / conflicts,
     };

@@ -11,6 +11,7 @@ import { envelopeBenchmark } from './envelope.ts';
 import { purgeBenchmark } from './purge.ts';
 import { readPathBenchmark } from './readPath.ts';
 import { readsBenchmark } from './reads.ts';
+import { refreshBenchmark } from './refresh.ts';
 import { roundTripBenchmark } from './roundTrips.ts';
 import { startServers } from './servers.ts';
 import { machine, type Row, table } from './support.ts';
@@ -61,6 +62,13 @@ try {
   if (wanted('contention')) {
     results.contention = await contentionBenchmark(servers);
     print('4. Concurrent patchers of one counter (3 rounds each)', results.contention as Row[]);
+  }
+  if (wanted('refresh')) {
+    results.refresh = await refreshBenchmark(servers);
+    print(
+      '4b. Coordinated refresh: upstream calls, the cost of a fresh refresh, waiting for a holder',
+      results.refresh as Row[],
+    );
   }
   if (wanted('purge')) {
     results.purge = await purgeBenchmark(servers);

@@ -74,7 +74,7 @@ describe.each([
       const { subject, rival } = pair(proxy());
       await subject.put('log', { ids: [] });
       const runs = { count: 0 };
-      const schedule = proxy().intercept('PutItem', {
+      const schedule = proxy().intercept('UpdateItem', {
         afterForward: async () => {
           for (let index = 1; index <= rivals; index++) {
             await rival.patch<Log>('log', appender(`rival-${index}`));
@@ -97,7 +97,7 @@ describe.each([
       const { subject, rival } = pair(proxy());
       await subject.put('log', { ids: [] });
       const runs = { count: 0 };
-      const schedule = proxy().intercept('PutItem', {
+      const schedule = proxy().intercept('UpdateItem', {
         afterForward: async () => {
           for (let index = 1; index <= rivals; index++) {
             await rival.patch<Log>('log', appender(`rival-${index}`));
@@ -119,7 +119,7 @@ describe.each([
   it('a create whose response is lost while a rival patches the new secret: applied once, resolves {}', async () => {
     const { subject, rival } = pair(proxy());
     const runs = { count: 0 };
-    const schedule = proxy().intercept('PutItem', {
+    const schedule = proxy().intercept('UpdateItem', {
       afterForward: async () => {
         await rival.patch<Log>('log', appender('rival'));
       },
@@ -140,7 +140,7 @@ describe.each([
       const { subject, rival } = pair(proxy());
       await subject.put('auth', { token: 'OLD' });
       const seen: (string | undefined)[] = [];
-      const schedule = proxy().intercept('PutItem', {
+      const schedule = proxy().intercept('UpdateItem', {
         beforeForward: async () => {
           await rival.delete('auth');
           await recreate(rival);
@@ -176,7 +176,7 @@ describe.each([
   it('a field delete whose response is lost while a rival patches: applied once', async () => {
     const { subject, rival, namespace } = pair(proxy());
     await subject.put('auth', { token: 't', siteId: 1, ids: [] });
-    const schedule = proxy().intercept('PutItem', {
+    const schedule = proxy().intercept('UpdateItem', {
       afterForward: async () => {
         await rival.patch<Log>('auth', appender('rival'));
       },
@@ -248,7 +248,7 @@ describe.each([
     it('patch: the re-send lands, the held copy arrives after a rival patch and is refused (400)', async () => {
       const { subject, rival } = singleCopyPair(proxy());
       await subject.put('log', { ids: [] });
-      const held = holdCopy(proxy(), 'PutItem');
+      const held = holdCopy(proxy(), 'UpdateItem');
       const runs = { count: 0 };
       expect(await subject.patch<Log>('log', appender('subject', runs))).toEqual({ ids: [] });
       expect(runs.count).toBe(1);
@@ -260,7 +260,7 @@ describe.each([
     it('field delete: the held copy is refused after a rival patch', async () => {
       const { subject, rival } = singleCopyPair(proxy());
       await subject.put('log', { token: 't', ids: [] });
-      const held = holdCopy(proxy(), 'PutItem');
+      const held = holdCopy(proxy(), 'UpdateItem');
       await subject.delete('log', ['token']);
       await rival.patch<Log>('log', appender('rival'));
       expect(await held.deliver()).toBe(400);

@@ -91,7 +91,7 @@ describe('ALL_OLD on moto', () => {
     hold.release();
     await expect(patch).resolves.toEqual({ ids: ['rival'] });
     expect(runs).toBe(2);
-    expect(requests.of('PutItemCommand')).toBe(2);
+    expect(requests.of('UpdateItemCommand')).toBe(2);
     expect(await rival.get<Log>('log')).toEqual({ ids: ['rival', 'subject'] });
   });
 
@@ -109,7 +109,7 @@ describe('ALL_OLD on moto', () => {
     await rival.patch<Log>('log', (value) => ({ ids: [...(value.ids ?? []), 'rival'] }));
     hold.release();
     await expect(patch).resolves.toEqual({ ids: ['rival'] });
-    expect(requests.of('PutItemCommand')).toBe(2);
+    expect(requests.of('UpdateItemCommand')).toBe(2);
     expect(await rival.get<Log>('log')).toEqual({ ids: ['rival', 'subject'] });
   });
 });

@@ -73,7 +73,7 @@ describe('a write whose response is lost is not applied twice', () => {
       const store = storeVia(server.endpoint);
       await store.put('counter', { n: 0 });
       let updaterRuns = 0;
-      server.dropResponseOfNext('PutItem');
+      server.dropResponseOfNext('UpdateItem');
       const previous = await store.patch<{ n: number }>('counter', (value) => {
         updaterRuns++;
         return { n: value.n + 1 };
@@ -86,7 +86,7 @@ describe('a write whose response is lost is not applied twice', () => {
 
   it('a create whose response is lost is not applied twice either', async () => {
     const store = storeVia(proxy.endpoint);
-    proxy.dropResponseOfNext('PutItem');
+    proxy.dropResponseOfNext('UpdateItem');
     let updaterRuns = 0;
     await store.patch<{ n?: number }>('fresh', (value) => {
       updaterRuns++;

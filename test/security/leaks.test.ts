@@ -4,7 +4,7 @@
  * toString(), JSON, util.inspect() of the error, and in no log line.
  */
 import { inspect } from 'node:util';
-import { PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { DecryptCommand, GenerateDataKeyCommand } from '@aws-sdk/client-kms';
 import { KmsKeyring, SecretsStore, SecretsStoreError } from '@secrets-store/core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -145,9 +145,9 @@ describe(`the canary never leaks`, () => {
           client: table.memory.client(),
         });
         const direct = table.memory.client();
-        table.dynamodb.on(PutItemCommand).callsFake(async (input) => {
+        table.dynamodb.on(UpdateItemCommand).callsFake(async (input) => {
           await rival.patch('secret', (value) => ({ ...value, rival: Date.now() }));
-          return direct.send(new PutItemCommand(input));
+          return direct.send(new UpdateItemCommand(input));
         });
         return store.patch('secret', (value) => ({ ...value, more: CANARY }));
       },

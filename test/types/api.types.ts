@@ -92,4 +92,21 @@ export async function typed(): Promise<void> {
   await store.patch<TokenRateLimit>('rate', (value) => value.counter);
   // @ts-expect-error an unknown field in a typed partial
   await store.patch<TokenRateLimit>('rate', { unknown: 1 });
+
+  const refreshed: Token = await store.refresh<Token>('token', {
+    needsRefresh: (value) => value.expiration < Date.now(),
+    refresh: async (value, { signal }) => {
+      const aborted: boolean = signal.aborted;
+      void aborted;
+      return { ...value, value: 'new', expiration: Date.now() + 3_600_000 };
+    },
+    leaseMs: 10_000,
+    waitMs: 30_000,
+    signal: AbortSignal.timeout(1000),
+  });
+  void refreshed;
+  // @ts-expect-error refresh needs needsRefresh
+  await store.refresh<Token>('token', { refresh: (value) => value });
+  // @ts-expect-error refresh resolves to the value type
+  await store.refresh<Token>('token', { needsRefresh: () => true, refresh: () => 'token' });
 }

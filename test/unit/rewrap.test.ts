@@ -63,7 +63,7 @@ describe('rewrap with local keyrings', () => {
     });
     // A Query and one read per secret: no write.
     const operations = table.memory.requests.slice(before).map((request) => request.operation);
-    expect(operations.filter((operation) => operation === 'PutItem')).toEqual([]);
+    expect(operations.filter((operation) => operation === 'UpdateItem')).toEqual([]);
   });
 
   it('resumes after a crash halfway: the rerun moves what is left', async () => {
@@ -111,7 +111,7 @@ describe('rewrap under concurrent writes: no lost update', () => {
   it('a patch that lands between the rewrap read and its write: the rewrap reads again, the patch stays', async () => {
     await store(onlyA()).put('log', { ids: ['first'] });
     // A Lambda still on the old keyring patches while the rewrap's write is held.
-    const paused = table.memory.pauseNext('PutItem');
+    const paused = table.memory.pauseNext('UpdateItem');
     const rewrapping = store(bAfterA()).rewrap();
     await paused.reached;
     const oldLambda = rival({ keyring: onlyA() });
@@ -154,7 +154,7 @@ describe('rewrap under concurrent writes: no lost update', () => {
 });
 
 describe('rewrap with KMS', () => {
-  it('uses ReEncrypt (the data key never leaves KMS): one GetItem, one ReEncrypt and one PutItem per secret, no Decrypt', async () => {
+  it('uses ReEncrypt (the data key never leaves KMS): one GetItem, one ReEncrypt and one UpdateItem per secret, no Decrypt', async () => {
     {
       const previous = new KmsKeyring({ keyId: PREVIOUS_KEY_ARN, client: kms.client });
       for (const key of ['a', 'b']) await store(previous).put(key, { v: key });
@@ -177,9 +177,9 @@ describe('rewrap with KMS', () => {
       expect(table.memory.requests.slice(before).map((request) => request.operation)).toEqual([
         'Query',
         'GetItem',
-        'PutItem',
+        'UpdateItem',
         'GetItem',
-        'PutItem',
+        'UpdateItem',
       ]);
       expect(await keyIdsOf(['a', 'b'])).toEqual([KEY_ARN, KEY_ARN]);
       const afterMove = new KmsKeyring({ keyId: KEY_ARN, client: kms.client });

@@ -199,7 +199,7 @@ describe('a write that fails or whose outcome is unknown evicts the key', () => 
     const subjectsCopy = (input: Record<string, unknown>) =>
       JSON.stringify(input.ExpressionAttributeValues ?? {}).includes(readWriteId);
     let rivalsWrote = false;
-    table.memory.loseResponseOfNext('PutItem', subjectsCopy, {
+    table.memory.loseResponseOfNext('UpdateItem', subjectsCopy, {
       onLost: async () => {
         if (rivalsWrote) return;
         rivalsWrote = true;

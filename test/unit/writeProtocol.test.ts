@@ -4,7 +4,7 @@
  * same request again), and a rival store (another Lambda: its own client and cache) writes at
  * exactly that moment. Exactness is checked with unique ids appended to a list.
  */
-import { GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { GenerateDataKeyCommand } from '@aws-sdk/client-kms';
 import {
   ConcurrentUpdateError,
@@ -76,14 +76,14 @@ function appender(id: string, runs: { count: number } = { count: 0 }) {
   };
 }
 
-/** A rival patch lands before each of the subject's next `times` PutItems: it loses each race. */
+/** A rival patch lands before each of the subject's next `times` writes: it loses each race. */
 function rivalWinsTheNextRaces(times = Number.POSITIVE_INFINITY): void {
   const direct = table.memory.client();
   const other = rival();
   let rivals = 0;
-  table.dynamodb.on(PutItemCommand).callsFake(async (input) => {
+  table.dynamodb.on(UpdateItemCommand).callsFake(async (input) => {
     if (rivals < times) await other.patch<Log>('log', appender(`rival-${++rivals}`));
-    return direct.send(new PutItemCommand(input));
+    return direct.send(new UpdateItemCommand(input));
   });
 }
 
@@ -98,14 +98,14 @@ describe('a write whose response is lost (the store decides at once, with one re
   it('patch: applied once, resolves the previous value; one read finds its id, nothing sent twice', async () => {
     const store = subject();
     await store.put('log', { ids: [] });
-    table.memory.loseResponseOfNext('PutItem');
+    table.memory.loseResponseOfNext('UpdateItem');
     const runs = { count: 0 };
     const before = table.memory.requests.length;
     expect(await store.patch<Log>('log', appender('subject', runs))).toEqual({ ids: [] });
     expect(runs.count).toBe(1);
     expect(table.memory.requests.slice(before).map((request) => request.operation)).toEqual([
       'GetItem',
-      'PutItem',
+      'UpdateItem',
       'GetItem',
     ]);
     expect(await store.get<Log>('log')).toEqual({ ids: ['subject'] });
@@ -117,7 +117,7 @@ describe('a write whose response is lost (the store decides at once, with one re
       const store = subject();
       await store.put('log', { ids: [] });
       let rivalIds: string[] = [];
-      table.memory.loseResponseOfNext('PutItem', undefined, {
+      table.memory.loseResponseOfNext('UpdateItem', undefined, {
         onLost: async () => {
           rivalIds = await rivalAppends(rivals);
         },
@@ -134,7 +134,7 @@ describe('a write whose response is lost (the store decides at once, with one re
     async (rivals) => {
       const store = subject();
       await store.put('log', { ids: [] });
-      table.memory.loseResponseOfNext('PutItem', undefined, {
+      table.memory.loseResponseOfNext('UpdateItem', undefined, {
         onLost: async () => {
           await rivalAppends(rivals);
         },
@@ -154,7 +154,7 @@ describe('a write whose response is lost (the store decides at once, with one re
 
   it('a create, while a rival patches the new secret: applied once, resolves {}', async () => {
     const store = subject();
-    table.memory.loseResponseOfNext('PutItem', undefined, {
+    table.memory.loseResponseOfNext('UpdateItem', undefined, {
       onLost: async () => {
         await rivalAppends(1);
       },
@@ -199,7 +199,7 @@ describe('a write whose response is lost (the store decides at once, with one re
   it('a field delete, while a rival patches: applied once', async () => {
     const store = subject();
     await store.put('log', { token: 't', ids: [] });
-    table.memory.loseResponseOfNext('PutItem', undefined, {
+    table.memory.loseResponseOfNext('UpdateItem', undefined, {
       onLost: async () => {
         await rivalAppends(1);
       },
@@ -211,17 +211,17 @@ describe('a write whose response is lost (the store decides at once, with one re
   it('a throttled copy (the store re-sends it after a read shows its base current) then a lost one: one read finds the id, and the patch resolves', async () => {
     const store = subject({ client: table.memory.client({ maxAttempts: 3 }) });
     await store.put('log', { ids: [] });
-    table.memory.failNext('PutItem', 'ThrottlingException');
-    table.memory.loseResponseOfNext('PutItem');
+    table.memory.failNext('UpdateItem', 'ThrottlingException');
+    table.memory.loseResponseOfNext('UpdateItem');
     const runs = { count: 0 };
     const before = table.memory.requests.length;
     expect(await store.patch<Log>('log', appender('subject', runs))).toEqual({ ids: [] });
     expect(runs.count).toBe(1);
     expect(table.memory.requests.slice(before).map((request) => request.operation)).toEqual([
       'GetItem',
-      'PutItem',
+      'UpdateItem',
       'GetItem',
-      'PutItem',
+      'UpdateItem',
       'GetItem',
     ]);
     expect(await store.get<Log>('log')).toEqual({ ids: ['subject'] });
@@ -235,7 +235,7 @@ describe('a write whose response is lost (the store decides at once, with one re
     const subjectsCopy = (input: Record<string, unknown>) =>
       JSON.stringify(input.ExpressionAttributeValues ?? {}).includes(readWriteId);
     let rivalsWrote = false;
-    table.memory.loseResponseOfNext('PutItem', subjectsCopy, {
+    table.memory.loseResponseOfNext('UpdateItem', subjectsCopy, {
       onLost: async () => {
         if (rivalsWrote) return;
         rivalsWrote = true;
@@ -257,7 +257,7 @@ describe('a write that certainly did not land', () => {
   it('a 500 on three copies: each may still land, so after each the store reads, finds the item unchanged and sends the same write again; the fourth lands once', async () => {
     const store = subject({ client: table.memory.client({ maxAttempts: 3 }) });
     await store.put('log', { ids: ['before'] });
-    table.memory.failNext('PutItem', 'InternalServerError', undefined, { times: 3 });
+    table.memory.failNext('UpdateItem', 'InternalServerError', undefined, { times: 3 });
     const before = table.memory.requests.length;
     const runs = { count: 0 };
     expect(await store.patch<Log>('log', appender('subject', runs))).toEqual({ ids: ['before'] });
@@ -265,8 +265,8 @@ describe('a write that certainly did not land', () => {
     // The SDK does not retry a copy that may land: the store decides, then re-sends.
     expect(table.memory.requests.slice(before).map((request) => request.operation)).toEqual([
       'GetItem',
-      ...['PutItem', 'GetItem', 'PutItem', 'GetItem', 'PutItem', 'GetItem'],
-      'PutItem',
+      ...['UpdateItem', 'GetItem', 'UpdateItem', 'GetItem', 'UpdateItem', 'GetItem'],
+      'UpdateItem',
     ]);
     expect(await store.get<Log>('log')).toEqual({ ids: ['before', 'subject'] });
   });
@@ -275,7 +275,7 @@ describe('a write that certainly did not land', () => {
     const store = subject({ client: table.memory.client({ maxAttempts: 2 }) });
     await store.put('log', { ids: ['before'] });
     const sends = 1 + MAX_RESENDS; // the first send and its re-sends
-    table.memory.failNext('PutItem', 'InternalServerError', undefined, { times: sends });
+    table.memory.failNext('UpdateItem', 'InternalServerError', undefined, { times: sends });
     const error = await store
       .patch<Log>('log', appender('subject'))
       .catch((caught: unknown) => caught);
@@ -289,16 +289,16 @@ describe('a write that certainly did not land', () => {
   it('a throttled copy of a patch: the store reads, finds its base current and sends it again, once', async () => {
     const store = subject({ client: table.memory.client({ maxAttempts: 1 }) });
     await store.put('log', { ids: [] });
-    table.memory.failNext('PutItem', 'ProvisionedThroughputExceededException');
+    table.memory.failNext('UpdateItem', 'ProvisionedThroughputExceededException');
     const before = table.memory.requests.length;
     const runs = { count: 0 };
     expect(await store.patch<Log>('log', appender('subject', runs))).toEqual({ ids: [] });
     expect(runs.count).toBe(1);
     expect(table.memory.requests.slice(before).map((request) => request.operation)).toEqual([
       'GetItem',
-      'PutItem',
+      'UpdateItem',
       'GetItem',
-      'PutItem',
+      'UpdateItem',
     ]);
     expect(await store.get<Log>('log')).toEqual({ ids: ['subject'] });
   });
@@ -307,14 +307,14 @@ describe('a write that certainly did not land', () => {
     const store = subject({ client: table.memory.client({ maxAttempts: 1 }) });
     await store.put('log', { ids: [] });
     const subjectsCopy = conditionedOn(await currentWriteId());
-    const paused = table.memory.pauseNext('PutItem', subjectsCopy);
+    const paused = table.memory.pauseNext('UpdateItem', subjectsCopy);
     const before = table.memory.requests.length;
     const runs = { count: 0 };
     const patching = store.patch<Log>('log', appender('subject', runs));
     await paused.reached;
     await rivalAppends(1);
     // Set now, so that it is the subject's paused copy (the next PutItem to go on) it refuses.
-    table.memory.failNext('PutItem', 'ThrottlingException');
+    table.memory.failNext('UpdateItem', 'ThrottlingException');
     paused.release();
     expect(await patching).toEqual({ ids: ['rival-1'] });
     expect(runs.count).toBe(2);
@@ -323,12 +323,12 @@ describe('a write that certainly did not land', () => {
     // read and the write of its second run.
     expect(table.memory.requests.slice(before).map((request) => request.operation)).toEqual([
       'GetItem',
-      'PutItem',
+      'UpdateItem',
       'GetItem',
-      'PutItem',
+      'UpdateItem',
       'GetItem',
       'GetItem',
-      'PutItem',
+      'UpdateItem',
     ]);
     expect(await store.get<Log>('log')).toEqual({ ids: ['rival-1', 'subject'] });
   });
@@ -343,7 +343,7 @@ describe('no ABA: a secret deleted and created again while a patch was in flight
     async (_how, recreate) => {
       const store = subject();
       await store.put('auth', { token: 'OLD' });
-      const paused = table.memory.pauseNext('PutItem');
+      const paused = table.memory.pauseNext('UpdateItem');
       const seen: (string | undefined)[] = [];
       const patching = store.patch<Log>('auth', (value) => {
         seen.push(value.token);
@@ -363,7 +363,7 @@ describe('no ABA: a secret deleted and created again while a patch was in flight
   it('deleted while a patch that read it was in flight: the patch creates it anew from {}', async () => {
     const store = subject();
     await store.put('auth', { token: 'OLD' });
-    const paused = table.memory.pauseNext('PutItem');
+    const paused = table.memory.pauseNext('UpdateItem');
     const patching = store.patch<Log>('auth', appender('subject'));
     await paused.reached;
     await rival().delete('auth');
@@ -378,7 +378,7 @@ describe('a lost race', () => {
     vi.spyOn(Math, 'random').mockReturnValue(0); // no sleep
     const store = subject();
     await store.put('log', { ids: [] });
-    const paused = table.memory.pauseNext('PutItem');
+    const paused = table.memory.pauseNext('UpdateItem');
     table.dynamodb.resetHistory();
     const runs = { count: 0 };
     const patching = store.patch<Log>('log', appender('subject', runs));
@@ -389,7 +389,7 @@ describe('a lost race', () => {
     expect(runs.count).toBe(2);
     // The first read, then the read after the backoff: none to decide the failed write.
     expect(table.dynamodb).toHaveReceivedCommandTimes(GetItemCommand, 2);
-    expect(table.dynamodb).toHaveReceivedCommandTimes(PutItemCommand, 2);
+    expect(table.dynamodb).toHaveReceivedCommandTimes(UpdateItemCommand, 2);
     expect(await store.get<Log>('log')).toEqual({ ids: ['rival-1', 'subject'] });
   });
 
@@ -398,15 +398,15 @@ describe('a lost race', () => {
     const store = subject();
     await store.put('log', { ids: [] });
     const direct = table.memory.client();
-    table.dynamodb.on(PutItemCommand).callsFake(async (input) => {
+    table.dynamodb.on(UpdateItemCommand).callsFake(async (input) => {
       try {
-        return await direct.send(new PutItemCommand(input));
+        return await direct.send(new UpdateItemCommand(input));
       } catch (error) {
         delete (error as { Item?: unknown }).Item;
         throw error;
       }
     });
-    const paused = table.memory.pauseNext('PutItem');
+    const paused = table.memory.pauseNext('UpdateItem');
     table.dynamodb.resetHistory();
     const patching = store.patch<Log>('log', appender('subject'));
     await paused.reached;
@@ -423,8 +423,9 @@ describe('a lost race', () => {
     vi.spyOn(Math, 'random').mockReturnValue(0.5);
     const store = subject({ patchRetry: { maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 1800 } });
     await store.put('log', { ids: [] });
+    table.dynamodb.resetHistory();
     rivalWinsTheNextRaces(3);
-    const writes = () => table.dynamodb.commandCalls(PutItemCommand).length;
+    const writes = () => table.dynamodb.commandCalls(UpdateItemCommand).length;
     const done = store.patch<Log>('log', appender('subject'));
     await vi.advanceTimersByTimeAsync(0);
     expect(writes()).toBe(1);
@@ -488,7 +489,7 @@ describe('group commit: concurrent patches of one key in one store share one wri
     // The first patch finds the key idle and writes alone; the 99 that arrived meanwhile
     // form the next batch, which starts from what the first wrote: no second read.
     expect(table.dynamodb).toHaveReceivedCommandTimes(GetItemCommand, 1);
-    expect(table.dynamodb).toHaveReceivedCommandTimes(PutItemCommand, 2);
+    expect(table.dynamodb).toHaveReceivedCommandTimes(UpdateItemCommand, 2);
     expect(kms.kms.calls()).toHaveLength(0);
     const { ids: stored = [] } = await store.get<Log>('log');
     expect(stored).toEqual(ids);
@@ -531,14 +532,14 @@ describe('group commit: concurrent patches of one key in one store share one wri
   it('a batch that loses a race runs all its updaters again on the winner', async () => {
     const store = subject();
     await store.put('log', { ids: [] });
-    const first = table.memory.pauseNext('PutItem');
+    const first = table.memory.pauseNext('UpdateItem');
     const one = store.patch<Log>('log', appender('one'));
     await first.reached;
     // These queue behind the paused write and form the next batch.
     const batch = ['two', 'three'].map((id) => store.patch<Log>('log', appender(id)));
     first.release();
     await one;
-    const second = table.memory.pauseNext('PutItem');
+    const second = table.memory.pauseNext('UpdateItem');
     await second.reached;
     await rivalAppends(1);
     second.release();
@@ -579,8 +580,15 @@ describe('item sanity: damaged metadata is handled in bounded time', () => {
     await damage('k', { version: { S: 'seven' } });
     table.dynamodb.resetHistory();
     await store.put('k', { a: 3 });
-    expect(table.dynamodb).toHaveReceivedCommandTimes(UpdateItemCommand, 1);
-    expect(table.dynamodb).toHaveReceivedCommandTimes(PutItemCommand, 1);
+    // The put, then the whole write conditioned on the item as read that repairs the count.
+    const writes = table.dynamodb
+      .commandCalls(UpdateItemCommand)
+      .map((call) =>
+        call.args[0].input.ConditionExpression?.startsWith('(attribute_not_exists(#version)')
+          ? 'put'
+          : 'repair',
+      );
+    expect(writes).toEqual(['put', 'repair']);
     expect((await table.item(NAMESPACE, 'k'))?.version).toEqual({ N: '1' });
     expect(await store.get('k')).toEqual({ a: 3 });
   });
@@ -602,8 +610,8 @@ describe('item sanity: damaged metadata is handled in bounded time', () => {
       await damage('k', { version });
       table.dynamodb.resetHistory();
       await store.put('k', { a: 2 });
-      expect(table.dynamodb).toHaveReceivedCommandTimes(UpdateItemCommand, 1);
-      expect(table.dynamodb).toHaveReceivedCommandTimes(PutItemCommand, 1);
+      // The put, refused, then the repair: a whole write of the secret.
+      expect(table.dynamodb).toHaveReceivedCommandTimes(UpdateItemCommand, 2);
       expect(table.dynamodb).toHaveReceivedCommandTimes(GetItemCommand, 0);
       expect((await table.item(NAMESPACE, 'k'))?.version).toEqual({ N: '1' });
       expect(await store.get('k')).toEqual({ a: 2 });
@@ -622,7 +630,7 @@ describe('item sanity: damaged metadata is handled in bounded time', () => {
     table.dynamodb.resetHistory();
     if (write === 'patch') await store.patch('k', { a: 2 });
     else await store.delete('k', ['b']);
-    expect(table.dynamodb).toHaveReceivedCommandTimes(PutItemCommand, 1);
+    expect(table.dynamodb).toHaveReceivedCommandTimes(UpdateItemCommand, 1);
     expect((await table.item(NAMESPACE, 'k'))?.version).toEqual({ N: '1' });
   });
 
@@ -689,7 +697,7 @@ describe('a damaged writeId (found by review): written over in one write, no ret
       expect(outcome).not.toBeInstanceOf(ConcurrentUpdateError);
       // Repaired by the write: conditioned on the id exactly as stored, it lands at once.
       expect(outcome).toEqual({ a: 1 });
-      expect(table.dynamodb.commandCalls(PutItemCommand)).toHaveLength(1);
+      expect(table.dynamodb.commandCalls(UpdateItemCommand)).toHaveLength(1);
       expect(await store.get('k')).toEqual({ a: 2 });
     },
   );
@@ -718,7 +726,7 @@ describe('rewrap of an item with a damaged writeId (found by review)', () => {
     const summary = await onB.rewrap();
     const puts = table.memory.requests
       .slice(before)
-      .filter((request) => request.operation === 'PutItem');
+      .filter((request) => request.operation === 'UpdateItem');
     // Observed: 40 conditional writes (the default patchRetry.maxAttempts), no backoff between
     // them, each after a fresh re-wrap, then ConcurrentUpdateError in failures.
     expect(puts).toHaveLength(1);
@@ -730,7 +738,7 @@ describe('schedules a review tried, that held', () => {
   it('group commit: a batch loses a race, one updater throws only on its second run; no double apply, all settle', async () => {
     const store = subject();
     await store.put('log', { ids: [] });
-    const read = table.memory.pauseNext('PutItem');
+    const read = table.memory.pauseNext('UpdateItem');
     let secondRuns = 0;
     const a = store.patch<Log>('log', appender('a'));
     // The first batch is [a]; b, c, d form the second, whose first write is paused.
@@ -744,7 +752,7 @@ describe('schedules a review tried, that held', () => {
     const d = store.patch<Log>('log', appender('d'));
     read.release();
     await a;
-    const rivalWrite = table.memory.pauseNext('PutItem');
+    const rivalWrite = table.memory.pauseNext('UpdateItem');
     await rivalWrite.reached; // batch [b, c, d] is about to write
     await rivalAppends(1); // goes first through the rival client (no pause hook left)
     rivalWrite.release();
@@ -760,7 +768,7 @@ describe('schedules a review tried, that held', () => {
   it('patch, response lost, 7 rivals then a put land before the re-send: landed, applied once', async () => {
     const store = subject();
     await store.put('log', { ids: [] });
-    table.memory.loseResponseOfNext('PutItem', undefined, {
+    table.memory.loseResponseOfNext('UpdateItem', undefined, {
       onLost: async () => {
         await rivalAppends(6);
         await rival().put('log', { ids: ['rival-put'] });
@@ -802,7 +810,7 @@ describe('v3: a copy that lands after the store gave up on it', () => {
     async (maxAttempts) => {
       const store = subject({ client: table.memory.client({ maxAttempts }) });
       await store.put('log', { ids: [] });
-      const held = Array.from({ length: maxAttempts }, () => table.memory.holdNext('PutItem'));
+      const held = Array.from({ length: maxAttempts }, () => table.memory.holdNext('UpdateItem'));
       const runs = { count: 0 };
       expect(await store.patch<Log>('log', appender('subject', runs))).toEqual({ ids: [] });
       expect(runs.count).toBe(1);
@@ -814,7 +822,7 @@ describe('v3: a copy that lands after the store gave up on it', () => {
   it('a field delete: the held copy arrives after a rival patch and is refused', async () => {
     const store = subject({ client: table.memory.client({ maxAttempts: 1 }) });
     await store.put('log', { token: 't', ids: [] });
-    const held = table.memory.holdNext('PutItem');
+    const held = table.memory.holdNext('UpdateItem');
     await store.delete('log', ['token']);
     await rivalAppends(1);
     expect(await held.deliver()).toBe(false);
@@ -823,7 +831,7 @@ describe('v3: a copy that lands after the store gave up on it', () => {
 
   it('a create: the held copy arrives after the re-sent create landed and a rival wrote; refused', async () => {
     const store = subject({ client: table.memory.client({ maxAttempts: 1 }) });
-    const held = table.memory.holdNext('PutItem');
+    const held = table.memory.holdNext('UpdateItem');
     expect(await store.patch<Log>('log', appender('subject'))).toEqual({});
     await rivalAppends(1);
     expect(await held.deliver()).toBe(false);
@@ -858,7 +866,7 @@ describe('v3: a copy that lands after the store gave up on it', () => {
       keyring: new LocalKeyring({ masterKey: masterB, previousMasterKeys: [masterA] }),
       client,
     });
-    const held = table.memory.holdNext('PutItem');
+    const held = table.memory.holdNext('UpdateItem');
     expect(await onB.rewrap()).toMatchObject({ moved: 1, alreadyCurrent: 0, failed: 0 });
     await onB.patch<Log>('log', appender('after'));
     expect(await held.deliver()).toBe(false);
@@ -868,7 +876,7 @@ describe('v3: a copy that lands after the store gave up on it', () => {
   it('every copy of every send held: OutcomeUnknownError; of the held copies delivered afterwards exactly one lands', async () => {
     const store = subject({ client: table.memory.client({ maxAttempts: 1 }) });
     await store.put('log', { ids: [] });
-    const held = Array.from({ length: 5 }, () => table.memory.holdNext('PutItem'));
+    const held = Array.from({ length: 5 }, () => table.memory.holdNext('UpdateItem'));
     const runs = { count: 0 };
     const error = await store
       .patch<Log>('log', appender('subject', runs))
@@ -890,7 +898,7 @@ describe('v3: a copy that lands after the store gave up on it', () => {
     await store.put('log', { ids: [] });
     const subjectsCopy = conditionedOn(await currentWriteId());
     let copyHeld = false;
-    const held = table.memory.holdNext('PutItem', (input) => {
+    const held = table.memory.holdNext('UpdateItem', (input) => {
       copyHeld = subjectsCopy(input); // set as the copy arrives, before the store can read
       return copyHeld;
     });
@@ -913,14 +921,14 @@ describe('v3: copies that were refused decide the write', () => {
     const store = subject({ client: table.memory.client({ maxAttempts: 3 }) });
     await store.put('log', { ids: [] });
     const subjectsCopy = conditionedOn(await currentWriteId());
-    const paused = table.memory.pauseNext('PutItem', subjectsCopy);
+    const paused = table.memory.pauseNext('UpdateItem', subjectsCopy);
     const before = table.memory.requests.length;
     const runs = { count: 0 };
     const patching = store.patch<Log>('log', appender('subject', runs));
     await paused.reached;
     const rivalIds = await rivalAppends(8);
     // Set now, so that it is the subject's paused copy (the next PutItem to go on) it refuses.
-    table.memory.failNext('PutItem', 'ThrottlingException');
+    table.memory.failNext('UpdateItem', 'ThrottlingException');
     paused.release(); // throttled: refused, and a read shows its base gone: a lost race
     expect(await patching).toEqual({ ids: rivalIds });
     expect(runs.count).toBe(2);
@@ -928,23 +936,23 @@ describe('v3: copies that were refused decide the write', () => {
     // the base gone (no stale re-send), the read after the backoff and the second run's write.
     expect(table.memory.requests.slice(before).map((request) => request.operation)).toEqual([
       'GetItem',
-      'PutItem',
-      ...rivalIds.flatMap(() => ['GetItem', 'PutItem']),
+      'UpdateItem',
+      ...rivalIds.flatMap(() => ['GetItem', 'UpdateItem']),
       'GetItem',
       'GetItem',
-      'PutItem',
+      'UpdateItem',
     ]);
     expect(await store.get<Log>('log')).toEqual({ ids: [...rivalIds, 'subject'] });
   });
 
   it.each([
-    ['put', 'UpdateItem', (store: SecretsStore) => store.put('log', { ids: ['x'] })],
-    ['create', 'PutItem', (store: SecretsStore) => store.patch('log', { ids: ['x'] })],
+    ['put', (store: SecretsStore) => store.put('log', { ids: ['x'] })],
+    ['create', (store: SecretsStore) => store.patch('log', { ids: ['x'] })],
   ] as const)(
     '%s with every copy throttled: StorageError, nothing written',
-    async (_, operation, write) => {
+    async (operation, write) => {
       const store = subject({ client: table.memory.client({ maxAttempts: 3 }) });
-      table.memory.failNext(operation, 'ThrottlingException', undefined, { times: 3 });
+      table.memory.failNext('UpdateItem', 'ThrottlingException', undefined, { times: 3 });
       const before = table.memory.requests.length;
       const error = await write(store).catch((caught: unknown) => caught);
       expect(error).toBeInstanceOf(StorageError);
@@ -953,8 +961,8 @@ describe('v3: copies that were refused decide the write', () => {
       // put: the SDK retries its throttled copies. A create (a patch of an absent secret) reads
       // first, and the store re-sends a throttled copy only after a read shows its base current.
       expect(sent).toEqual(
-        operation === 'PutItem'
-          ? ['GetItem', 'PutItem', 'GetItem', 'PutItem', 'GetItem', 'PutItem']
+        operation === 'create'
+          ? ['GetItem', 'UpdateItem', 'GetItem', 'UpdateItem', 'GetItem', 'UpdateItem']
           : ['UpdateItem', 'UpdateItem', 'UpdateItem'],
       );
       expect(await table.item(NAMESPACE, 'log')).toBeUndefined();
@@ -964,16 +972,16 @@ describe('v3: copies that were refused decide the write', () => {
   it('patch with every copy throttled: StorageError after 3 sends, each re-send after a read, the value unchanged', async () => {
     const store = subject({ client: table.memory.client({ maxAttempts: 3 }) });
     await store.put('log', { ids: ['before'] });
-    table.memory.failNext('PutItem', 'ThrottlingException', undefined, { times: 3 });
+    table.memory.failNext('UpdateItem', 'ThrottlingException', undefined, { times: 3 });
     const before = table.memory.requests.length;
     await expect(store.patch<Log>('log', appender('subject'))).rejects.toBeInstanceOf(StorageError);
     expect(table.memory.requests.slice(before).map((request) => request.operation)).toEqual([
       'GetItem',
-      'PutItem',
+      'UpdateItem',
       'GetItem',
-      'PutItem',
+      'UpdateItem',
       'GetItem',
-      'PutItem',
+      'UpdateItem',
     ]);
     expect(await store.get<Log>('log')).toEqual({ ids: ['before'] });
   });
@@ -1000,7 +1008,7 @@ describe('v3: tombstones keep re-sent writes from landing again across a delete'
 
   it.each([
     ['put', 'UpdateItem', (store: SecretsStore) => store.put('log', { ids: ['put'] })],
-    ['create', 'PutItem', (store: SecretsStore) => store.patch('log', { ids: ['create'] })],
+    ['create', 'UpdateItem', (store: SecretsStore) => store.patch('log', { ids: ['create'] })],
   ] as const)(
     'a held copy of a %s, the re-sent copy lands, a rival deletes, then the held copy arrives: refused by the tombstone',
     async (_, operation, write) => {
@@ -1022,7 +1030,7 @@ describe('v3: tombstones keep re-sent writes from landing again across a delete'
 
   it('create lost, then a delete, then the create re-sent: refused, the secret stays deleted, the patch resolves {}', async () => {
     const store = subject();
-    table.memory.loseResponseOfNext('PutItem', undefined, {
+    table.memory.loseResponseOfNext('UpdateItem', undefined, {
       onLost: async () => {
         await rival().delete('log');
       },
@@ -1075,7 +1083,7 @@ describe('v3: tombstones keep re-sent writes from landing again across a delete'
     const store = subject();
     await store.put('log', { ids: ['old'] });
     await store.delete('log');
-    const paused = table.memory.pauseNext('PutItem');
+    const paused = table.memory.pauseNext('UpdateItem');
     const runs = { count: 0 };
     const patching = store.patch<Log>('log', appender('subject', runs));
     await paused.reached;

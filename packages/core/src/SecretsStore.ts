@@ -24,6 +24,7 @@ import {
 import type { Keyring } from './keyrings/Keyring.ts';
 import { checkKey, checkNamespace, RESERVED_KEY_PREFIX } from './keys.ts';
 import { purgeNamespace } from './purge.ts';
+import { checkRefreshOptions, Refresher, type RefreshOptions } from './refresh.ts';
 import { type RewrapOptions, type RewrapSummary, rewrapKeys } from './rewrap.ts';
 import { resolveClient } from './sdkClient.ts';
 import { type SecretName, SecretSealer } from './secretSealer.ts';
@@ -132,6 +133,7 @@ export class SecretsStore {
   readonly #consistentRead: boolean;
   readonly #valueCache: ValueCache | undefined;
   readonly #batchRead: BatchReadContext;
+  readonly #refresher: Refresher;
 
   constructor(options: SecretsStoreOptions) {
     if (typeof options?.tableName !== 'string' || options.tableName === '') {
@@ -200,6 +202,13 @@ export class SecretsStore {
       valueCache: this.#valueCache,
       open: (key, item, signal) => this.#openValue(key, item, signal),
     };
+    this.#refresher = new Refresher({
+      client: this.#client,
+      tableName: this.tableName,
+      namespace: this.namespace,
+      writer: this.#writer,
+      open: (key, item) => this.#openValue(key, item),
+    });
     // Keep the resolved client and caches so that forNamespace() shares them.
     this.#options = {
       ...options,
@@ -430,6 +439,30 @@ export class SecretsStore {
       }
       startKey = page.LastEvaluatedKey;
     } while (startKey);
+  }
+
+  /**
+   * The secret under `key`, refreshed first when `needsRefresh` says so, with one `refresh` call
+   * across every container (a lease on the secret's item): the others wait for its result. A
+   * fresh value costs one strongly consistent GetItem and no write. The holder writes the fields
+   * `refresh` changed over the item as it is then (a rival patch of other fields survives),
+   * only while it still holds the lease. Callers of one key in this store share one flight (the
+   * first caller's callbacks run). Resolves to the value stored.
+   *
+   * Throws what `refresh` throws (the lease is released at once), {@link LeaseLostError} when the
+   * holder lost its lease or the secret was deleted meanwhile (nothing written), and
+   * {@link RefreshTimeoutError} after `waitMs` of waiting for another holder.
+   *
+   * @example
+   * const token = await store.refresh<Token>('authToken', {
+   *   needsRefresh: (t) => !t.expiresAt || t.expiresAt < Date.now() + 60_000,
+   *   refresh: async (t, { signal }) => ({ ...t, ...(await oauth.refresh(t.refreshToken, { signal })) }),
+   * });
+   */
+  async refresh<T extends object = ValueHash>(key: string, options: RefreshOptions<T>): Promise<T> {
+    checkKey(key);
+    const checked = checkRefreshOptions(options);
+    return (await this.#refresher.refresh(key, checked)) as T;
   }
 
   /**

@@ -15,6 +15,8 @@ export type SecretsStoreErrorCode =
   | 'STORAGE'
   | 'OUTCOME_UNKNOWN'
   | 'PURGE_INCOMPLETE'
+  | 'LEASE_LOST'
+  | 'REFRESH_TIMEOUT'
   | 'CONFIGURATION';
 
 /** Base class of every error thrown by the secrets store. */
@@ -161,6 +163,34 @@ export class PurgeIncompleteError extends SecretsStoreError {
     this.deleted = deleted;
     this.remainingKeys = remainingKeys;
     this.remainingKeysComplete = complete;
+  }
+}
+
+/**
+ * `refresh`: this caller held the secret's lease, and lost it before its result was stored: the
+ * lease was taken over (this caller fell silent for longer than `leaseMs`), or the secret was
+ * deleted, purged or uninstalled meanwhile (a delete always wins). Nothing of the refresh was
+ * written. What the `refresh` callback obtained (a rotated refresh token, say) is not stored:
+ * read the secret again; calling `refresh` again starts from what is stored.
+ */
+export class LeaseLostError extends SecretsStoreError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('LEASE_LOST', message, options);
+    this.name = 'LeaseLostError';
+  }
+}
+
+/**
+ * `refresh`: another caller held the secret's lease (and kept renewing it) for longer than this
+ * caller's `waitMs`, and no fresh value appeared. Nothing was written by this caller.
+ */
+export class RefreshTimeoutError extends SecretsStoreError {
+  readonly waitedMs: number;
+
+  constructor(message: string, waitedMs: number) {
+    super('REFRESH_TIMEOUT', message);
+    this.name = 'RefreshTimeoutError';
+    this.waitedMs = waitedMs;
   }
 }
 

@@ -14,8 +14,10 @@ export {
   InvalidValueError,
   KeyAccessError,
   KeyServiceError,
+  LeaseLostError,
   OutcomeUnknownError,
   PurgeIncompleteError,
+  RefreshTimeoutError,
   SecretsStoreError,
   type SecretsStoreErrorCode,
   StorageError,
@@ -34,6 +36,7 @@ export { checkNamespace, MAX_KEY_BYTES, MAX_NAMESPACE_LENGTH } from './keys.ts';
 export { DEFAULT_EVENT_SOURCE, INSTALLED_EVENT, UNINSTALLED_EVENT } from './lifecycleEvents.ts';
 export { type ListNamespacesOptions, listNamespaces } from './listNamespaces.ts';
 export { type PurgeOptions, type PurgeResult, purgeNamespace } from './purge.ts';
+export type { RefreshContext, RefreshOptions } from './refresh.ts';
 export type {
   RewrapFailure,
   RewrapOptions,

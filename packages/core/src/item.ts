@@ -25,7 +25,6 @@ import type {
   Delete,
   DeleteItemCommandInput,
   GetItemCommandInput,
-  PutItemCommandInput,
   QueryCommandInput,
   ScanCommandInput,
   TransactWriteItem,
@@ -58,6 +57,14 @@ export const ATTRIBUTE = {
   writeId: 'writeId',
   /** Epoch seconds; present only on a tombstone, and the table's TTL attribute. */
   expiresAt: TABLE_SCHEMA.timeToLiveAttribute,
+  /**
+   * The secret's lease (`refresh`, leaseItem.ts): a random id that every lease write replaces
+   * (take, renew, release, the holder's final write), the fencing token. Once set it stays: an
+   * id never repeats, so a write conditioned on one can never land after it moved on.
+   */
+  leaseId: 'leaseId',
+  /** Present while the lease is held: how long its holder may stay silent before a takeover. */
+  leaseMs: 'leaseMs',
 } as const;
 
 /** The history's attributes, newest first: `writeId`, `priorWriteId1`, ... */
@@ -468,14 +475,14 @@ export function tombstoneInput(
 }
 
 /**
- * A conditional write of a whole item (patch, field delete, repair): it lands only if the item
- * is still the one that was read (same `writeId`), or still absent when nothing was read.
+ * The secret's attributes a whole write (patch, field delete, rewrap, repair, refresh) sets: the
+ * item it leaves, besides the attributes it does not name (the lease's).
  */
-export function replaceSecretInput(
+export function replacedItem(
   address: SecretAddress,
   record: SecretRecord,
   read: WriteState | undefined,
-): PutItemCommandInput {
+): Item {
   const item: Item = {
     ...itemKey(address.namespace, address.key),
     [ATTRIBUTE.version]: { N: nextVersion(read) },
@@ -489,18 +496,89 @@ export function replaceSecretInput(
   history.forEach((id, index) => {
     item[HISTORY_ATTRIBUTES[index] as string] = { S: id };
   });
+  return item;
+}
+
+/** The secret's own attributes: what a whole write sets (all but the key) or removes. */
+const SECRET_ATTRIBUTES: readonly string[] = [
+  ATTRIBUTE.version,
+  ATTRIBUTE.ciphertext,
+  ATTRIBUTE.dataKey,
+  ATTRIBUTE.keyId,
+  ATTRIBUTE.dataKeyCreatedAt,
+  ATTRIBUTE.updatedAt,
+];
+
+/**
+ * The lease a whole write is fenced by (refresh's final write): it lands only while the item's
+ * lease id is still `held`, and releases the lease in the same write (`releasedAs`, a new id).
+ */
+export interface LeaseFence {
+  readonly held: string;
+  readonly releasedAs: string;
+}
+
+/**
+ * A conditional write of a whole secret (patch, field delete, repair, rewrap, refresh): it lands
+ * only if the item is still the one that was read (same `writeId`), or still absent when nothing
+ * was read. An UpdateItem that names every attribute of the secret (a tombstone's mark and the
+ * history slots it does not fill are removed), not a PutItem: attributes it does not name, the
+ * lease of a `refresh` in progress, stay as they are. With `fence`, it also lands only while that
+ * lease is held, and releases it.
+ */
+export function replaceSecretInput(
+  address: SecretAddress,
+  record: SecretRecord,
+  read: WriteState | undefined,
+  fence?: LeaseFence,
+): UpdateItemCommandInput {
+  const item = replacedItem(address, record, read);
+  const names: Record<string, string> = {};
+  const values: Record<string, AttributeValue> = {};
+  const sets: string[] = [];
+  const removes = [`#${ATTRIBUTE.expiresAt}`];
+  names[`#${ATTRIBUTE.expiresAt}`] = ATTRIBUTE.expiresAt;
+  for (const name of SECRET_ATTRIBUTES) {
+    names[`#${name}`] = name;
+    values[`:${name}`] = item[name] as AttributeValue;
+    sets.push(`#${name} = :${name}`);
+  }
+  HISTORY_ATTRIBUTES.forEach((name, index) => {
+    names[`#h${index}`] = name;
+    const id = item[name];
+    if (id === undefined) {
+      removes.push(`#h${index}`);
+    } else {
+      values[`:h${index}`] = id;
+      sets.push(`#h${index} = :h${index}`);
+    }
+  });
+  const condition = writeCondition(read);
+  let conditionExpression = condition.ConditionExpression as string;
+  if (fence) {
+    names['#leaseId'] = ATTRIBUTE.leaseId;
+    names['#leaseMs'] = ATTRIBUTE.leaseMs;
+    values[':heldLease'] = { S: fence.held };
+    values[':releasedLease'] = { S: fence.releasedAs };
+    sets.push('#leaseId = :releasedLease');
+    removes.push('#leaseMs');
+    conditionExpression = `(${conditionExpression}) AND #leaseId = :heldLease`;
+  }
   return {
     TableName: address.tableName,
-    Item: item,
-    ...writeCondition(read),
+    Key: itemKey(address.namespace, address.key),
+    UpdateExpression: `SET ${sets.join(', ')} REMOVE ${removes.join(', ')}`,
+    ConditionExpression: conditionExpression,
+    ExpressionAttributeNames: { ...names, ...condition.ExpressionAttributeNames },
+    ExpressionAttributeValues: { ...values, ...condition.ExpressionAttributeValues },
     ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
   };
 }
 
-function writeCondition(
+export function writeCondition(
   read: WriteState | undefined,
 ): Pick<
-  PutItemCommandInput,
+  UpdateItemCommandInput,
   'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
 > {
   if (!read) {

@@ -20,7 +20,6 @@ import {
   ConditionalCheckFailedException,
   type DynamoDBClient,
   GetItemCommand,
-  PutItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { raceAbort, reasonName, sleepUnlessAborted } from './abort.ts';
@@ -52,7 +51,9 @@ import {
   historyOf,
   type Item,
   isLive,
+  type LeaseFence,
   putSecretInput,
+  replacedItem,
   replaceSecretInput,
   type SecretAddress,
   type SecretRecord,
@@ -131,12 +132,21 @@ const LANDED: Landing = { landed: true };
  * history: send the write's request again, send another request with the same id instead (a
  * delete over an item that is not live), or stop: it never lands, or no one can tell.
  */
-type InFlightStep = 'resend' | 'not-landed' | 'unknown' | { readonly instead: () => WriteCommand };
+export type InFlightStep =
+  | 'resend'
+  | 'not-landed'
+  | 'unknown'
+  | { readonly instead: () => WriteCommand };
 
 /** One write of a secret: its request, its id, and how to decide while a copy is in flight. */
-interface Write {
+export interface Write {
   readonly site: CallSite & { readonly key: string };
   readonly writeId: string;
+  /**
+   * Whether `current` shows that a copy of this write landed. @default its `writeId` is in the
+   * item's history (a lease write, which leaves the history alone, says its own way)
+   */
+  readonly landedIn?: (current: Item) => boolean;
   readonly request: () => WriteCommand;
   readonly whileInFlight: (current: Item | undefined) => InFlightStep;
   /**
@@ -170,8 +180,8 @@ export interface SecretWriterOptions {
   readonly listener?: WriteListener | undefined;
 }
 
-/** A write id: 128 random bits that never repeat for a key. */
-function newWriteId(): string {
+/** A write id (or lease id): 128 random bits that never repeat for a key. */
+export function newWriteId(): string {
   return randomBytes(16).toString('base64url');
 }
 
@@ -339,6 +349,48 @@ export class SecretWriter {
     }
   }
 
+  /**
+   * refresh's final write: `merge` computes the next value from the item as it is now (it throws
+   * when that item shows the lease lost), written as a whole write conditioned on that item AND
+   * on `lease` still holding (a fence), releasing the lease in the same write. A rival write
+   * between the read and the write (a patch of another field) makes it read and merge again.
+   * Resolves to the value stored.
+   */
+  async writeFenced(
+    key: string,
+    lease: { readonly held: string },
+    merge: (current: Item | undefined, value: ValueHash | undefined) => ValueHash,
+  ): Promise<ValueHash> {
+    const site = this.#site('refresh', key);
+    const contention = new ContentionBackoff(this.#retry);
+    const watch = this.#listener?.started(key);
+    try {
+      for (let attempt = 1; ; attempt++) {
+        using keys = new DataKeyHolder();
+        const item = await this.#read(site);
+        const base = await this.#baseOf(site, item, keys);
+        const next = this.#sealer.encode(this.#name(key), merge(item, base.opened?.value));
+        const sealing = await this.#sealer
+          .sealForWrite(this.#name(key), next.plaintext, base.opened, undefined)
+          .finally(() => next.plaintext.fill(0));
+        keys.hold(sealing.dataKey);
+        if (sealing.created) keys.hold(sealing.created.plaintext);
+        const fence = { held: lease.held, releasedAs: newWriteId() };
+        const write = this.#conditioned(site, this.#record(sealing.sealed), base.read, fence);
+        const started = performance.now();
+        const landing = await this.land(write);
+        if (landing.landed) {
+          watch?.landed(writeStateOf(write.item), next.value);
+          return next.value;
+        }
+        await this.#backOff(contention, site, attempt, performance.now() - started);
+      }
+    } catch (error) {
+      watch?.failed();
+      throw error;
+    }
+  }
+
   // -------------------------------------------------------------------------------------------
   // Group commit of read-modify-writes
 
@@ -468,7 +520,10 @@ export class SecretWriter {
   }
 
   async #readBase(site: Write['site'], keys: DataKeyHolder): Promise<Base> {
-    const item = await this.#read(site);
+    return this.#baseOf(site, await this.#read(site), keys);
+  }
+
+  async #baseOf(site: Write['site'], item: Item | undefined, keys: DataKeyHolder): Promise<Base> {
     if (!item) return { read: undefined, opened: undefined };
     // A tombstone is no secret, but a write over it is conditioned on it, and carries on its history.
     if (!isLive(item)) return { read: writeStateOf(item), opened: undefined };
@@ -546,7 +601,9 @@ export class SecretWriter {
           throw this.#unknown(write.site, 'the read that would tell failed too', failure);
         }
       }
-      if (current && historyOf(current).includes(write.writeId)) return LANDED;
+      if (current && (write.landedIn?.(current) ?? historyOf(current).includes(write.writeId))) {
+        return LANDED;
+      }
       const step = write.whileInFlight(current);
       if (step === 'not-landed') return { landed: false, current };
       if (step === 'unknown') {
@@ -605,20 +662,27 @@ export class SecretWriter {
     );
   }
 
-  /** A write conditioned on the item as read (patch, rewrap, put's repair). */
+  /** A write conditioned on the item as read (patch, rewrap, put's repair; refresh with `fence`). */
   #conditioned(
     site: Write['site'],
     record: SecretRecord,
     read: WriteState | undefined,
+    fence?: LeaseFence,
   ): Write & { readonly item: Item } {
-    const input = replaceSecretInput(this.#address(site.key), record, read);
+    const address = this.#address(site.key);
+    const input = replaceSecretInput(address, record, read, fence);
+    const inFlight = afterCondition(read);
     return {
       site,
       writeId: record.writeId,
-      request: () => new PutItemCommand(input),
-      whileInFlight: afterCondition(read),
+      request: () => new UpdateItemCommand(input),
+      // A fenced copy can land only while the lease id it holds is current: ids never repeat.
+      whileInFlight: fence
+        ? (current) =>
+            current?.[ATTRIBUTE.leaseId]?.S === fence.held ? inFlight(current) : 'not-landed'
+        : inFlight,
       conditioned: true,
-      item: input.Item as Item,
+      item: replacedItem(address, record, read),
     };
   }
 

@@ -69,6 +69,73 @@ async function openDemoTarget(
   };
 }
 
+/**
+ * Step 6: the token expires while 50 invocations run at once, each in its own store (as 50
+ * containers: no flight is shared in process), each calling `refresh` with a provider that
+ * rotates refresh tokens. One upstream call; none gets `invalid_grant`; all get the new token.
+ */
+async function refreshStep(
+  say: (line?: string) => void,
+  plainStore: SecretsStore,
+  counter: OperationCounter,
+  namespace: string,
+): Promise<void> {
+  const atOnce = ` (${CONCURRENT_INVOCATIONS} at once)`;
+  await plainStore.patch<RefreshedToken>('authToken', {
+    expiresAt: Date.now() - 1000,
+    refreshToken: 'refresh-0',
+  });
+  let upstreamCalls = 0;
+  let invalidGrants = 0;
+  let accepted = 'refresh-0';
+  // Stands in for the partner's token endpoint: a refresh token is good for one exchange.
+  const exchange = async (refreshToken: string, signal: AbortSignal) => {
+    upstreamCalls += 1;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    signal.throwIfAborted();
+    if (refreshToken !== accepted) {
+      invalidGrants += 1;
+      throw storeError('the token endpoint answered invalid_grant');
+    }
+    accepted = `refresh-${upstreamCalls}`;
+    return { token: await authenticate(SITE_ID), refreshToken: accepted, expiresIn: 3600 };
+  };
+  const containers = Array.from({ length: CONCURRENT_INVOCATIONS }, () =>
+    counter.countStore(plainStore.forNamespace(namespace), atOnce),
+  );
+  const started = performance.now();
+  const tokens = await Promise.all(
+    containers.map((store) =>
+      store.refresh<RefreshedToken>('authToken', {
+        needsRefresh: (token) => !token.expiresAt || token.expiresAt < Date.now() + 60_000,
+        refresh: async (token, { signal }) => {
+          const answer = await exchange(token.refreshToken ?? '', signal);
+          return {
+            ...token,
+            token: answer.token,
+            refreshToken: answer.refreshToken,
+            expiresAt: Date.now() + answer.expiresIn * 1000,
+          };
+        },
+      }),
+    ),
+  );
+  const elapsedMs = performance.now() - started;
+  const distinct = new Set(tokens.map((token) => token.token));
+  say(
+    `6. the token expired; ${CONCURRENT_INVOCATIONS} concurrent invocations (separate stores, as containers) call refresh('authToken') -> ${upstreamCalls} upstream call, ${invalidGrants} invalid_grant, all ${CONCURRENT_INVOCATIONS} got ${[...distinct].map((token) => masked(token)).join(', ')} (in ${elapsedMs.toFixed(0)} ms)`,
+  );
+  if (upstreamCalls !== 1 || invalidGrants !== 0 || distinct.size !== 1) {
+    throw storeError(
+      `refresh made ${upstreamCalls} upstream calls (${invalidGrants} invalid_grant) for one expiry, expected 1`,
+    );
+  }
+}
+
+interface RefreshedToken extends Token {
+  refreshToken?: string;
+}
+
 /** Enough of a token to tell two apart, not enough to use one. */
 const masked = (token: string) => `…${token.slice(-6)}`;
 
@@ -139,14 +206,16 @@ export async function runDemo(io: Io, environment = process.env): Promise<number
       );
     }
 
+    await refreshStep(say, plainStore, counter, target.namespace);
+
     const typed: Token = await secrets.get<Token>('authToken');
     say(
-      `6. get<Token>('authToken') -> typed: expiresAt is a ${typeof typed.expiresAt}, ${Math.round((typed.expiresAt - Date.now()) / 60_000)} min from now`,
+      `7. get<Token>('authToken') -> typed: expiresAt is a ${typeof typed.expiresAt}, ${Math.round((typed.expiresAt - Date.now()) / 60_000)} min from now`,
     );
 
     await secrets.delete('authToken');
     say(
-      `7. delete('authToken') -> true; exists('authToken') -> ${await secrets.exists('authToken')}`,
+      `8. delete('authToken') -> true; exists('authToken') -> ${await secrets.exists('authToken')}`,
     );
 
     // The EventBridge event, as the queue would deliver it, handled by the real cleanup code.
@@ -173,7 +242,7 @@ export async function runDemo(io: Io, environment = process.env): Promise<number
     const left: string[] = [];
     for await (const key of plainStore.keys()) left.push(key);
     say(
-      `8. AppUninstalled handled by the cleanup handler: deleted ${report.deleted} secret${report.deleted === 1 ? '' : 's'}, complete: ${report.complete} -> keys() ${JSON.stringify(left)}`,
+      `9. AppUninstalled handled by the cleanup handler: deleted ${report.deleted} secret${report.deleted === 1 ? '' : 's'}, complete: ${report.complete} -> keys() ${JSON.stringify(left)}`,
     );
     if (left.length > 0)
       throw storeError(`the namespace still holds ${left.length} secrets after uninstall`);

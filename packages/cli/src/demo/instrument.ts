@@ -14,7 +14,7 @@ export interface OperationRow {
   ms: number;
 }
 
-const STORE_METHODS = new Set(['get', 'put', 'patch', 'delete', 'exists', 'purge']);
+const STORE_METHODS = new Set(['get', 'put', 'patch', 'delete', 'exists', 'purge', 'refresh']);
 
 export class OperationCounter {
   readonly rows = new Map<string, OperationRow>();

@@ -1,0 +1,466 @@
+/**
+ * `refresh` (DESIGN.md, "Coordinated refresh (leases)"): one upstream refresh per expiry across
+ * every container. A caller reads the secret (strongly consistent); a fresh value is returned
+ * as read (one GetItem, no write). Otherwise one caller takes the secret's lease (leaseItem.ts),
+ * renews it every third of `leaseMs` while its `refresh` callback runs, and stores the fields the
+ * callback changed, merged over the item as it is then, fenced by the lease and releasing it in
+ * the same write (SecretWriter.writeFenced). The others poll with jittered backoff until the
+ * value is fresh, the lease is abandoned (then they take it), or `waitMs` passes.
+ *
+ * Every write here (take, renew, release, final write) goes through the store's one write loop
+ * (SecretWriter.land): each copy's answer is accounted for, and a lease write whose response was
+ * lost is decided from the lease id the item holds (ids never repeat).
+ */
+import { isDeepStrictEqual } from 'node:util';
+import { type DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { sleep } from './backoff.ts';
+import { type CallSite, callDynamo, describeSite } from './dynamoCall.ts';
+import {
+  ConfigurationError,
+  InvalidValueError,
+  LeaseLostError,
+  OutcomeUnknownError,
+  RefreshTimeoutError,
+} from './errors.ts';
+import {
+  ATTRIBUTE,
+  getSecretInput,
+  type Item,
+  isLive,
+  type SecretAddress,
+  writeStateOf,
+} from './item.ts';
+import { type LeaseState, leaseOf, moveLeaseInput, takeLeaseInput } from './leaseItem.ts';
+import { newWriteId, type SecretWriter } from './secretWriter.ts';
+import type { ValueHash } from './values.ts';
+
+/** What the `refresh` callback gets besides the value. */
+export interface RefreshContext {
+  /**
+   * Aborts when this caller loses the lease (then nothing it returns is stored) or when every
+   * caller waiting for it aborted. Pass it to `fetch` so that a lost lease stops the upstream call.
+   */
+  readonly signal: AbortSignal;
+}
+
+export interface RefreshOptions<T extends object = ValueHash> {
+  /** Whether the stored value (`{}` when there is none) must be refreshed; synchronous. */
+  readonly needsRefresh: (value: T) => boolean;
+  /**
+   * Called at most once across every container per expiry, by the lease holder, with a copy of
+   * the stored value; resolves to the next value. The fields it changes (or removes) are written
+   * over the item as it is then. If it throws, nothing is written, the lease is released at once
+   * and its error reaches the caller unchanged.
+   */
+  readonly refresh: (value: T, context: RefreshContext) => T | Promise<T>;
+  /** How long a silent holder keeps the lease; it renews it every third of this. @default 10000 */
+  readonly leaseMs?: number;
+  /** How long to wait for another caller's lease before {@link RefreshTimeoutError}. @default 3 x leaseMs */
+  readonly waitMs?: number;
+  /** Aborts this caller's wait (it rejects with the signal's reason); a running refresh goes on for the others. */
+  readonly signal?: AbortSignal;
+}
+
+interface CheckedOptions {
+  readonly needsRefresh: (value: ValueHash) => boolean;
+  readonly refresh: (value: ValueHash, context: RefreshContext) => unknown;
+  readonly leaseMs: number;
+  readonly waitMs: number;
+  readonly signal: AbortSignal | undefined;
+}
+
+export const DEFAULT_LEASE_MS = 10_000;
+/** Below this a heartbeat (every third) would beat faster than DynamoDB answers under load. */
+const MIN_LEASE_MS = 100;
+
+/** Preconditions of `refresh`'s options: two functions, durations in range, a real signal. */
+export function checkRefreshOptions(options: unknown): CheckedOptions {
+  const given = (options ?? {}) as Partial<RefreshOptions<ValueHash>>;
+  for (const name of ['needsRefresh', 'refresh'] as const) {
+    if (typeof given[name] !== 'function') {
+      throw new ConfigurationError(
+        `refresh needs the option ${name} (a function), received ${describe(given[name])}`,
+      );
+    }
+  }
+  const leaseMs = given.leaseMs ?? DEFAULT_LEASE_MS;
+  if (!Number.isSafeInteger(leaseMs) || leaseMs < MIN_LEASE_MS) {
+    throw new ConfigurationError(
+      `refresh's leaseMs must be an integer of at least ${MIN_LEASE_MS}, received ${describe(given.leaseMs)}`,
+    );
+  }
+  const waitMs = given.waitMs ?? 3 * leaseMs;
+  if (!Number.isFinite(waitMs) || waitMs < 0) {
+    throw new ConfigurationError(
+      `refresh's waitMs must be a number of at least 0, received ${describe(given.waitMs)}`,
+    );
+  }
+  if (given.signal !== undefined && !(given.signal instanceof AbortSignal)) {
+    throw new ConfigurationError(
+      `refresh's signal must be an AbortSignal, received ${describe(given.signal)}`,
+    );
+  }
+  return {
+    needsRefresh: given.needsRefresh as CheckedOptions['needsRefresh'],
+    refresh: given.refresh as CheckedOptions['refresh'],
+    leaseMs,
+    waitMs,
+    signal: given.signal,
+  };
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'number') return String(value);
+  return typeof value;
+}
+
+/**
+ * The sleep of a waiter after its `poll`-th read, which took `readMs`: 10 ms growing by half each
+ * time up to a tenth of the lease (at most 500 ms), or 2 read round trips when the table answers
+ * slower (up to a third of the lease), with jitter so that waiters of many containers spread out.
+ * A small cap keeps "every caller answered" close to "the holder answered"; scaling with the
+ * round trip keeps many waiters from saturating the table (or a partition's read capacity), which
+ * would starve the holder's own final write (npm run bench, refresh).
+ */
+export function pollDelay(poll: number, leaseMs: number, readMs = 0): number {
+  const base = Math.min(500, leaseMs / 10, 10 * 1.5 ** (poll - 1));
+  const window = Math.min(leaseMs / 3, Math.max(base, 2 * readMs));
+  return window * (0.5 + Math.random() / 2);
+}
+
+export interface RefresherOptions {
+  readonly client: DynamoDBClient;
+  readonly tableName: string;
+  readonly namespace: string;
+  readonly writer: SecretWriter;
+  /** Decrypts a live item's value. */
+  readonly open: (key: string, item: Item) => Promise<ValueHash>;
+}
+
+/** The callers of one key in one store, sharing one run of the protocol. */
+class Flight {
+  readonly controller = new AbortController();
+  result: Promise<ValueHash> | undefined;
+  #joiners = 0;
+  #abandoned = 0;
+  #unabortable = false;
+
+  /** One caller's share: a copy of the result, or its own signal's reason as soon as it aborts. */
+  join(signal: AbortSignal | undefined): Promise<ValueHash> {
+    const result = this.result as Promise<ValueHash>;
+    this.#joiners += 1;
+    if (!signal) {
+      this.#unabortable = true;
+      return result.then((value) => structuredClone(value));
+    }
+    return new Promise((resolve, reject) => {
+      const onAbort = () => {
+        reject(signal.reason);
+        this.#abandoned += 1;
+        // The run stops only when no caller waits for it any more.
+        if (!this.#unabortable && this.#abandoned === this.#joiners) {
+          this.controller.abort(signal.reason);
+        }
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      result.then(
+        (value) => resolve(structuredClone(value)),
+        (error: unknown) => reject(error),
+      );
+      result.finally(() => signal.removeEventListener('abort', onAbort)).catch(() => {});
+    });
+  }
+}
+
+/** The lease protocol of one store: its flights, one per key. */
+export class Refresher {
+  readonly #options: RefresherOptions;
+  readonly #flights = new Map<string, Flight>();
+
+  constructor(options: RefresherOptions) {
+    this.#options = options;
+  }
+
+  refresh(key: string, options: CheckedOptions): Promise<ValueHash> {
+    options.signal?.throwIfAborted();
+    let flight = this.#flights.get(key);
+    if (!flight) {
+      const started = new Flight();
+      started.result = this.#run(key, options, started.controller.signal).finally(() =>
+        this.#flights.delete(key),
+      );
+      this.#flights.set(key, started);
+      flight = started;
+    }
+    return flight.join(options.signal);
+  }
+
+  /** Read; fresh: done. Free or abandoned lease: take it and hold. Else wait and read again. */
+  async #run(key: string, options: CheckedOptions, signal: AbortSignal): Promise<ValueHash> {
+    const started = performance.now();
+    let seen: { readonly id: string | undefined; readonly since: number } | undefined;
+    // The value last decrypted, by the write that made it: a poll that finds the same write
+    // (the holder still at work) decrypts nothing.
+    let opened: { readonly writeId: string; readonly value: ValueHash } | undefined;
+    for (let poll = 1; ; poll++) {
+      signal.throwIfAborted();
+      const reading = performance.now();
+      const item = await this.#read(key);
+      const readMs = performance.now() - reading;
+      let value: ValueHash = {};
+      if (isLive(item)) {
+        const writeId = writeIdOf(item);
+        value =
+          writeId !== undefined && opened?.writeId === writeId
+            ? opened.value
+            : await this.#options.open(key, item);
+        if (writeId !== undefined) opened = { writeId, value };
+      }
+      if (!options.needsRefresh(structuredClone(value))) return value;
+      const lease = leaseOf(item);
+      const now = performance.now();
+      let mayTake = lease.heldForMs === undefined;
+      if (!mayTake) {
+        // Taken over only when this caller saw the same lease id for the holder's whole leaseMs.
+        if (seen !== undefined && seen.id === lease.id) {
+          mayTake = now - seen.since >= (lease.heldForMs as number);
+        } else {
+          seen = { id: lease.id, since: now };
+        }
+      }
+      if (mayTake) {
+        const held = await this.#take(key, item, lease, options.leaseMs);
+        if (held !== undefined) return this.#hold(key, held, item, value, options, signal);
+        seen = undefined;
+      }
+      const waited = performance.now() - started;
+      if (waited >= options.waitMs) {
+        throw new RefreshTimeoutError(
+          `${describeSite(this.#site(key))} waited ${Math.round(waited)} ms (waitMs ${options.waitMs}) while another caller held its lease, and no fresh value appeared; nothing was written`,
+          Math.round(waited),
+        );
+      }
+      await abortableSleep(
+        Math.min(pollDelay(poll, options.leaseMs, readMs), options.waitMs - waited),
+        signal,
+      );
+    }
+  }
+
+  /** Runs the callback under the lease, renewing it, then the fenced final write. */
+  async #hold(
+    key: string,
+    taken: string,
+    item: Item | undefined,
+    value: ValueHash,
+    options: CheckedOptions,
+    signal: AbortSignal,
+  ): Promise<ValueHash> {
+    const lease = new HeldLease(taken);
+    const stopFollowing = follow(signal, lease.controller);
+    let beats = Promise.resolve();
+    const timer = setInterval(() => {
+      beats = beats.then(() => this.#renew(key, lease));
+    }, options.leaseMs / 3);
+    timer.unref?.();
+    const stop = async () => {
+      clearInterval(timer);
+      stopFollowing();
+      await beats;
+    };
+    let result: unknown;
+    try {
+      result = await options.refresh(structuredClone(value), { signal: lease.controller.signal });
+    } catch (error) {
+      await stop();
+      if (!lease.lost) await this.#release(key, lease.id).catch(() => undefined);
+      throw error;
+    }
+    await stop();
+    if (lease.lost) throw lease.lost;
+    try {
+      const changes = changedFields(value, result);
+      return await this.#options.writer.writeFenced(key, { held: lease.id }, (current, now) => {
+        const lost = lostBy(current, item, lease.id);
+        if (lost) throw this.#lost(key, lost);
+        const merged: ValueHash = { ...now, ...changes.set };
+        for (const field of changes.removed) delete merged[field];
+        return merged;
+      });
+    } catch (error) {
+      if (!(error instanceof LeaseLostError)) {
+        // Nothing stored (or unknown): free the lease for the next caller; a release whose
+        // lease already moved on fails its condition and changes nothing.
+        await this.#release(key, lease.id).catch(() => undefined);
+      }
+      throw error;
+    }
+  }
+
+  async #take(
+    key: string,
+    item: Item | undefined,
+    lease: LeaseState,
+    leaseMs: number,
+  ): Promise<string | undefined> {
+    const leaseId = newWriteId();
+    const input = takeLeaseInput(this.#address(key), { item, lease }, leaseId, leaseMs, Date.now());
+    const live = isLive(item);
+    const landing = await this.#options.writer.land({
+      site: this.#site(key),
+      writeId: leaseId,
+      request: () => new UpdateItemCommand(input),
+      landedIn: (current) => current[ATTRIBUTE.leaseId]?.S === leaseId,
+      // Its condition still holds only for the same lease id (ids never repeat) and shape.
+      whileInFlight: (current) =>
+        leaseOf(current).id === lease.id && isLive(current) === live ? 'resend' : 'not-landed',
+      conditioned: true,
+    });
+    return landing.landed ? leaseId : undefined;
+  }
+
+  /** The heartbeat: a new lease id conditioned on the held one. */
+  async #renew(key: string, lease: HeldLease): Promise<void> {
+    if (lease.lost) return;
+    try {
+      const next = await this.#move(key, lease.id, false);
+      if (next === undefined) lease.lose(this.#lost(key, 'another caller took it over'));
+      else lease.id = next;
+    } catch (error) {
+      // A StorageError never lands: the lease keeps its id and the next beat tries again. An
+      // unknown outcome leaves no id to fence the final write with: the lease is as good as lost.
+      if (error instanceof OutcomeUnknownError) {
+        lease.lose(this.#lost(key, 'a renewal of it may or may not have landed', error));
+      }
+    }
+  }
+
+  #release(key: string, held: string): Promise<string | undefined> {
+    return this.#move(key, held, true);
+  }
+
+  async #move(key: string, held: string, release: boolean): Promise<string | undefined> {
+    const leaseId = newWriteId();
+    const input = moveLeaseInput(this.#address(key), held, leaseId, release);
+    const landing = await this.#options.writer.land({
+      site: this.#site(key),
+      writeId: leaseId,
+      request: () => new UpdateItemCommand(input),
+      landedIn: (current) => current[ATTRIBUTE.leaseId]?.S === leaseId,
+      whileInFlight: (current) => (leaseOf(current).id === held ? 'resend' : 'not-landed'),
+      conditioned: true,
+    });
+    return landing.landed ? leaseId : undefined;
+  }
+
+  async #read(key: string): Promise<Item | undefined> {
+    const response = await callDynamo(this.#site(key), () =>
+      this.#options.client.send(new GetItemCommand(getSecretInput(this.#address(key), true))),
+    );
+    return response.Item;
+  }
+
+  #lost(key: string, why: string, cause?: unknown): LeaseLostError {
+    return new LeaseLostError(
+      `${describeSite(this.#site(key))} lost its lease before storing its result: ${why}; nothing was written`,
+      cause === undefined ? undefined : { cause },
+    );
+  }
+
+  #address(key: string): SecretAddress {
+    return { tableName: this.#options.tableName, namespace: this.#options.namespace, key };
+  }
+
+  #site(key: string): CallSite & { readonly key: string } {
+    return {
+      operation: 'refresh',
+      key,
+      namespace: this.#options.namespace,
+      tableName: this.#options.tableName,
+    };
+  }
+}
+
+/** The lease a holder holds: its current id, and whether (and why) it was lost. */
+class HeldLease {
+  readonly controller = new AbortController();
+  id: string;
+  lost: LeaseLostError | undefined;
+
+  constructor(id: string) {
+    this.id = id;
+  }
+
+  lose(error: LeaseLostError): void {
+    this.lost ??= error;
+    this.controller.abort(error);
+  }
+}
+
+/**
+ * Why the item as it is now says the lease is lost, if it does: another lease id (taken over,
+ * or the item purged), or the secret deleted since the holder read it (a delete always wins).
+ */
+function lostBy(
+  current: Item | undefined,
+  read: Item | undefined,
+  held: string,
+): string | undefined {
+  if (current?.[ATTRIBUTE.leaseId]?.S !== held) {
+    return current ? 'another caller took it over' : 'the secret was purged or uninstalled';
+  }
+  if (!isLive(current) && (isLive(read) || writeStateOf(current).writeId !== writeIdOf(read))) {
+    return 'the secret was deleted meanwhile';
+  }
+  return undefined;
+}
+
+function writeIdOf(item: Item | undefined): string | undefined {
+  return item ? writeStateOf(item).writeId : undefined;
+}
+
+/** The fields `after` sets differently from `before`, and those it no longer has. */
+function changedFields(
+  before: ValueHash,
+  after: unknown,
+): { readonly set: ValueHash; readonly removed: readonly string[] } {
+  if (typeof after !== 'object' || after === null || Array.isArray(after)) {
+    throw new InvalidValueError(
+      '',
+      `the refresh callback must resolve to the next value (a plain object), received ${after === null ? 'null' : Array.isArray(after) ? 'an array' : typeof after}`,
+    );
+  }
+  const next = after as ValueHash;
+  const set: ValueHash = {};
+  for (const [field, value] of Object.entries(next)) {
+    if (value !== undefined && !isDeepStrictEqual(before[field], value)) set[field] = value;
+  }
+  const removed = Object.keys(before).filter((field) => next[field] === undefined);
+  return { set, removed };
+}
+
+/** Aborts `target` when `signal` does; returns the unsubscribe. */
+function follow(signal: AbortSignal, target: AbortController): () => void {
+  if (signal.aborted) {
+    target.abort(signal.reason);
+    return () => {};
+  }
+  const onAbort = () => target.abort(signal.reason);
+  signal.addEventListener('abort', onAbort, { once: true });
+  return () => signal.removeEventListener('abort', onAbort);
+}
+
+async function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) throw signal.reason;
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    await Promise.race([sleep(ms), aborted]);
+  } finally {
+    signal.removeEventListener('abort', onAbort as () => void);
+  }
+}
