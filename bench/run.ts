@@ -8,6 +8,7 @@ import { coldStartBenchmark } from './coldStart.ts';
 import { contentionBenchmark } from './contention.ts';
 import { endToEndBenchmark } from './endToEnd.ts';
 import { envelopeBenchmark } from './envelope.ts';
+import { writePerformancePage } from './performancePage.ts';
 import { purgeBenchmark } from './purge.ts';
 import { readPathBenchmark } from './readPath.ts';
 import { readsBenchmark } from './reads.ts';
@@ -81,4 +82,7 @@ if (only.length === 0) {
   mkdirSync(directory, { recursive: true });
   writeFileSync(join(directory, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
   process.stdout.write('Written to bench/results/latest.json\n');
+  // The documentation's figures come from this run only (test/unit/performancePage.test.ts).
+  writePerformancePage(results);
+  process.stdout.write('Written to docs/performance.md\n');
 }

@@ -13,8 +13,12 @@
  */
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import {
+  createSecretsTable,
+  localDynamoDBClient,
+  startDynalite,
+} from '../test/support/dynamodb.ts';
 import { LOCAL_KMS_KEY_ARN, startKmsServer } from '../test/support/kmsServer.ts';
-import { createSecretsTable, localDynamoDBClient, startDynalite } from '../test/support/dynamodb.ts';
 
 const TABLE_NAME = 'secrets';
 
@@ -50,4 +54,6 @@ process.on('SIGTERM', () => void stop());
 process.stdin.on('end', () => void stop());
 process.stdin.resume();
 
-process.stdout.write(`${JSON.stringify({ endpoint, keyId: LOCAL_KMS_KEY_ARN, tableName: TABLE_NAME })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ endpoint, keyId: LOCAL_KMS_KEY_ARN, tableName: TABLE_NAME })}\n`,
+);
