@@ -52,7 +52,7 @@ const SECTIONS: Record<string, { title: string; intro: string }> = {
   contention: {
     title: '4. Contention',
     intro:
-      'N patchers appending a unique id each to one secret through the `ALL_OLD` proxy (3 rounds, medians): from N warm stores at once (each its own clients and caches: N warm Lambda containers) beside the same N patches from one warm store one after another; and N concurrent patches in one warm store (group commit). Goals: 100 warm writers in separate stores within 4x; 100 patches in one store within 0.5x; every patch resolved, each id once.',
+      'N patchers appending a unique id each to one secret through the `ALL_OLD` proxy (3 rounds, medians): from N warm stores at once (each its own clients and caches: N warm Lambda containers) beside the same N patches from one warm store one after another; and N concurrent patches in one warm store (group commit). Goals: 100 warm writers in separate stores within 4x; 100 patches in one store within 0.5x; every patch resolved, each id once. Where separate stores lag, the time goes mostly to idle backoff windows (a patch that lost a race waits before it reads again), not to server work.',
   },
   purge: {
     title: '5. Uninstall purge',

@@ -503,23 +503,29 @@ console.log(JSON.stringify({ get: await outcome(store.get('authToken')), put: aw
     if (runnable.length === 0) continue;
     await phase(`${page}: ${runnable.length} blocks`, () => {
       const cwd = join(project, folder);
+      mkdirSync(cwd, { recursive: true });
       const namespace = `docs:${folder.slice('pages/'.length)}`;
       for (const block of runnable) {
         console.log(`-- ${page}:${block.line} (${block.kind})`);
+        const node = (...args) =>
+          execFileSync('node', args, {
+            cwd,
+            encoding: 'utf8',
+            stdio: ['ignore', 'pipe', 'inherit'],
+            env: {
+              ...lambdaEnv(namespace),
+              AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+            },
+          });
         let output;
         if (block.kind === 'run') output = run(block.content, awsEnv, cwd);
-        else if (block.kind === 'program')
-          output = run(`node ${JSON.stringify(moduleOf(block))}`, lambdaEnv(namespace), cwd);
+        else if (block.kind === 'program') output = node(moduleOf(block));
         else {
           const call = `const { handler } = await import(${JSON.stringify(moduleOf(block))});
             console.log(JSON.stringify(await handler(${JSON.stringify(block.event)})));`;
-          output = run(
-            `node --input-type=module -e ${JSON.stringify(call)}`,
-            lambdaEnv(namespace),
-            cwd,
-          );
+          output = node('--input-type=module', '-e', call);
         }
-        process.stdout.write(output.replace(/^/gm, '   '));
+        if (output.trim() !== '') console.log(output.trimEnd().replace(/^/gm, '   '));
       }
     });
   }
