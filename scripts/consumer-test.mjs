@@ -68,6 +68,16 @@ if (process.argv.includes('--list')) {
   process.exit(0);
 }
 
+/** Where the README's install commands put the tarballs; `run` blocks get this test's folder. */
+const README_TARBALLS = '/tmp/secrets-store-tarballs';
+/** npm in `run` blocks: the cache first (the main install filled it), no audit or funding notes. */
+const QUIET_NPM = {
+  npm_config_prefer_offline: 'true',
+  npm_config_audit: 'false',
+  npm_config_fund: 'false',
+  npm_config_update_notifier: 'false',
+};
+
 let localAwsProcess;
 /**
  * Starts scripts/local-aws.ts (dynalite and the KMS stand-in behind one endpoint) from the
@@ -443,17 +453,12 @@ console.log(JSON.stringify({ get: await outcome(store.get('authToken')), put: aw
             }
             continue;
           }
-          const name =
-            block.kind === 'file'
-              ? block.path
-              : ['program', 'handler', 'typecheck'].includes(block.kind)
-                ? `${block.kind}-${block.line}.${block.typescript === false ? 'mjs' : 'ts'}`
-                : undefined;
-          if (name === undefined) continue;
-          block.source = join(folder, name);
+          // Files are written when the page reaches them (below); these are compiled first.
+          if (!['program', 'handler', 'typecheck'].includes(block.kind)) continue;
+          const isTs = block.typescript !== false;
+          block.source = join(folder, `${block.kind}-${block.line}.${isTs ? 'ts' : 'mjs'}`);
           mkdirSync(dirname(join(project, block.source)), { recursive: true });
           // `export {}` keeps a ts program a module, so that two pages' names never meet.
-          const isTs = name.endsWith('.ts') && block.kind !== 'file';
           writeFileSync(
             join(project, block.source),
             `${block.content}${isTs ? 'export {};\n' : ''}`,
@@ -498,28 +503,50 @@ console.log(JSON.stringify({ get: await outcome(store.get('authToken')), put: aw
       /\.ts$/,
       '.js',
     );
+  /**
+   * A page as a reader follows it: files written when reached, and `run` blocks as one shell
+   * session (the next block starts where the last one `cd`-ed to), with the tarballs this test
+   * packed standing where the README's install commands put them.
+   */
   for (const { page, folder, blocks } of pages) {
-    const runnable = blocks.filter((block) => ['program', 'handler', 'run'].includes(block.kind));
-    if (runnable.length === 0) continue;
-    await phase(`${page}: ${runnable.length} blocks`, () => {
+    const steps = blocks.filter((block) =>
+      ['program', 'handler', 'run', 'file'].includes(block.kind),
+    );
+    if (steps.length === 0) continue;
+    await phase(`${page}: ${steps.length} blocks`, () => {
       const cwd = join(project, folder);
       mkdirSync(cwd, { recursive: true });
+      const session = join(cwd, '.consumer-test-cwd');
+      writeFileSync(session, cwd);
       const namespace = `docs:${folder.slice('pages/'.length)}`;
-      for (const block of runnable) {
+      const node = (...args) =>
+        execFileSync('node', args, {
+          cwd,
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'inherit'],
+          env: {
+            ...lambdaEnv(namespace),
+            AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+          },
+        });
+      for (const block of steps) {
+        if (block.kind === 'file') {
+          // Where the reader is: the folder the last command left the session in.
+          const path = join(readFileSync(session, 'utf8').trim(), block.path);
+          mkdirSync(dirname(path), { recursive: true });
+          writeFileSync(path, block.content);
+          continue;
+        }
         console.log(`-- ${page}:${block.line} (${block.kind})`);
-        const node = (...args) =>
-          execFileSync('node', args, {
-            cwd,
-            encoding: 'utf8',
-            stdio: ['ignore', 'pipe', 'inherit'],
-            env: {
-              ...lambdaEnv(namespace),
-              AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-            },
-          });
         let output;
-        if (block.kind === 'run') output = run(block.content, awsEnv, cwd);
-        else if (block.kind === 'program') output = node(moduleOf(block));
+        if (block.kind === 'run') {
+          const commands = block.content.replaceAll(
+            README_TARBALLS,
+            dirname(tarballs['@secrets-store/core']),
+          );
+          const script = `cd "$(cat ${JSON.stringify(session)})"\n${commands}\npwd > ${JSON.stringify(session)}`;
+          output = run(script, { ...awsEnv, ...QUIET_NPM }, cwd);
+        } else if (block.kind === 'program') output = node(moduleOf(block));
         else {
           const call = `const { handler } = await import(${JSON.stringify(moduleOf(block))});
             console.log(JSON.stringify(await handler(${JSON.stringify(block.event)})));`;
@@ -530,17 +557,19 @@ console.log(JSON.stringify({ get: await outcome(store.get('authToken')), put: aw
     });
   }
 
-  /** The folder of the page whose `run` block contains `needle`. */
-  const folderRunning = (needle) => {
-    const found = pages.find(({ blocks }) =>
-      blocks.some((block) => block.kind === 'run' && block.content.includes(needle)),
+  /** Where the session of `page` (or of the page whose `run` block has `needle`) ended. */
+  const sessionEnd = ({ page, needle }) => {
+    const found = pages.find(
+      (candidate) =>
+        candidate.page === page ||
+        candidate.blocks.some((block) => block.kind === 'run' && block.content.includes(needle)),
     );
     if (!found) fail(`no page runs ${needle}`);
-    return join(project, found.folder);
+    return readFileSync(join(project, found.folder, '.consumer-test-cwd'), 'utf8').trim();
   };
 
   await phase('tsc with moduleResolution: bundler, on the testing page', () => {
-    const cwd = folderRunning('node --test');
+    const cwd = sessionEnd({ needle: 'node --test' });
     writeFileSync(
       join(cwd, 'tsconfig.bundler.json'),
       JSON.stringify({
@@ -552,7 +581,7 @@ console.log(JSON.stringify({ get: await outcome(store.get('authToken')), put: aw
   });
 
   await phase('the plain-JS CDK app synthesised the construct with a grant', () => {
-    const cwd = folderRunning('cdk/app.mjs');
+    const cwd = sessionEnd({ needle: 'cdk/app.mjs' });
     const template = readJson(join(cwd, 'cdk.out', 'MyApp.template.json'));
     const resources = Object.entries(template.Resources);
     const functions = resources.filter(([, resource]) => resource.Type === 'AWS::Lambda::Function');
@@ -584,7 +613,7 @@ console.log(JSON.stringify({ get: await outcome(store.get('authToken')), put: aw
   await phase(
     "the README's local store: ignored by git; --raw, --version, --local on a file",
     () => {
-      const cwd = join(project, pages.find(({ page }) => page === 'README.md').folder);
+      const cwd = sessionEnd({ page: 'README.md' });
       run('git init -q', process.env, cwd);
       // The README's commands made ./.secrets-store: git add . must not take its key.
       expectEqual(

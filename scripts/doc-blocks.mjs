@@ -8,8 +8,9 @@
  * A block's fate comes from its language, or from an HTML comment on the line above it:
  *
  *   ts / js, no marker                       a complete program: type-checked (ts) and run
- *   <!-- consumer-test: file PATH -->         written to PATH in the page's folder
- *   <!-- consumer-test: run -->               (sh) run by bash in the page's folder
+ *   <!-- consumer-test: file PATH -->         written to PATH where the page's session is
+ *   <!-- consumer-test: run -->               (sh) run by bash in the page's session (it starts
+ *                                             in the page's folder and follows its `cd`s)
  *   <!-- consumer-test: handler EVENT -->     (ts) a Lambda handler: type-checked, then
  *                                             handler(EVENT) called, EVENT being JSON
  *   <!-- consumer-test: typecheck (REASON) -->  (ts) type-checked only
