@@ -548,8 +548,10 @@ console.log(JSON.stringify({ get: await outcome(store.get('authToken')), put: aw
           output = run(script, { ...awsEnv, ...QUIET_NPM }, cwd);
         } else if (block.kind === 'program') output = node(moduleOf(block));
         else {
+          // One process: the invocations share the module, as in a warm Lambda container.
           const call = `const { handler } = await import(${JSON.stringify(moduleOf(block))});
-            console.log(JSON.stringify(await handler(${JSON.stringify(block.event)})));`;
+            for (const event of ${JSON.stringify(block.events)})
+              console.log(JSON.stringify(await handler(event)));`;
           output = node('--input-type=module', '-e', call);
         }
         if (output.trim() !== '') console.log(output.trimEnd().replace(/^/gm, '   '));

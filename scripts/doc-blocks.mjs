@@ -12,7 +12,8 @@
  *   <!-- consumer-test: run -->               (sh) run by bash in the page's session (it starts
  *                                             in the page's folder and follows its `cd`s)
  *   <!-- consumer-test: handler EVENT -->     (ts) a Lambda handler: type-checked, then
- *                                             handler(EVENT) called, EVENT being JSON
+ *                                             handler(EVENT) called, EVENT being JSON (a JSON
+ *                                             array: one invocation per element, in order)
  *   <!-- consumer-test: typecheck (REASON) -->  (ts) type-checked only
  *   <!-- consumer-test: skip (REASON) -->     shown only
  *   json, no marker                          parsed
@@ -105,7 +106,8 @@ export function classify(block, where) {
     case 'handler': {
       if (!TYPESCRIPT.has(language)) return mistake('handler is for ts blocks');
       try {
-        return { kind: 'handler', event: JSON.parse(rest) };
+        const event = JSON.parse(rest);
+        return { kind: 'handler', events: Array.isArray(event) ? event : [event] };
       } catch {
         return mistake(`handler needs a JSON event, got "${rest}"`);
       }
