@@ -38,7 +38,7 @@ describe('DataKeyCache', () => {
     const cache = new DataKeyCache({ maxAgeMs: 1000 });
     cache.set('a', key(1));
     vi.advanceTimersByTime(999);
-    expect(cache.get('a')).toBeDefined();
+    expect(cache.get('a')).toEqual(key(1));
     vi.advanceTimersByTime(1);
     expect(cache.get('a')).toBeUndefined();
     expect(cache.size).toBe(0);

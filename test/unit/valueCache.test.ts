@@ -17,7 +17,7 @@ import {
   ValueCache,
 } from '@secrets-store/core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { valueCacheFromEnvironment } from '../../packages/core/src/valueCache.ts';
+import { valueCacheFrom as valueCacheFromEnvironment } from '../../packages/core/src/environment.ts';
 import { fakeKms, KEY_ARN } from '../support/fakeKms.ts';
 import { type FakeTable, fakeTable } from '../support/fakeTable.ts';
 

@@ -18,6 +18,8 @@ import {
   StorageError,
 } from '@secrets-store/core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { tombstoneExpiry } from '../../packages/core/src/item.ts';
+import { MAX_RESENDS } from '../../packages/core/src/secretWriter.ts';
 import { fakeKms, KEY_ARN } from '../support/fakeKms.ts';
 import { type FakeTable, fakeTable } from '../support/fakeTable.ts';
 
@@ -272,7 +274,7 @@ describe('a write that certainly did not land', () => {
   it('a 500 on every copy of every send: OutcomeUnknownError once the re-sends are spent (a 5xx may have been applied), never StorageError', async () => {
     const store = subject({ client: table.memory.client({ maxAttempts: 2 }) });
     await store.put('log', { ids: ['before'] });
-    const sends = 5; // the first send and its 4 re-sends (secretWriter.ts, MAX_RESENDS)
+    const sends = 1 + MAX_RESENDS; // the first send and its re-sends
     table.memory.failNext('PutItem', 'InternalServerError', undefined, { times: sends });
     const error = await store
       .patch<Log>('log', appender('subject'))
@@ -964,10 +966,16 @@ describe('v3: tombstones keep re-sent writes from landing again across a delete'
       const store = subject({ client: table.memory.client({ maxAttempts: 1 }) });
       const held = table.memory.holdNext(operation);
       await write(store);
-      await rival().delete('log');
+      const deletedAt = Date.now();
+      vi.useFakeTimers({ toFake: ['Date'], now: deletedAt });
+      await rival()
+        .delete('log')
+        .finally(() => vi.useRealTimers());
       expect(await held.deliver()).toBe(false);
       expect(await store.exists('log')).toBe(false);
-      expect((await table.item(NAMESPACE, 'log'))?.expiresAt).toBeDefined();
+      expect((await table.item(NAMESPACE, 'log'))?.expiresAt).toEqual({
+        N: String(tombstoneExpiry(deletedAt)),
+      });
     },
   );
 

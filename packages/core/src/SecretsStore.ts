@@ -23,7 +23,7 @@ import type { Keyring } from './keyrings/Keyring.ts';
 import { checkKey, checkNamespace, RESERVED_KEY_PREFIX } from './keys.ts';
 import { purgeNamespace } from './purge.ts';
 import { type RewrapOptions, type RewrapSummary, rewrapKeys } from './rewrap.ts';
-import { resolveClient, storeClientOptions } from './sdkClient.ts';
+import { resolveClient } from './sdkClient.ts';
 import { type SecretName, SecretSealer } from './secretSealer.ts';
 import { NO_CHANGE, SecretWriter } from './secretWriter.ts';
 import {
@@ -57,8 +57,6 @@ export interface SecretsStoreOptions {
   readonly client?: DynamoDBClient;
   /** The configuration of the DynamoDB client made when `client` is not given. @default `{}` */
   readonly clientConfig?: DynamoDBClientConfig;
-  /** @deprecated the former name of `client`. */
-  readonly dynamoDBClient?: DynamoDBClient;
   /** Strongly consistent reads, so that a `get` sees the previous write. @default true */
   readonly consistentRead?: boolean;
   /**
@@ -120,11 +118,7 @@ export class SecretsStore {
     }
     this.tableName = options.tableName;
     this.namespace = options.namespace;
-    this.#client = resolveClient(
-      'SecretsStore',
-      storeClientOptions(options),
-      (config) => new DynamoDBClient(config),
-    );
+    this.#client = resolveClient('SecretsStore', options, (config) => new DynamoDBClient(config));
     const option = options.dataKeyCache;
     const cache =
       option === false
@@ -174,7 +168,6 @@ export class SecretsStore {
       ...options,
       client: this.#client,
       clientConfig: undefined,
-      dynamoDBClient: undefined,
       dataKeyCache: cache ?? false,
       valueCache: this.#valueCache ?? false,
     };

@@ -33,6 +33,7 @@ import type {
   WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { DecryptionError } from './errors.ts';
+import { TABLE_SCHEMA } from './tableSchema.ts';
 
 export type Item = Record<string, AttributeValue>;
 
@@ -46,8 +47,8 @@ const PRIOR_WRITE_IDS = Array.from(
 
 /** Attribute names, in one place. */
 export const ATTRIBUTE = {
-  namespace: 'pk',
-  key: 'sk',
+  namespace: TABLE_SCHEMA.partitionKey,
+  key: TABLE_SCHEMA.sortKey,
   version: 'version',
   ciphertext: 'ciphertext',
   dataKey: 'dataKey',
@@ -56,7 +57,7 @@ export const ATTRIBUTE = {
   updatedAt: 'updatedAt',
   writeId: 'writeId',
   /** Epoch seconds; present only on a tombstone, and the table's TTL attribute. */
-  expiresAt: 'expiresAt',
+  expiresAt: TABLE_SCHEMA.timeToLiveAttribute,
 } as const;
 
 /** The history's attributes, newest first: `writeId`, `priorWriteId1`, ... */

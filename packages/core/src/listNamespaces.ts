@@ -24,17 +24,8 @@ export interface ListNamespacesOptions {
  *   await store.forNamespace(namespace).rewrap();
  * }
  */
-export async function listNamespaces(options: ListNamespacesOptions): Promise<string[]>;
-/** @deprecated pass `{ client, tableName }`, as every other function of the package takes them. */
-export async function listNamespaces(client: DynamoDBClient, tableName: string): Promise<string[]>;
-export async function listNamespaces(
-  first: ListNamespacesOptions | DynamoDBClient,
-  second?: string,
-): Promise<string[]> {
-  const { client, tableName } =
-    second === undefined && 'tableName' in first
-      ? (first as ListNamespacesOptions)
-      : { client: first as DynamoDBClient, tableName: second };
+export async function listNamespaces(options: ListNamespacesOptions): Promise<string[]> {
+  const { client, tableName } = options;
   // A table name is checked here, before any call: an empty one would be a confusing AWS error.
   if (typeof tableName !== 'string' || tableName === '') {
     throw new ConfigurationError(

@@ -235,25 +235,3 @@ export async function writeThrough<T>(
     throw error;
   }
 }
-
-/** The variable that turns the value cache of `storage.secrets` on: its `maxAgeMs`. */
-export const VALUE_CACHE_VARIABLE = 'SECRETS_STORE_VALUE_CACHE_MS';
-
-/**
- * The value cache `storage.secrets` gets from `SECRETS_STORE_VALUE_CACHE_MS`: unset, empty or `0`
- * = off; a positive number of milliseconds = on with that `maxAgeMs`. Anything else is a
- * {@link ConfigurationError} naming the variable and what it held.
- */
-export function valueCacheFromEnvironment(
-  environment: Record<string, string | undefined>,
-): false | ValueCacheOptions {
-  const text = environment[VALUE_CACHE_VARIABLE]?.trim();
-  if (text === undefined || text === '' || text === '0') return false;
-  const maxAgeMs = Number(text);
-  if (!/^\d+(\.\d+)?$/.test(text) || !Number.isFinite(maxAgeMs)) {
-    throw new ConfigurationError(
-      `${VALUE_CACHE_VARIABLE} must be a number of milliseconds (0 for no value cache), received ${JSON.stringify(text)}`,
-    );
-  }
-  return { maxAgeMs };
-}

@@ -4,7 +4,7 @@
  * sends itself; anything else is refused, never taken for an uninstall. From a direct
  * invocation by an operator: `{ "namespace": "..." }`, a purge (or an EventBridge event).
  */
-import { checkNamespace } from '@secrets-store/core';
+import { checkNamespace, INSTALLED_EVENT, UNINSTALLED_EVENT } from '@secrets-store/core';
 import type { LifecycleEvent } from '@secrets-store/core/internal';
 
 export type Task =
@@ -15,8 +15,8 @@ export type Task =
   /** An operator's direct invocation: delete every secret written before now. */
   | { readonly kind: 'purge'; readonly namespace: string };
 
-export const UNINSTALLED = 'AppUninstalled';
-export const INSTALLED = 'AppInstalled';
+export const UNINSTALLED = UNINSTALLED_EVENT;
+export const INSTALLED = INSTALLED_EVENT;
 export const SWEEP = 'SecondSweep';
 
 /** The body of the second sweep's message. */

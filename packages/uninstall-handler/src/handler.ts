@@ -2,10 +2,12 @@
  * The cleanup Lambda. Triggered by the uninstall queue (SQS, partial batch responses), or
  * invoked directly by an operator with `{ "namespace": "..." }`.
  *
- * Environment: SECRETS_STORE_TABLE (required), QUEUE_URL (its own queue), SWEEP_DELAY_SECONDS.
+ * Environment: the table (core's ENVIRONMENT_VARIABLES.tableName, required), QUEUE_URL (its
+ * own queue), SWEEP_DELAY_SECONDS.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ENVIRONMENT_VARIABLES } from '@secrets-store/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { type CleanupConfig, runTask, type TaskReport } from './cleanup.ts';
 import { FullBatchFailureError } from './errors.ts';
@@ -21,8 +23,10 @@ export const SAFETY_MARGIN_MS = 10_000;
 let cachedConfig: CleanupConfig | undefined;
 
 export function configFromEnvironment(environment = process.env): CleanupConfig {
-  const tableName = environment.SECRETS_STORE_TABLE;
-  if (!tableName) throw new Error('the cleanup function needs SECRETS_STORE_TABLE');
+  const tableName = environment[ENVIRONMENT_VARIABLES.tableName];
+  if (!tableName) {
+    throw new Error(`the cleanup function needs ${ENVIRONMENT_VARIABLES.tableName}`);
+  }
   const queueUrl = environment.QUEUE_URL || undefined;
   const sweepDelaySeconds = Number(environment.SWEEP_DELAY_SECONDS ?? 900);
   if (!Number.isInteger(sweepDelaySeconds) || sweepDelaySeconds < 0) {

@@ -46,7 +46,7 @@ export interface KmsKeyringOptions {
  * encryption context `{ namespace, secret }`, `ReEncrypt` to move a data key to the current key.
  *
  * @example
- * const keyring = new KmsKeyring({ keyId: process.env.SECRETS_STORE_KEY_ID! });
+ * const keyring = new KmsKeyring({ keyId: KEY_ARN });
  * // after moving to a new key:
  * const moved = new KmsKeyring({ keyId: NEW_KEY_ARN, previousKeyIds: [OLD_KEY_ARN] });
  */
