@@ -402,7 +402,8 @@ describe('expired entries are dropped by a sweep, untouched', () => {
   it('each at its expiry, and no timer is left once the cache is empty', async () => {
     vi.useFakeTimers({ toFake: ['Date', 'setTimeout', 'clearTimeout'] });
     const values = new ValueCache({ maxAgeMs: 1000 });
-    const store = harness.subject({ valueCache: values });
+    // No data-key cache: its own sweep would be a second timer.
+    const store = harness.subject({ valueCache: values, dataKeyCache: false });
     await store.put('a', { v: 1 });
     await vi.advanceTimersByTimeAsync(400);
     await store.put('b', { v: 2 });
@@ -421,7 +422,7 @@ describe('expired entries are dropped by a sweep, untouched', () => {
   it('on a timer that does not keep the process alive', async () => {
     const timeouts = vi.spyOn(globalThis, 'setTimeout');
     const values = new ValueCache();
-    await harness.subject({ valueCache: values }).put('a', { v: 1 });
+    await harness.subject({ valueCache: values, dataKeyCache: false }).put('a', { v: 1 });
     const armed = timeouts.mock.results.map((result) => result.value as NodeJS.Timeout);
     expect(armed).toHaveLength(1);
     expect(armed[0]?.hasRef()).toBe(false);
