@@ -6,6 +6,7 @@
  */
 import { KmsKeyring, type SecretsStore, ValueCache, type ValueHash } from '@secrets-store/core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { blindWriteState } from '../../packages/core/src/valueCache.ts';
 import { KEY_ARN, PREVIOUS_KEY_ARN } from '../support/fakeKms.ts';
 import { holdAnswerOfNext, pendingHolds } from '../support/heldAnswers.ts';
 import {
@@ -401,7 +402,7 @@ describe('expired entries are dropped by a sweep, untouched', () => {
   it('each at its expiry, and no timer is left once the cache is empty', async () => {
     vi.useFakeTimers({ toFake: ['Date', 'setTimeout', 'clearTimeout'] });
     const values = new ValueCache({ maxAgeMs: 1000 });
-    // No data-key cache: its own sweep's timer is not this test's.
+    // No data-key cache: its own sweep would be a second timer.
     const store = harness.subject({ valueCache: values, dataKeyCache: false });
     await store.put('a', { v: 1 });
     await vi.advanceTimersByTimeAsync(400);
@@ -427,5 +428,65 @@ describe('expired entries are dropped by a sweep, untouched', () => {
     expect(armed[0]?.hasRef()).toBe(false);
     values.clear();
     expect(values.size).toBe(0);
+  });
+});
+
+describe('the order rules, on the cache itself', () => {
+  const ID = 'secrets\u0000ns\u0000k';
+  /** An item as a read returns it: `ids` is its write history, newest first. */
+  const item = (...ids: string[]) =>
+    Object.fromEntries(
+      ids.map((id, index) => [index === 0 ? 'writeId' : `priorWriteId${index}`, { S: id }]),
+    );
+
+  it('a strongly consistent read sent after a write was acknowledged is newer, even with no item', () => {
+    const values = new ValueCache();
+    values.startWrite(ID).landed(blindWriteState('w1'), { v: 1 });
+    const read = values.startRead(ID, true);
+    read.answered(undefined); // purged by another process meanwhile
+    read.fill(null);
+    expect(values.lookup(ID)).toBeNull();
+  });
+
+  it('an eventually consistent read cannot say so: the entry is evicted instead', () => {
+    const values = new ValueCache();
+    values.startWrite(ID).landed(blindWriteState('w1'), { v: 1 });
+    const read = values.startRead(ID, false);
+    read.answered(undefined); // maybe a replica that has not seen w1 yet
+    read.fill(null);
+    expect(values.lookup(ID)).toBeUndefined();
+  });
+
+  it('a read whose history holds the write is newer; one the write came after is older', () => {
+    const values = new ValueCache();
+    const older = values.startRead(ID);
+    const newer = values.startRead(ID);
+    older.answered(item('w1', 'w0'));
+    values.startWrite(ID).landed(blindWriteState('w2'), { v: 2 });
+    newer.answered(item('w3', 'w2', 'w1'));
+    newer.fill({ v: 3 });
+    older.fill({ v: 1 });
+    expect(values.lookup(ID)).toEqual({ v: 3 });
+  });
+
+  it('two answers that overlap in time and whose histories do not reach each other: evicted', () => {
+    const values = new ValueCache();
+    const read = values.startRead(ID);
+    const write = values.startWrite(ID);
+    // The history no longer reaches back to w1: eight writes by others since.
+    read.answered(item('x8', 'x7', 'x6', 'x5', 'x4', 'x3', 'x2', 'x1'));
+    write.landed(blindWriteState('w1'), { v: 'mine' });
+    read.fill({ v: 'theirs' });
+    expect(values.lookup(ID)).toBeUndefined();
+    expect(values.size).toBe(0);
+  });
+
+  it('a request sent before a purge fills nothing, whatever it shows', () => {
+    const values = new ValueCache();
+    const read = values.startRead(ID);
+    read.answered(item('w1'));
+    values.clearNamespace('secrets', 'ns');
+    read.fill({ v: 1 });
+    expect(values.lookup(ID)).toBeUndefined();
   });
 });

@@ -101,9 +101,11 @@ export interface SecretsStoreOptions {
   readonly dataKeyMaxAgeMs?: number;
   /**
    * In-process cache of decrypted values (or an existing cache to share), `false` for none. A
-   * `get` within `maxAgeMs` of the last read or write of its key in this process makes no call;
-   * this process's own writes update it as they land (so it never serves its own stale write);
-   * another process's write shows after at most `maxAgeMs`. Shared with `forNamespace` stores.
+   * `get` within `maxAgeMs` of DynamoDB's answer to the last read or write of its key in this
+   * process makes no call; this process's own writes update it in the table's order (so it never
+   * serves its own stale write, whatever order the answers arrive in); another process's write
+   * shows after at most `maxAgeMs`. Shared with `forNamespace` stores, and by stores of several
+   * tables if you pass one instance. Expired values are dropped on a timer.
    * `{}` turns it on with the defaults `{ maxAgeMs: 5000, maxEntries: 1000 }`.
    * @default false
    */
