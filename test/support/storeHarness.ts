@@ -63,6 +63,18 @@ export function rival(options: Partial<SecretsStoreOptions> = {}): SecretsStore 
   });
 }
 
+/** No call at all, and one DynamoDB read: the counts a cached and an uncached `get` make. */
+export const NONE = { dynamodb: 0, kms: 0 };
+export const ONE_READ = { dynamodb: 1, kms: 0 };
+
+/** The table's requests of `operation` (e.g. `GetItem`) made by `action`, every copy counted. */
+export async function requests(operation: string, action: () => Promise<unknown>): Promise<number> {
+  const before = table.memory.requests.length;
+  await action();
+  return table.memory.requests.slice(before).filter((request) => request.operation === operation)
+    .length;
+}
+
 /** The AWS calls `action` makes on the watched clients (one per `send`), as DynamoDB + KMS. */
 export async function calls(
   action: () => Promise<unknown>,
@@ -72,3 +84,17 @@ export async function calls(
   await action();
   return { dynamodb: table.dynamodb.calls().length, kms: kms.kms.calls().length };
 }
+
+/** The harness as one object, for files that pass it around: the current test's parts. */
+export const harness = {
+  get table(): FakeTable {
+    return table;
+  },
+  get kms(): ReturnType<typeof fakeKms> {
+    return kms;
+  },
+  subject,
+  otherContainer: () => rival(),
+  calls,
+  requests,
+};

@@ -11,44 +11,27 @@ import {
   KmsKeyring,
   OutcomeUnknownError,
   SecretsStore,
-  type SecretsStoreOptions,
   StorageError,
   secretsStoreFromEnvironment,
   ValueCache,
 } from '@secrets-store/core';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { valueCacheFrom as valueCacheFromEnvironment } from '../../packages/core/src/environment.ts';
 import { KEY_ARN } from '../support/fakeKms.ts';
-import type { FakeTable } from '../support/fakeTable.ts';
 import {
-  type CacheHarness,
-  cacheHarness,
+  calls,
+  kms,
   NAMESPACE,
   NONE,
   ONE_READ,
+  rival as otherContainer,
+  subject,
   TABLE,
-} from '../support/valueCacheHarness.ts';
+  table,
+  useStoreHarness,
+} from '../support/storeHarness.ts';
 
-let harness: CacheHarness;
-let table: FakeTable;
-let kms: CacheHarness['kms'];
-
-beforeEach(() => {
-  harness = cacheHarness();
-  ({ table, kms } = harness);
-});
-
-afterEach(() => {
-  harness.restore();
-  vi.useRealTimers();
-  vi.restoreAllMocks();
-  expect(table.memory.pendingHooks).toBe(0);
-});
-
-const subject = (options: Partial<SecretsStoreOptions> = {}): SecretsStore =>
-  harness.subject(options);
-const otherContainer = (): SecretsStore => harness.otherContainer();
-const calls = (action: () => Promise<unknown>) => harness.calls(action);
+useStoreHarness({ valueCache: {} });
 
 describe('off by default', () => {
   it('every get reads the table', async () => {

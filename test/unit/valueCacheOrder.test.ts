@@ -5,30 +5,16 @@
  * moved by hand; and asserts the exact value and the exact calls.
  */
 import { KmsKeyring, type SecretsStore, ValueCache, type ValueHash } from '@secrets-store/core';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { blindWriteState } from '../../packages/core/src/valueCache.ts';
 import { KEY_ARN, PREVIOUS_KEY_ARN } from '../support/fakeKms.ts';
 import { holdAnswerOfNext, pendingHolds } from '../support/heldAnswers.ts';
-import {
-  type CacheHarness,
-  cacheHarness,
-  NAMESPACE,
-  NONE,
-  ONE_READ,
-} from '../support/valueCacheHarness.ts';
+import { harness, NAMESPACE, NONE, ONE_READ, useStoreHarness } from '../support/storeHarness.ts';
 
-let harness: CacheHarness;
-
-beforeEach(() => {
-  harness = cacheHarness();
-});
+useStoreHarness({ valueCache: {} });
 
 afterEach(() => {
   expect(pendingHolds(harness.table.client)).toBe(0);
-  expect(harness.table.memory.pendingHooks).toBe(0);
-  harness.restore();
-  vi.useRealTimers();
-  vi.restoreAllMocks();
 });
 
 /** A promise the test resolves: a Decrypt held until `release()`. */
