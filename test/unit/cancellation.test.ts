@@ -6,7 +6,12 @@
  * patch, the value cache's shared read) goes on for them; a write is told from its copies:
  * `StorageError` when none can land, `OutcomeUnknownError` when one may.
  */
-import { GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  BatchWriteItemCommand,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import {
   type EncryptionContext,
   type GeneratedDataKey,
@@ -15,6 +20,7 @@ import {
   type KeyringCallOptions,
   LocalKeyring,
   OutcomeUnknownError,
+  PurgeIncompleteError,
   SecretsStore,
   type SecretsStoreOptions,
   StorageError,
@@ -404,5 +410,26 @@ describe('group commit: an aborting patch leaves, the batch goes on for the othe
     paused.release();
     expect(await staying).toEqual({ ids: [] });
     expect(await store.get<Log>('log')).toEqual({ ids: ['two'] });
+  });
+});
+
+describe('purge aborted in flight', () => {
+  it('its BatchWriteItem aborted: PurgeIncompleteError saying what it deleted and what is left', async () => {
+    const store = subject();
+    for (const key of ['a', 'b', 'c']) await store.put(key, { v: key });
+    const paused = table.memory.pauseNext('BatchWriteItem');
+    const controller = new AbortController();
+    const purge = outcome(store.purge({ signal: controller.signal }));
+    await paused.reached;
+    const why = reason();
+    controller.abort(why);
+    const settled = await purge;
+    paused.release();
+    expect(settled).toEqual({ error: expect.any(PurgeIncompleteError) });
+    const error = (settled as { error: PurgeIncompleteError }).error;
+    expect(error.deleted).toBe(0);
+    expect([...error.remainingKeys].sort()).toEqual(['a', 'b', 'c']);
+    expect(error.remainingKeysComplete).toBe(false);
+    expect(table.dynamodb).toHaveReceivedCommandTimes(BatchWriteItemCommand, 1);
   });
 });
