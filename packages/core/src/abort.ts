@@ -28,9 +28,22 @@ export class Aborted extends Error {
   }
 }
 
+/** Whether `value` is an AbortSignal: Node's, or one from another realm or polyfill. */
+export function isAbortSignal(value: unknown): value is AbortSignal {
+  if (value instanceof AbortSignal) return true;
+  const candidate = value as Partial<AbortSignal> | null;
+  return (
+    typeof candidate === 'object' &&
+    candidate !== null &&
+    typeof candidate.aborted === 'boolean' &&
+    typeof candidate.addEventListener === 'function' &&
+    typeof candidate.removeEventListener === 'function'
+  );
+}
+
 /** Precondition: a signal is an AbortSignal or absent, checked before any call. */
 export function checkSignal(signal: unknown): AbortSignal | undefined {
-  if (signal === undefined || signal instanceof AbortSignal) return signal;
+  if (signal === undefined || isAbortSignal(signal)) return signal;
   throw new InvalidValueError(
     'signal',
     `signal must be an AbortSignal, received ${signal === null ? 'null' : typeof signal}`,

@@ -30,7 +30,6 @@ import {
   fullJitterDelay,
   type PatchRetryPolicy,
   type RetryPolicy,
-  sleep,
 } from './backoff.ts';
 import { CopyLog, sdkFailure, type WriteCommand } from './copyAnswers.ts';
 import { DataKeyHolder } from './dataKeyHolder.ts';
@@ -521,7 +520,7 @@ export class SecretWriter {
         }
         // Throttled: after a backoff, send it again only if its base is still current; a base
         // that moved meanwhile makes it a lost race (its copies, all refused, can never land).
-        await unlessAborted(sleep(fullJitterDelay(refused, RESEND_BACKOFF)));
+        await unlessAborted(sleepUnlessAborted(fullJitterDelay(refused, RESEND_BACKOFF), signal));
         const current = await unlessAborted(this.#read(write.site, signal));
         if (write.whileInFlight(current) !== 'resend') return { landed: false, current };
         request = write.request;
@@ -555,7 +554,7 @@ export class SecretWriter {
       }
       request = step === 'resend' ? write.request : step.instead;
       resends += 1;
-      await unlessAborted(sleep(fullJitterDelay(resends, RESEND_BACKOFF)));
+      await unlessAborted(sleepUnlessAborted(fullJitterDelay(resends, RESEND_BACKOFF), signal));
     }
   }
 
