@@ -382,7 +382,6 @@ describe('group commit: an aborting patch leaves, the batch goes on for the othe
     await store.put('log', { ids: [] });
     const paused = table.memory.pauseNext('PutItem');
     const controller = new AbortController();
-    // One batch: both are added before the batch reads.
     const leaving = outcome(store.patch<Log>('log', append('one'), { signal: controller.signal }));
     const staying = store.patch<Log>('log', append('two'));
     await paused.reached;
@@ -395,6 +394,32 @@ describe('group commit: an aborting patch leaves, the batch goes on for the othe
     expect(await staying).toEqual({ ids: ['one'] });
     // The write held its change and landed: what "unknown" allowed for.
     expect(await store.get<Log>('log')).toEqual({ ids: ['one', 'two'] });
+  });
+
+  it('aborted while its batch seals (a new data key is generated): StorageError; the batch writes again without it', async () => {
+    // dataKeyMaxAgeMs 0: every write takes a new data key, so every seal calls the keyring.
+    const store = subject({ dataKeyMaxAgeMs: 0 });
+    await store.put('log', { ids: [] });
+    const paused = table.memory.pauseNext('PutItem');
+    const zero = store.patch<Log>('log', append('zero'));
+    await paused.reached;
+    // These two arrive while the first batch is in flight: together they form the next batch.
+    const controller = new AbortController();
+    const leaving = outcome(store.patch<Log>('log', append('one'), { signal: controller.signal }));
+    const staying = store.patch<Log>('log', append('two'));
+    const held = keyring.holdNext('generate');
+    table.dynamodb.resetHistory();
+    paused.release();
+    await held.reached;
+    controller.abort(reason());
+    expect(await leaving).toEqual({ error: expect.any(StorageError) });
+    held.release();
+    expect(await zero).toEqual({ ids: [] });
+    // Computed again without the one that left: it sees the value before it, not 'one'.
+    expect(await staying).toEqual({ ids: ['zero'] });
+    expect(await store.get<Log>('log')).toEqual({ ids: ['zero', 'two'] });
+    // After the first batch's write: one write, of the second batch without the one that left.
+    expect(table.dynamodb).toHaveReceivedCommandTimes(PutItemCommand, 1);
   });
 
   it('aborted while the batch reads: StorageError; the others write without its change', async () => {
