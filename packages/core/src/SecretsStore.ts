@@ -355,7 +355,7 @@ export class SecretsStore {
     checkKey(key);
     const { fields: only, signal } = checkDeleteOptions(fields);
     if (only) {
-      await this.#writing(this.#site('patch', key), signal, () =>
+      await this.#writing(this.#site('delete', key), signal, () =>
         this.#writer.update(
           key,
           false,
