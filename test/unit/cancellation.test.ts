@@ -187,14 +187,40 @@ describe('a signal already aborted: rejects before any call', () => {
 describe("the caller's signal reaches the SDK", () => {
   it('as abortSignal of the requests of get, exists, put, delete and keys', async () => {
     const store = subject();
-    const signal = new AbortController().signal;
+    const controller = new AbortController();
+    const { signal } = controller;
     await store.put('k', { a: 1 }, { signal });
     await store.get('k', { signal });
     await store.exists('k', { signal });
     for await (const key of store.keys({ signal })) void key;
     await store.delete('k', { signal });
-    const options = table.dynamodb.send.getCalls().map((call) => (call.args as unknown[])[1]);
-    expect(options).toEqual(Array.from({ length: 5 }, () => ({ abortSignal: signal })));
+    const given = table.dynamodb.send
+      .getCalls()
+      .map((call) => (call.args as unknown[])[1] as { abortSignal: AbortSignal });
+    expect(given).toHaveLength(5);
+    // Each follows the caller's signal (the operation's own, so that its listeners stay off
+    // the caller's): it aborts with it, with the same reason.
+    const why = reason();
+    controller.abort(why);
+    for (const options of given) {
+      expect(options.abortSignal.aborted).toBe(true);
+      expect(options.abortSignal.reason).toBe(why);
+    }
+  });
+
+  it("many operations at once on one signal: the store's listeners stay off the caller's", async () => {
+    const store = subject();
+    const keys = Array.from({ length: 12 }, (_, index) => `k${index}`);
+    for (const key of keys) await store.put(key, { key });
+    const signal = new AbortController().signal;
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.name);
+    process.on('warning', onWarning);
+    await Promise.all(keys.map((key) => store.get(key, { signal })));
+    await store.rewrap({ signal, concurrency: 4 });
+    await new Promise((resolve) => setImmediate(resolve));
+    process.off('warning', onWarning);
+    expect(warnings).not.toContain('MaxListenersExceededWarning');
   });
 
   it('without a signal, no options: the SDK sends as before', async () => {
