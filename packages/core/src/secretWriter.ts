@@ -217,7 +217,7 @@ export class SecretWriter {
         whileInFlight: (current) =>
           current && writeStateOf(current).versionIsCorrupt ? 'not-landed' : 'resend',
         signal,
-      });
+      }).catch((error: unknown) => this.#refusedIncrement(site, error, signal));
       if (landing.landed) return;
       const current = landing.current ?? (await this.#read(site, signal));
       const state = current ? writeStateOf(current) : undefined;
@@ -228,6 +228,30 @@ export class SecretWriter {
       // The count changed under the put (repaired by another writer) or a rival won the repair.
       await this.#backOff(contention, site, attempt, performance.now() - started, signal);
     }
+  }
+
+  /**
+   * A put refused with a ValidationException (nothing of it landed): when the item's count is to
+   * blame, a lost race over it, so that the put repairs it. The put's condition keeps out every
+   * count outside 1 to MAX_COUNT, but cannot tell an integer from a 38-digit fraction whose next
+   * value needs a 39th digit (`9.99...9 + 1`): DynamoDB refuses that increment. Any other error,
+   * or another cause, is thrown as it is.
+   */
+  async #refusedIncrement(
+    site: Write['site'],
+    error: unknown,
+    signal: AbortSignal | undefined,
+  ): Promise<Landing> {
+    const cause = error instanceof Error ? error.cause : undefined;
+    const refused =
+      error instanceof Error &&
+      error.name === 'StorageError' &&
+      cause instanceof Error &&
+      cause.name === 'ValidationException';
+    if (!refused) throw error;
+    const current = await this.#read(site, signal);
+    if (!current || !writeStateOf(current).versionIsCorrupt) throw error;
+    return { landed: false, current };
   }
 
   /**
