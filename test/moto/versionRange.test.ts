@@ -3,7 +3,9 @@
  * 1E-130 to 9.99E125 in magnitude; `+ 1` past that is a ValidationException) is corrupt: the
  * next put replaces it with one more request (its UpdateItem's condition fails, and moto returns
  * the item with the failure, as DynamoDB does), and a patch in its one write. On moto's
- * DynamoDB, a second implementation of the arithmetic besides the kit's MemoryTable.
+ * DynamoDB, a second implementation of the arithmetic besides the kit's MemoryTable. Not here:
+ * a 38-digit fraction whose `+ 1` needs a 39th digit (moto's arithmetic takes it where DynamoDB
+ * and the MemoryTable refuse it; writeProtocol.test.ts covers it on the MemoryTable).
  */
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';

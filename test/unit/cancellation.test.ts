@@ -6,7 +6,7 @@
  * patch, the value cache's shared read) goes on for them; a write is told from its copies:
  * `StorageError` when none can land, `OutcomeUnknownError` when one may.
  */
-import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { BatchWriteItemCommand, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   type EncryptionContext,
   type GeneratedDataKey,
@@ -15,6 +15,7 @@ import {
   type KeyringCallOptions,
   LocalKeyring,
   OutcomeUnknownError,
+  PurgeIncompleteError,
   SecretsStore,
   type SecretsStoreOptions,
   StorageError,
@@ -181,14 +182,40 @@ describe('a signal already aborted: rejects before any call', () => {
 describe("the caller's signal reaches the SDK", () => {
   it('as abortSignal of the requests of get, exists, put, delete and keys', async () => {
     const store = subject();
-    const signal = new AbortController().signal;
+    const controller = new AbortController();
+    const { signal } = controller;
     await store.put('k', { a: 1 }, { signal });
     await store.get('k', { signal });
     await store.exists('k', { signal });
     for await (const key of store.keys({ signal })) void key;
     await store.delete('k', { signal });
-    const options = table.dynamodb.send.getCalls().map((call) => (call.args as unknown[])[1]);
-    expect(options).toEqual(Array.from({ length: 5 }, () => ({ abortSignal: signal })));
+    const given = table.dynamodb.send
+      .getCalls()
+      .map((call) => (call.args as unknown[])[1] as { abortSignal: AbortSignal });
+    expect(given).toHaveLength(5);
+    // Each follows the caller's signal (the operation's own, so that its listeners stay off
+    // the caller's): it aborts with it, with the same reason.
+    const why = reason();
+    controller.abort(why);
+    for (const options of given) {
+      expect(options.abortSignal.aborted).toBe(true);
+      expect(options.abortSignal.reason).toBe(why);
+    }
+  });
+
+  it("many operations at once on one signal: the store's listeners stay off the caller's", async () => {
+    const store = subject();
+    const keys = Array.from({ length: 12 }, (_, index) => `k${index}`);
+    for (const key of keys) await store.put(key, { key });
+    const signal = new AbortController().signal;
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.name);
+    process.on('warning', onWarning);
+    await Promise.all(keys.map((key) => store.get(key, { signal })));
+    await store.rewrap({ signal, concurrency: 4 });
+    await new Promise((resolve) => setImmediate(resolve));
+    process.off('warning', onWarning);
+    expect(warnings).not.toContain('MaxListenersExceededWarning');
   });
 
   it('without a signal, no options: the SDK sends as before', async () => {
@@ -376,7 +403,6 @@ describe('group commit: an aborting patch leaves, the batch goes on for the othe
     await store.put('log', { ids: [] });
     const paused = table.memory.pauseNext('UpdateItem');
     const controller = new AbortController();
-    // One batch: both are added before the batch reads.
     const leaving = outcome(store.patch<Log>('log', append('one'), { signal: controller.signal }));
     const staying = store.patch<Log>('log', append('two'));
     await paused.reached;
@@ -389,6 +415,32 @@ describe('group commit: an aborting patch leaves, the batch goes on for the othe
     expect(await staying).toEqual({ ids: ['one'] });
     // The write held its change and landed: what "unknown" allowed for.
     expect(await store.get<Log>('log')).toEqual({ ids: ['one', 'two'] });
+  });
+
+  it('aborted while its batch seals (a new data key is generated): StorageError; the batch writes again without it', async () => {
+    // dataKeyMaxAgeMs 0: every write takes a new data key, so every seal calls the keyring.
+    const store = subject({ dataKeyMaxAgeMs: 0 });
+    await store.put('log', { ids: [] });
+    const paused = table.memory.pauseNext('UpdateItem');
+    const zero = store.patch<Log>('log', append('zero'));
+    await paused.reached;
+    // These two arrive while the first batch is in flight: together they form the next batch.
+    const controller = new AbortController();
+    const leaving = outcome(store.patch<Log>('log', append('one'), { signal: controller.signal }));
+    const staying = store.patch<Log>('log', append('two'));
+    const held = keyring.holdNext('generate');
+    table.dynamodb.resetHistory();
+    paused.release();
+    await held.reached;
+    controller.abort(reason());
+    expect(await leaving).toEqual({ error: expect.any(StorageError) });
+    held.release();
+    expect(await zero).toEqual({ ids: [] });
+    // Computed again without the one that left: it sees the value before it, not 'one'.
+    expect(await staying).toEqual({ ids: ['zero'] });
+    expect(await store.get<Log>('log')).toEqual({ ids: ['zero', 'two'] });
+    // After the first batch's write: one write, of the second batch without the one that left.
+    expect(table.dynamodb).toHaveReceivedCommandTimes(UpdateItemCommand, 1);
   });
 
   it('aborted while the batch reads: StorageError; the others write without its change', async () => {
@@ -404,5 +456,26 @@ describe('group commit: an aborting patch leaves, the batch goes on for the othe
     paused.release();
     expect(await staying).toEqual({ ids: [] });
     expect(await store.get<Log>('log')).toEqual({ ids: ['two'] });
+  });
+});
+
+describe('purge aborted in flight', () => {
+  it('its BatchWriteItem aborted: PurgeIncompleteError saying what it deleted and what is left', async () => {
+    const store = subject();
+    for (const key of ['a', 'b', 'c']) await store.put(key, { v: key });
+    const paused = table.memory.pauseNext('BatchWriteItem');
+    const controller = new AbortController();
+    const purge = outcome(store.purge({ signal: controller.signal }));
+    await paused.reached;
+    const why = reason();
+    controller.abort(why);
+    const settled = await purge;
+    paused.release();
+    expect(settled).toEqual({ error: expect.any(PurgeIncompleteError) });
+    const error = (settled as { error: PurgeIncompleteError }).error;
+    expect(error.deleted).toBe(0);
+    expect([...error.remainingKeys].sort()).toEqual(['a', 'b', 'c']);
+    expect(error.remainingKeysComplete).toBe(false);
+    expect(table.dynamodb).toHaveReceivedCommandTimes(BatchWriteItemCommand, 1);
   });
 });

@@ -111,3 +111,25 @@ describe("the KMS keyring's own client", () => {
     expect(timeouts).toEqual({ ...DEFAULTS, connectionTimeout: 1000 });
   });
 });
+
+describe("the cleanup function's clients", () => {
+  it('get the same finite timeouts that throw (DynamoDB and SQS)', async () => {
+    const { configFromEnvironment } = await import(
+      '../../packages/uninstall-handler/src/handler.ts'
+    );
+    const config = configFromEnvironment({
+      SECRETS_STORE_TABLE: 'secrets',
+      QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/111122223333/uninstall',
+    });
+    for (const client of [config.dynamodb, config.sqs]) {
+      const handler = client?.config.requestHandler as { configProvider?: Promise<object> };
+      const resolved = (await handler.configProvider) as Record<string, unknown>;
+      expect({
+        connectionTimeout: resolved.connectionTimeout,
+        requestTimeout: resolved.requestTimeout,
+        socketTimeout: resolved.socketTimeout,
+        throwOnRequestTimeout: resolved.throwOnRequestTimeout,
+      }).toEqual(DEFAULTS);
+    }
+  });
+});

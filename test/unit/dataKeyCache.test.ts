@@ -133,6 +133,8 @@ describe('DataKeyCache', () => {
     });
 
     it("never keeps the process alive: the timer is unref'd", () => {
+      // The clock stands still, so that the delay is exactly maxAgeMs.
+      vi.useFakeTimers({ toFake: ['Date'] });
       const unref = vi.fn();
       const setTimer = vi
         .spyOn(globalThis, 'setTimeout')

@@ -38,6 +38,32 @@ async function storedValue(sk: string): Promise<string | undefined> {
 
 const operations = () => table.requests.map((request) => request.operation);
 
+describe("the caller's abortSignal, as the Node HTTP handler honours it", () => {
+  it('a request aborted while paused: the client gets AbortError at once; released, it is applied', async () => {
+    const paused = table.pauseNext('PutItem');
+    const controller = new AbortController();
+    const reason = new Error('gave up');
+    const put = client
+      .send(createOnly('a', 'sent'), { abortSignal: controller.signal })
+      .catch((error: unknown) => error);
+    await paused.reached;
+    controller.abort(reason);
+    expect(await put).toMatchObject({ name: 'AbortError', cause: reason });
+    expect(await storedValue('a')).toBeUndefined();
+    paused.release();
+    // Over a network too, the client stopping to listen does not stop the server.
+    await expect.poll(() => storedValue('a')).toBe('sent');
+  });
+
+  it('a signal aborted before sending: nothing reaches the table', async () => {
+    const put = client
+      .send(createOnly('a', 'late'), { abortSignal: AbortSignal.abort() })
+      .catch((error: unknown) => error);
+    expect(await put).toMatchObject({ name: 'AbortError' });
+    expect(operations()).toEqual([]);
+  });
+});
+
 describe('pauseNext', () => {
   it('holds the request before it is applied, so a rival write lands first', async () => {
     const paused = table.pauseNext('PutItem');

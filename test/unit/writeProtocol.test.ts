@@ -620,6 +620,33 @@ describe('item sanity: damaged metadata is handled in bounded time', () => {
     },
   );
 
+  // Within 1 to MAX_COUNT, so past the put's condition, yet `+ 1` needs a 39th digit: DynamoDB
+  // refuses the increment (ValidationException), and a read shows the count to blame.
+  it('a version of 9.99..9 (38 digits, not an integer): the put reads it and replaces it', async () => {
+    const store = subject();
+    await store.put('k', { a: 1 });
+    await damage('k', { version: { N: `9.${'9'.repeat(37)}` } });
+    table.dynamodb.resetHistory();
+    await store.put('k', { a: 2 });
+    // The put, refused; the read; the repair (a whole write of the secret).
+    expect(table.dynamodb).toHaveReceivedCommandTimes(UpdateItemCommand, 2);
+    expect(table.dynamodb).toHaveReceivedCommandTimes(GetItemCommand, 1);
+    expect((await table.item(NAMESPACE, 'k'))?.version).toEqual({ N: '1' });
+    expect(await store.get('k')).toEqual({ a: 2 });
+  });
+
+  it('a put refused with a ValidationException over a sound count: the StorageError, after one read', async () => {
+    const store = subject();
+    await store.put('k', { a: 1 });
+    table.memory.failNext('UpdateItem', 'ValidationException');
+    table.dynamodb.resetHistory();
+    await expect(store.put('k', { a: 2 })).rejects.toBeInstanceOf(StorageError);
+    expect(table.dynamodb).toHaveReceivedCommandTimes(GetItemCommand, 1);
+    // The put alone: no repair.
+    expect(table.dynamodb).toHaveReceivedCommandTimes(UpdateItemCommand, 1);
+    expect(await store.get('k')).toEqual({ a: 1 });
+  });
+
   it.each([
     ['9.99E125', 'patch'],
     ['-9.99E125', 'a field delete'],

@@ -4,7 +4,7 @@ import {
   GetItemCommand,
   QueryCommand,
 } from '@aws-sdk/client-dynamodb';
-import { causedByAbort, checkSignal, raceAbort } from './abort.ts';
+import { causedByAbort, operationSignal, raceAbort } from './abort.ts';
 import { DEFAULT_PATCH_RETRY, type PatchRetryOptions, retryPolicy } from './backoff.ts';
 import { type BatchReadContext, distinctKeys, readMany } from './batchRead.ts';
 import { withDefaultTimeouts } from './clientTimeouts.ts';
@@ -202,7 +202,7 @@ export class SecretsStore {
       namespace: this.namespace,
       consistentRead: this.#consistentRead,
       valueCache: this.#valueCache,
-      open: (key, item, signal) => this.#openValue(key, item, signal),
+      open: (key, item) => this.#openValue(key, item),
     };
     this.#refresher = new Refresher({
       client: this.#client,
@@ -241,10 +241,11 @@ export class SecretsStore {
     options?: string[] | GetOptions,
   ): Promise<T> {
     checkKey(key);
-    const { fields, forceFetch, signal } = checkGetOptions(options);
+    const { fields, forceFetch, signal: given } = checkGetOptions(options);
+    const signal = operationSignal(given);
     const cache = this.#valueCache;
     // A cached read may be shared with other callers: it is not sent with this caller's signal.
-    const value = await this.#reading(this.#site('get', key), signal, () =>
+    const read = () =>
       cache
         ? cache.get(
             this.#cacheId(key),
@@ -252,8 +253,9 @@ export class SecretsStore {
             forceFetch,
             this.#consistentRead,
           )
-        : this.#readValue(key, undefined, signal),
-    );
+        : this.#readValue(key, undefined, signal);
+    // Without a signal, nothing to race: the warm read path stays as short as it was.
+    const value = await (signal ? this.#reading(this.#site('get', key), signal, read) : read());
     if (value === ABSENT) return {} as T;
     return (fields ? pickFields(value, fields) : value) as T;
   }
@@ -273,7 +275,8 @@ export class SecretsStore {
     keys: Iterable<string>,
     options?: GetOptions,
   ): Promise<Map<string, T>> {
-    const { fields, forceFetch, signal } = checkGetOptions(options ?? {});
+    const { fields, forceFetch, signal: given } = checkGetOptions(options ?? {});
+    const signal = operationSignal(given);
     const distinct = distinctKeys(keys);
     const values = await this.#reading(this.#site('getMany'), signal, () =>
       readMany(this.#batchRead, distinct, forceFetch, signal),
@@ -297,7 +300,7 @@ export class SecretsStore {
     options?: OperationOptions,
   ): Promise<true> {
     checkKey(key);
-    const signal = checkSignal(options?.signal);
+    const signal = operationSignal(options?.signal);
     const site = this.#site('put', key);
     const encoded = this.#sealer.encode(this.#name(key), value);
     try {
@@ -332,7 +335,7 @@ export class SecretsStore {
     options?: OperationOptions,
   ): Promise<T> {
     checkKey(key);
-    const signal = checkSignal(options?.signal);
+    const signal = operationSignal(options?.signal);
     const site = this.#site('patch', key);
     if (typeof update === 'function') {
       const updater = update as unknown as (previous: ValueHash) => unknown;
@@ -369,9 +372,10 @@ export class SecretsStore {
    */
   async delete(key: string, fields?: string[] | DeleteOptions): Promise<true> {
     checkKey(key);
-    const { fields: only, signal } = checkDeleteOptions(fields);
+    const { fields: only, signal: given } = checkDeleteOptions(fields);
+    const signal = operationSignal(given);
     if (only) {
-      await this.#writing(this.#site('patch', key), signal, () =>
+      await this.#writing(this.#site('delete', key), signal, () =>
         this.#writer.update(
           key,
           false,
@@ -400,7 +404,7 @@ export class SecretsStore {
    */
   async exists(key: string, options?: OperationOptions): Promise<boolean> {
     checkKey(key);
-    const signal = checkSignal(options?.signal);
+    const signal = operationSignal(options?.signal);
     const site = this.#site('exists', key);
     return this.#reading(site, signal, async () => {
       const known = this.#valueCache?.exists(this.#cacheId(key));
@@ -418,7 +422,7 @@ export class SecretsStore {
 
   /** The names of the namespace's secrets, in key order. Never decrypts anything. */
   async *keys(options?: OperationOptions): AsyncIterable<string> {
-    const signal = checkSignal(options?.signal);
+    const signal = operationSignal(options?.signal);
     const site = this.#site('keys');
     let startKey: Item | undefined;
     do {
@@ -472,7 +476,7 @@ export class SecretsStore {
    * were. Needs only `dynamodb:Query` and `dynamodb:BatchWriteItem`; never calls the keyring.
    */
   async purge(options?: OperationOptions): Promise<number> {
-    const signal = checkSignal(options?.signal);
+    const signal = operationSignal(options?.signal);
     if (signal?.aborted) throw abortedError(this.#site('purge'), signal.reason, 'nothing deleted');
     const { deleted } = await purgeNamespace({
       client: this.#client,
@@ -496,7 +500,7 @@ export class SecretsStore {
    * const { moved, alreadyCurrent, failures } = await store.rewrap({ onProgress: console.log });
    */
   rewrap(options?: RewrapOptions): Promise<RewrapSummary> {
-    const signal = checkSignal(options?.signal);
+    const signal = operationSignal(options?.signal);
     const site = this.#site('rewrap');
     return this.#writing(site, signal, () =>
       rewrapKeys(this.keys({ signal }), (key) => this.#writer.rewrap(key, signal), options),

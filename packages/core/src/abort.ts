@@ -6,6 +6,7 @@
  * (`StorageError`, or for a write whose copy may land `OutcomeUnknownError`) is decided where
  * the operation knows it; here are the means.
  */
+import { setMaxListeners } from 'node:events';
 import { InvalidValueError } from './errors.ts';
 
 /** A caller's options that can carry a signal. */
@@ -28,9 +29,22 @@ export class Aborted extends Error {
   }
 }
 
+/** Whether `value` is an AbortSignal: Node's, or one from another realm or polyfill. */
+export function isAbortSignal(value: unknown): value is AbortSignal {
+  if (value instanceof AbortSignal) return true;
+  const candidate = value as Partial<AbortSignal> | null;
+  return (
+    typeof candidate === 'object' &&
+    candidate !== null &&
+    typeof candidate.aborted === 'boolean' &&
+    typeof candidate.addEventListener === 'function' &&
+    typeof candidate.removeEventListener === 'function'
+  );
+}
+
 /** Precondition: a signal is an AbortSignal or absent, checked before any call. */
 export function checkSignal(signal: unknown): AbortSignal | undefined {
-  if (signal === undefined || signal instanceof AbortSignal) return signal;
+  if (signal === undefined || isAbortSignal(signal)) return signal;
   throw new InvalidValueError(
     'signal',
     `signal must be an AbortSignal, received ${signal === null ? 'null' : typeof signal}`,
@@ -45,6 +59,21 @@ export function reasonName(reason: unknown): string {
   if (reason instanceof Error) return reason.name;
   if (typeof DOMException !== 'undefined' && reason instanceof DOMException) return reason.name;
   return reason === undefined ? 'AbortError' : typeof reason;
+}
+
+/**
+ * The signal one operation listens to: it aborts with the caller's, with the same reason. The
+ * store's own listeners (a race, a sleep, the SDK's per request) go on it, not on the caller's:
+ * Node warns past 10 listeners on one signal, and a rewrap, a getMany or a purge with a signal
+ * adds more than that; this one is the store's own, so its limit is lifted. The caller's signal
+ * gets none that outlive the operation (`AbortSignal.any` follows it without a listener).
+ */
+export function operationSignal(signal: unknown): AbortSignal | undefined {
+  const given = checkSignal(signal);
+  if (given === undefined || given.aborted || typeof AbortSignal.any !== 'function') return given;
+  const own = AbortSignal.any([given]);
+  setMaxListeners(0, own);
+  return own;
 }
 
 /** Throws {@link Aborted} when `signal` has aborted. */

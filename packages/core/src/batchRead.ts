@@ -43,7 +43,7 @@ export interface BatchReadContext {
   readonly consistentRead: boolean;
   readonly valueCache: ValueCache | undefined;
   /** Decrypts the item of `key` (a live secret, not a tombstone). */
-  readonly open: (key: string, item: Item, signal?: AbortSignal) => Promise<ValueHash>;
+  readonly open: (key: string, item: Item) => Promise<ValueHash>;
 }
 
 /** Precondition: every key is valid, checked before any call; duplicates collapse, in first order. */
@@ -154,7 +154,9 @@ async function readFromTable(
   // Opened together: the data-key cache lets concurrent misses of one data key share a call.
   await Promise.all(
     [...items].map(async ([key, item]) => {
-      values.set(key, isTombstone(item) ? ABSENT : await context.open(key, item, signal));
+      // Not each with the signal: hundreds of listeners on one signal make Node warn. The
+      // caller's wait is raced with the signal as a whole (SecretsStore), so it ends at once.
+      values.set(key, isTombstone(item) ? ABSENT : await context.open(key, item));
     }),
   );
   return values;

@@ -19,10 +19,13 @@
  * owns the retries of its writes that may have landed, and of the throttled copies of its
  * conditional writes; the SDK the other refusals.
  *
- * The middleware is added to the command instance, never to the caller's client. A client whose
- * `send` is replaced (aws-sdk-client-mock without call-through) runs no middleware: then the
- * final error and its `$metadata.attempts` are all there is, and every copy but a refused only
- * copy counts as `may-land` (never certain without evidence).
+ * The middleware is added to the command instance, never to the caller's client. A second one,
+ * at the initialize step, tells a send that ran the stack without handing a copy to the HTTP
+ * handler (no region, no credentials, an abort before sending: nothing was sent) from a send
+ * whose `send` is replaced (aws-sdk-client-mock without call-through), which runs no middleware:
+ * then the final error and its `$metadata.attempts` are all there is, and every copy but a
+ * refused only copy counts as `may-land` (never certain without evidence); while it is in
+ * flight, it may land.
  */
 import type { DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { networkErrorCode } from './awsErrors.ts';
@@ -139,8 +142,6 @@ export class CopyLog {
   /**
    * @param ownRefusals the store, not the SDK, follows up a refused copy (a throttle) too: for
    *   writes conditioned on the item they read, whose re-send is worth a read first
-   */
-  /**
    * @param signal the caller's: passed to the SDK, and a copy is not handed to the HTTP handler
    *   once it has aborted (that copy is `refused`: it never left)
    */

@@ -38,10 +38,10 @@ type DynamoCommand = { readonly input: ServiceInputTypes } & SdkCommand<ServiceO
 export function sendDynamo<Command extends DynamoCommand>(
   client: DynamoDBClient,
   command: Command,
-  call: SendOptions = {},
+  call?: SendOptions,
 ): Promise<OutputOf<Command>> {
   const sent =
-    call.signal === undefined
+    call?.signal === undefined
       ? client.send(command as never)
       : client.send(command as never, { abortSignal: call.signal });
   return sent as Promise<OutputOf<Command>>;

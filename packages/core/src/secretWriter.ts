@@ -29,7 +29,6 @@ import {
   fullJitterDelay,
   type PatchRetryPolicy,
   type RetryPolicy,
-  sleep,
 } from './backoff.ts';
 import { CopyLog, sdkFailure, type WriteCommand } from './copyAnswers.ts';
 import { DataKeyHolder } from './dataKeyHolder.ts';
@@ -233,7 +232,7 @@ export class SecretWriter {
         whileInFlight: (current) =>
           current && writeStateOf(current).versionIsCorrupt ? 'not-landed' : 'resend',
         signal,
-      });
+      }).catch((error: unknown) => this.#refusedIncrement(site, error, signal));
       // Blind: the put's request does not return the history it shifted.
       if (landing.landed) return blindWriteState(record.writeId);
       const current = landing.current ?? (await this.#read(site, signal));
@@ -245,6 +244,30 @@ export class SecretWriter {
       // The count changed under the put (repaired by another writer) or a rival won the repair.
       await this.#backOff(contention, site, attempt, performance.now() - started, signal);
     }
+  }
+
+  /**
+   * A put refused with a ValidationException (nothing of it landed): when the item's count is to
+   * blame, a lost race over it, so that the put repairs it. The put's condition keeps out every
+   * count outside 1 to MAX_COUNT, but cannot tell an integer from a 38-digit fraction whose next
+   * value needs a 39th digit (`9.99...9 + 1`): DynamoDB refuses that increment. Any other error,
+   * or another cause, is thrown as it is.
+   */
+  async #refusedIncrement(
+    site: Write['site'],
+    error: unknown,
+    signal: AbortSignal | undefined,
+  ): Promise<Landing> {
+    const cause = error instanceof Error ? error.cause : undefined;
+    const refused =
+      error instanceof Error &&
+      error.name === 'StorageError' &&
+      cause instanceof Error &&
+      cause.name === 'ValidationException';
+    if (!refused) throw error;
+    const current = await this.#read(site, signal);
+    if (!current || !writeStateOf(current).versionIsCorrupt) throw error;
+    return { landed: false, current };
   }
 
   /**
@@ -586,7 +609,7 @@ export class SecretWriter {
         }
         // Throttled: after a backoff, send it again only if its base is still current; a base
         // that moved meanwhile makes it a lost race (its copies, all refused, can never land).
-        await unlessAborted(sleep(fullJitterDelay(refused, RESEND_BACKOFF)));
+        await unlessAborted(sleepUnlessAborted(fullJitterDelay(refused, RESEND_BACKOFF), signal));
         const current = await unlessAborted(this.#read(write.site, signal));
         if (write.whileInFlight(current) !== 'resend') return { landed: false, current };
         request = write.request;
@@ -622,7 +645,7 @@ export class SecretWriter {
       }
       request = step === 'resend' ? write.request : step.instead;
       resends += 1;
-      await unlessAborted(sleep(fullJitterDelay(resends, RESEND_BACKOFF)));
+      await unlessAborted(sleepUnlessAborted(fullJitterDelay(resends, RESEND_BACKOFF), signal));
     }
   }
 

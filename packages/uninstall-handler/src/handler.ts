@@ -8,6 +8,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { ENVIRONMENT_VARIABLES } from '@secrets-store/core';
+import { withDefaultTimeouts } from '@secrets-store/core/internal';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { type CleanupConfig, runTask, type TaskReport } from './cleanup.ts';
 import { FullBatchFailureError } from './errors.ts';
@@ -35,8 +36,10 @@ export function configFromEnvironment(environment = process.env): CleanupConfig 
     );
   }
   return {
-    dynamodb: new DynamoDBClient({}),
-    sqs: queueUrl ? new SQSClient({}) : undefined,
+    // Finite timeouts that throw, as the store's own clients have: a request that never
+    // answers fails its message (SQS redelivers it) instead of holding the invocation.
+    dynamodb: new DynamoDBClient(withDefaultTimeouts({})),
+    sqs: queueUrl ? new SQSClient(withDefaultTimeouts({})) : undefined,
     tableName,
     queueUrl,
     sweepDelaySeconds,

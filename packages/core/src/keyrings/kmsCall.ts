@@ -13,10 +13,10 @@ type KmsCommand = { readonly input: ServiceInputTypes } & SdkCommand<ServiceOutp
 export function sendKms<Command extends KmsCommand>(
   client: KMSClient,
   command: Command,
-  call: SendOptions = {},
+  call?: SendOptions,
 ): Promise<OutputOf<Command>> {
   const sent =
-    call.signal === undefined
+    call?.signal === undefined
       ? client.send(command as never)
       : client.send(command as never, { abortSignal: call.signal });
   return sent as Promise<OutputOf<Command>>;

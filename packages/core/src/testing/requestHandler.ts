@@ -24,9 +24,15 @@ export interface HandledResponse {
   };
 }
 
+/** What the SDK passes with a request: the caller's signal, as the Node handler takes it. */
+export interface HandlerOptions {
+  /** An `AbortSignal` (the SDK types its own, structurally the same). */
+  readonly abortSignal?: unknown;
+}
+
 /** The handler interface of the SDK (`HttpHandler`), structurally. */
 export interface MemoryRequestHandler {
-  handle(request: HandledRequest): Promise<HandledResponse>;
+  handle(request: HandledRequest, options?: HandlerOptions): Promise<HandledResponse>;
   updateHttpClientConfig(): void;
   httpHandlerConfigs(): Record<string, never>;
   destroy(): void;
@@ -60,9 +66,30 @@ function respond(statusCode: number, body: unknown): HandledResponse {
   };
 }
 
+/**
+ * The Node HTTP handler's answer to an aborted request: an `AbortError` whose cause is the
+ * signal's reason. As over a network, a request aborted after it was handed over may still be
+ * applied (a paused one, when released): the client has stopped listening, not the table.
+ */
+function abortError(signal: AbortSignal): Error {
+  return Object.assign(new Error('Request aborted'), { name: 'AbortError', cause: signal.reason });
+}
+
+function unlessAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abortError(signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
 export function memoryRequestHandler(dispatch: Dispatch): MemoryRequestHandler {
   return {
-    async handle(request) {
+    async handle(request, options) {
+      const given = options?.abortSignal;
+      const signal = given instanceof AbortSignal ? given : undefined;
+      if (signal?.aborted) throw abortError(signal);
       // `x-amz-target: DynamoDB_20120810.PutItem`
       const operation = header(request, 'x-amz-target')?.split('.')[1] ?? '';
       let input: RequestInput;
@@ -75,7 +102,7 @@ export function memoryRequestHandler(dispatch: Dispatch): MemoryRequestHandler {
         );
       }
       try {
-        return respond(200, await dispatch(operation, input));
+        return respond(200, await unlessAborted(dispatch(operation, input), signal));
       } catch (error) {
         if (error instanceof DynamoDBError) return respond(error.statusCode, error.toJSON());
         throw error;
