@@ -6,45 +6,12 @@
  */
 import { BatchGetItemCommand } from '@aws-sdk/client-dynamodb';
 import { DecryptCommand } from '@aws-sdk/client-kms';
-import {
-  InvalidKeyError,
-  KmsKeyring,
-  SecretsStore,
-  type SecretsStoreOptions,
-  StorageError,
-} from '@secrets-store/core';
+import { InvalidKeyError, type SecretsStore, StorageError } from '@secrets-store/core';
 import { createTestStore } from '@secrets-store/core/testing';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { fakeKms, KEY_ARN } from '../support/fakeKms.ts';
-import { type FakeTable, fakeTable } from '../support/fakeTable.ts';
+import { describe, expect, it, vi } from 'vitest';
+import { kms, NAMESPACE, subject, TABLE, table, useStoreHarness } from '../support/storeHarness.ts';
 
-const TABLE = 'secrets';
-const NAMESPACE = 'app-1:install-7';
-
-let table: FakeTable;
-let kms: ReturnType<typeof fakeKms>;
-
-beforeEach(() => {
-  table = fakeTable(TABLE);
-  kms = fakeKms();
-});
-
-afterEach(() => {
-  table.dynamodb.restore();
-  kms.kms.restore();
-  vi.restoreAllMocks();
-  expect(table.memory.pendingHooks).toBe(0);
-});
-
-function subject(options: Partial<SecretsStoreOptions> = {}): SecretsStore {
-  return new SecretsStore({
-    tableName: TABLE,
-    namespace: NAMESPACE,
-    keyring: new KmsKeyring({ keyId: KEY_ARN, client: kms.client }),
-    client: table.client,
-    ...options,
-  });
-}
+useStoreHarness();
 
 const keysOf = (count: number, prefix = 'k') =>
   Array.from({ length: count }, (_, index) => `${prefix}${String(index).padStart(3, '0')}`);

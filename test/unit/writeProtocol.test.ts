@@ -10,64 +10,30 @@ import {
   ConcurrentUpdateError,
   DecryptionError,
   InvalidValueError,
-  KmsKeyring,
   LocalKeyring,
   OutcomeUnknownError,
   SecretsStore,
-  type SecretsStoreOptions,
   StorageError,
 } from '@secrets-store/core';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { tombstoneExpiry } from '../../packages/core/src/item.ts';
 import { MAX_RESENDS } from '../../packages/core/src/secretWriter.ts';
-import { fakeKms, KEY_ARN } from '../support/fakeKms.ts';
-import { type FakeTable, fakeTable } from '../support/fakeTable.ts';
-
-const TABLE = 'secrets';
-const NAMESPACE = 'app-1:install-7';
+import {
+  kms,
+  NAMESPACE,
+  rival,
+  subject,
+  TABLE,
+  table,
+  useStoreHarness,
+} from '../support/storeHarness.ts';
 
 interface Log {
   token?: string;
   ids?: string[];
 }
 
-let table: FakeTable;
-let kms: ReturnType<typeof fakeKms>;
-
-beforeEach(() => {
-  table = fakeTable(TABLE);
-  kms = fakeKms();
-});
-
-afterEach(() => {
-  table.dynamodb.restore();
-  kms.kms.restore();
-  vi.useRealTimers();
-  vi.restoreAllMocks();
-  // Every schedule a test set up was used: no hook waits for a request that never came.
-  expect(table.memory.pendingHooks).toBe(0);
-});
-
-/** The store under test, on the watched client. */
-function subject(options: Partial<SecretsStoreOptions> = {}): SecretsStore {
-  return new SecretsStore({
-    tableName: TABLE,
-    namespace: NAMESPACE,
-    keyring: new KmsKeyring({ keyId: KEY_ARN, client: kms.client }),
-    client: table.client,
-    ...options,
-  });
-}
-
-/** Another Lambda writing the same secret: its own DynamoDB client and data-key cache. */
-function rival(): SecretsStore {
-  return new SecretsStore({
-    tableName: TABLE,
-    namespace: NAMESPACE,
-    keyring: new KmsKeyring({ keyId: KEY_ARN, client: kms.client }),
-    client: table.memory.client(),
-  });
-}
+useStoreHarness();
 
 function appender(id: string, runs: { count: number } = { count: 0 }) {
   return (value: Log): Log => {
