@@ -7,7 +7,7 @@ import {
 import { DEFAULT_PATCH_RETRY, type PatchRetryOptions, retryPolicy } from './backoff.ts';
 import { type BatchReadContext, distinctKeys, readMany } from './batchRead.ts';
 import { DataKeyCache, type DataKeyCacheOptions } from './dataKeyCache.ts';
-import { type CallSite, callDynamo } from './dynamoCall.ts';
+import { type CallSite, callDynamo, sendDynamo } from './dynamoCall.ts';
 import { ConfigurationError, InvalidValueError } from './errors.ts';
 import {
   existsInput,
@@ -322,7 +322,10 @@ export class SecretsStore {
     const known = this.#valueCache?.exists(this.#cacheId(key));
     if (known !== undefined) return known;
     const response = await callDynamo(this.#site('exists', key), () =>
-      this.#client.send(new GetItemCommand(existsInput(this.#address(key), this.#consistentRead))),
+      sendDynamo(
+        this.#client,
+        new GetItemCommand(existsInput(this.#address(key), this.#consistentRead)),
+      ),
     );
     return isLive(response.Item);
   }
@@ -332,7 +335,8 @@ export class SecretsStore {
     let startKey: Item | undefined;
     do {
       const page = await callDynamo(this.#site('keys'), () =>
-        this.#client.send(
+        sendDynamo(
+          this.#client,
           new QueryCommand(
             queryKeysInput(this.tableName, this.namespace, this.#consistentRead, startKey),
           ),
@@ -384,7 +388,8 @@ export class SecretsStore {
 
   async #read(operation: string, key: string): Promise<Item | undefined> {
     const response = await callDynamo(this.#site(operation, key), () =>
-      this.#client.send(
+      sendDynamo(
+        this.#client,
         new GetItemCommand(getSecretInput(this.#address(key), this.#consistentRead)),
       ),
     );

@@ -10,7 +10,7 @@ import {
   type KeysAndAttributes,
 } from '@aws-sdk/client-dynamodb';
 import { fullJitterDelay, type RetryPolicy, sleep } from './backoff.ts';
-import { type CallSite, callDynamo } from './dynamoCall.ts';
+import { type CallSite, callDynamo, sendDynamo } from './dynamoCall.ts';
 import { InvalidKeyError, StorageError } from './errors.ts';
 import {
   ATTRIBUTE,
@@ -161,7 +161,7 @@ async function readChunk(
   ).RequestItems as Record<string, KeysAndAttributes>;
   for (let attempt = 1; ; attempt++) {
     const response = await callDynamo(site, () =>
-      context.client.send(new BatchGetItemCommand({ RequestItems: request })),
+      sendDynamo(context.client, new BatchGetItemCommand({ RequestItems: request })),
     );
     items.push(...(response.Responses?.[context.tableName] ?? []));
     const unprocessed = response.UnprocessedKeys?.[context.tableName];

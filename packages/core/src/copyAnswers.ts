@@ -21,6 +21,7 @@
  * copy counts as `may-land` (never certain without evidence).
  */
 import type { DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { sendDynamo } from './dynamoCall.ts';
 
 /** The commands a write sends. */
 export type WriteCommand = PutItemCommand | UpdateItemCommand;
@@ -108,7 +109,7 @@ export class CopyLog {
       { step: 'deserialize', priority: 'high', name: 'secretsStoreCopyAnswers' },
     );
     try {
-      await client.send(command as PutItemCommand);
+      await sendDynamo(client, command);
       if (seen === 0) this.#answers.push('applied');
     } catch (error) {
       if (seen === 0) this.#recordUnseen(error);

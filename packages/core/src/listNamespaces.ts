@@ -4,6 +4,7 @@
  */
 import { type DynamoDBClient, ScanCommand, type ScanCommandOutput } from '@aws-sdk/client-dynamodb';
 import { describeAwsError, safeCause } from './awsErrors.ts';
+import { sendDynamo } from './dynamoCall.ts';
 import { ConfigurationError, StorageError } from './errors.ts';
 import { type Item, namespaceOf, scanNamespacesInput } from './item.ts';
 
@@ -48,7 +49,10 @@ export async function listNamespaces(
     page += 1;
     let response: ScanCommandOutput;
     try {
-      response = await client.send(new ScanCommand(scanNamespacesInput(tableName, startKey)));
+      response = await sendDynamo(
+        client,
+        new ScanCommand(scanNamespacesInput(tableName, startKey)),
+      );
     } catch (error) {
       throw new StorageError(
         `DynamoDB failed the Scan of table ${tableName} (page ${page}) listing its namespaces: ${describeAwsError(error)}`,

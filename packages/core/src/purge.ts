@@ -30,6 +30,7 @@ import {
   retryPolicy,
   sleep,
 } from './backoff.ts';
+import { sendDynamo } from './dynamoCall.ts';
 import { ConfigurationError, PurgeIncompleteError, StorageError } from './errors.ts';
 import {
   batchDeleteRequest,
@@ -104,7 +105,7 @@ export async function purgeNamespace(options: PurgeOptions): Promise<PurgeResult
       let unprocessed: WriteRequest[];
       try {
         const response = await send('BatchWriteItem', namespace, () =>
-          client.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: pending } })),
+          sendDynamo(client, new BatchWriteItemCommand({ RequestItems: { [tableName]: pending } })),
         );
         unprocessed = response.UnprocessedItems?.[tableName] ?? [];
       } catch (error) {
@@ -162,7 +163,8 @@ export async function purgeWrittenBefore(
 
   const deleteOne = async (key: string): Promise<GroupOutcome> => {
     try {
-      await client.send(
+      await sendDynamo(
+        client,
         new DeleteItemCommand(
           deleteWrittenBeforeInput({ tableName, namespace, key }, writtenBefore),
         ),
@@ -216,7 +218,8 @@ export async function purgeWrittenBefore(
         return { ...rest, spared: spared + rest.spared };
       }
       try {
-        await client.send(
+        await sendDynamo(
+          client,
           new TransactWriteItemsCommand({
             TransactItems: pending.map((key) =>
               transactDeleteWrittenBefore({ tableName, namespace, key }, writtenBefore),
@@ -431,7 +434,8 @@ async function queryKeys(
 ): Promise<Page> {
   const { client, tableName, namespace } = options;
   const page = await send('Query', namespace, () =>
-    client.send(
+    sendDynamo(
+      client,
       new QueryCommand(queryKeysInput(tableName, namespace, true, startKey, writtenBefore)),
     ),
   );

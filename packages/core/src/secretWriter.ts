@@ -33,7 +33,7 @@ import {
 } from './backoff.ts';
 import { CopyLog, sdkFailure, type WriteCommand } from './copyAnswers.ts';
 import { DataKeyHolder } from './dataKeyHolder.ts';
-import { type CallSite, callDynamo, describeSite, storageError } from './dynamoCall.ts';
+import { type CallSite, callDynamo, describeSite, sendDynamo, storageError } from './dynamoCall.ts';
 import { ConcurrentUpdateError, OutcomeUnknownError } from './errors.ts';
 import { GroupCommit } from './groupCommit.ts';
 import {
@@ -518,7 +518,7 @@ export class SecretWriter {
 
   async #read(site: CallSite & { readonly key: string }): Promise<Item | undefined> {
     const response = await callDynamo(site, () =>
-      this.#client.send(new GetItemCommand(getSecretInput(this.#address(site.key), true))),
+      sendDynamo(this.#client, new GetItemCommand(getSecretInput(this.#address(site.key), true))),
     );
     return response.Item;
   }

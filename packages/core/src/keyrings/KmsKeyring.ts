@@ -17,6 +17,7 @@ import {
   type Keyring,
   type RewrappedDataKey,
 } from './Keyring.ts';
+import { sendKms } from './kmsCall.ts';
 import { mapKmsError } from './kmsErrors.ts';
 
 export interface KmsKeyringOptions {
@@ -80,7 +81,8 @@ export class KmsKeyring implements Keyring {
   async generateDataKey(context: EncryptionContext): Promise<GeneratedDataKey> {
     let response: GenerateDataKeyCommandOutput;
     try {
-      response = await this.#client.send(
+      response = await sendKms(
+        this.#client,
         new GenerateDataKeyCommand({
           KeyId: this.keyId,
           KeySpec: 'AES_256',
@@ -123,7 +125,8 @@ export class KmsKeyring implements Keyring {
     try {
       // KeyId is always a configured key, never one taken from the item: a forged item cannot
       // make the store use another key its role happens to be allowed to decrypt with.
-      response = await this.#client.send(
+      response = await sendKms(
+        this.#client,
         new DecryptCommand({
           CiphertextBlob: wrapped,
           KeyId: pinned,
@@ -170,7 +173,8 @@ export class KmsKeyring implements Keyring {
     let response: ReEncryptCommandOutput;
     try {
       // The data key is decrypted and encrypted again inside KMS: it never reaches this process.
-      response = await this.#client.send(
+      response = await sendKms(
+        this.#client,
         new ReEncryptCommand({
           CiphertextBlob: wrapped,
           SourceKeyId: pinned,
