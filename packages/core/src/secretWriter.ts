@@ -52,6 +52,7 @@ import {
   type WriteState,
   writeStateOf,
 } from './item.ts';
+import { activeMeter, type OperationMeter, runMetered } from './observability/operationMeter.ts';
 import type { RewrapOutcome } from './rewrap.ts';
 import type {
   EncodedValue,
@@ -90,6 +91,8 @@ interface PendingUpdate {
   readonly createIfAbsent: boolean;
   readonly resolve: (previous: ValueHash) => void;
   readonly reject: (error: unknown) => void;
+  /** The meter of the patch that asked (observability/operationMeter.ts), when metered. */
+  readonly meter?: OperationMeter | undefined;
 }
 
 /** The item a read-modify-write starts from. */
@@ -159,7 +162,9 @@ export class SecretWriter {
   readonly #retry: PatchRetryPolicy;
   readonly #listener: WriteListener | undefined;
   readonly #updates = new GroupCommit<PendingUpdate, Base>(
-    (key, batch, carry) => this.#commitBatch(key, batch, carry),
+    // A batch's requests count for the first patch of the batch (not for the one whose call
+    // started the key's queue, which may have ended while later batches run).
+    (key, batch, carry) => runMetered(batch[0]?.meter, () => this.#commitBatch(key, batch, carry)),
     (carry) => carry.opened?.dataKey.fill(0),
   );
 
@@ -245,7 +250,7 @@ export class SecretWriter {
    */
   update(key: string, createIfAbsent: boolean, compute: Compute): Promise<ValueHash> {
     return new Promise((resolve, reject) => {
-      this.#updates.add(key, { compute, createIfAbsent, resolve, reject });
+      this.#updates.add(key, { compute, createIfAbsent, resolve, reject, meter: activeMeter() });
     });
   }
 
