@@ -25,6 +25,9 @@ export { KmsKeyring, type KmsKeyringOptions } from './keyrings/KmsKeyring.ts';
 export { LocalKeyring, type LocalKeyringOptions } from './keyrings/LocalKeyring.ts';
 export { checkNamespace, MAX_KEY_BYTES, MAX_NAMESPACE_LENGTH } from './keys.ts';
 export { type ListNamespacesOptions, listNamespaces } from './listNamespaces.ts';
+export type { OperationMessage } from './observability/operationChannel.ts';
+export { OPERATION_CHANNEL } from './observability/operationMeter.ts';
+export { USER_AGENT } from './observability/userAgent.ts';
 export { type PurgeOptions, type PurgeResult, purgeNamespace } from './purge.ts';
 export type {
   RewrapFailure,
