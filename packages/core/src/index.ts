@@ -27,6 +27,13 @@ export { checkNamespace, MAX_KEY_BYTES, MAX_NAMESPACE_LENGTH } from './keys.ts';
 export { type ListNamespacesOptions, listNamespaces } from './listNamespaces.ts';
 export type { OperationMessage } from './observability/operationChannel.ts';
 export { OPERATION_CHANNEL } from './observability/operationMeter.ts';
+export {
+  type MetricsSink,
+  type OperationMetric,
+  type OperationMetricsOptions,
+  operationMetrics,
+  recordOperationMetrics,
+} from './observability/operationMetrics.ts';
 export { USER_AGENT } from './observability/userAgent.ts';
 export { type PurgeOptions, type PurgeResult, purgeNamespace } from './purge.ts';
 export type {
