@@ -583,6 +583,47 @@ describe('item sanity: damaged metadata is handled in bounded time', () => {
     expect(await store.get('k')).toEqual({ a: 3 });
   });
 
+  // Outside DynamoDB's range of counts a put can take: `+ 1` is a ValidationException there.
+  it.each([
+    ['9.99E125', { N: '9.99E125' }],
+    ['1E38', { N: '1E38' }],
+    ['1E-130', { N: '1E-130' }],
+    ['-9.99E125', { N: '-9.99E125' }],
+    ['38 nines', { N: '9'.repeat(38) }],
+    ['0', { N: '0' }],
+    ['a boolean', { BOOL: true }],
+  ])(
+    'a version of %s is corrupt: the next put replaces it with one more request',
+    async (_, version) => {
+      const store = subject();
+      await store.put('k', { a: 1 });
+      await damage('k', { version });
+      table.dynamodb.resetHistory();
+      await store.put('k', { a: 2 });
+      expect(table.dynamodb).toHaveReceivedCommandTimes(UpdateItemCommand, 1);
+      expect(table.dynamodb).toHaveReceivedCommandTimes(PutItemCommand, 1);
+      expect(table.dynamodb).toHaveReceivedCommandTimes(GetItemCommand, 0);
+      expect((await table.item(NAMESPACE, 'k'))?.version).toEqual({ N: '1' });
+      expect(await store.get('k')).toEqual({ a: 2 });
+      await store.put('k', { a: 3 });
+      expect((await table.item(NAMESPACE, 'k'))?.version).toEqual({ N: '2' });
+    },
+  );
+
+  it.each([
+    ['9.99E125', 'patch'],
+    ['-9.99E125', 'a field delete'],
+  ])('a version of %s is replaced by %s in its one write', async (number, write) => {
+    const store = subject();
+    await store.put('k', { a: 1, b: 2 });
+    await damage('k', { version: { N: number } });
+    table.dynamodb.resetHistory();
+    if (write === 'patch') await store.patch('k', { a: 2 });
+    else await store.delete('k', ['b']);
+    expect(table.dynamodb).toHaveReceivedCommandTimes(PutItemCommand, 1);
+    expect((await table.item(NAMESPACE, 'k'))?.version).toEqual({ N: '1' });
+  });
+
   it('a version above 2^53 counts on exactly', async () => {
     const store = subject();
     await store.put('k', { a: 1 });

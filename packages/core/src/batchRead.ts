@@ -9,7 +9,8 @@ import {
   type DynamoDBClient,
   type KeysAndAttributes,
 } from '@aws-sdk/client-dynamodb';
-import { fullJitterDelay, type RetryPolicy, sleep } from './backoff.ts';
+import { sleepUnlessAborted } from './abort.ts';
+import { fullJitterDelay, type RetryPolicy } from './backoff.ts';
 import { type CallSite, callDynamo, sendDynamo } from './dynamoCall.ts';
 import { InvalidKeyError, StorageError } from './errors.ts';
 import {
@@ -42,7 +43,7 @@ export interface BatchReadContext {
   readonly consistentRead: boolean;
   readonly valueCache: ValueCache | undefined;
   /** Decrypts the item of `key` (a live secret, not a tombstone). */
-  readonly open: (key: string, item: Item) => Promise<ValueHash>;
+  readonly open: (key: string, item: Item, signal?: AbortSignal) => Promise<ValueHash>;
 }
 
 /** Precondition: every key is valid, checked before any call; duplicates collapse, in first order. */
@@ -72,6 +73,7 @@ export async function readMany(
   context: BatchReadContext,
   keys: readonly string[],
   forceFetch: boolean,
+  signal?: AbortSignal,
 ): Promise<Map<string, CachedValue>> {
   const { valueCache: cache, namespace } = context;
   const found = new Map<string, CachedValue>();
@@ -87,7 +89,7 @@ export async function readMany(
     : [];
   let read: Map<string, CachedValue>;
   try {
-    read = await readFromTable(context, missing);
+    read = await readFromTable(context, missing, signal);
   } catch (error) {
     for (const ticket of tickets) cache?.finishRead(ticket);
     throw error;
@@ -105,13 +107,16 @@ export async function readMany(
 async function readFromTable(
   context: BatchReadContext,
   keys: readonly string[],
+  signal: AbortSignal | undefined,
 ): Promise<Map<string, CachedValue>> {
   const chunks: string[][] = [];
   for (let start = 0; start < keys.length; start += MAX_BATCH_GET_KEYS) {
     chunks.push(keys.slice(start, start + MAX_BATCH_GET_KEYS));
   }
   // Every call runs to its end, so that keys left unread are named together, across calls.
-  const settled = await Promise.allSettled(chunks.map((chunk) => readChunk(context, chunk)));
+  const settled = await Promise.allSettled(
+    chunks.map((chunk) => readChunk(context, chunk, signal)),
+  );
   const pages: Item[][] = [];
   const unread: string[] = [];
   for (const outcome of settled) {
@@ -133,7 +138,7 @@ async function readFromTable(
   // Opened together: the data-key cache lets concurrent misses of one data key share a call.
   await Promise.all(
     [...items].map(async ([key, item]) => {
-      values.set(key, isTombstone(item) ? ABSENT : await context.open(key, item));
+      values.set(key, isTombstone(item) ? ABSENT : await context.open(key, item, signal));
     }),
   );
   return values;
@@ -146,6 +151,7 @@ async function readFromTable(
 async function readChunk(
   context: BatchReadContext,
   keys: readonly string[],
+  signal: AbortSignal | undefined,
 ): Promise<{ items: Item[]; unread: string[] }> {
   const site: CallSite = {
     operation: 'getMany',
@@ -161,7 +167,7 @@ async function readChunk(
   ).RequestItems as Record<string, KeysAndAttributes>;
   for (let attempt = 1; ; attempt++) {
     const response = await callDynamo(site, () =>
-      sendDynamo(context.client, new BatchGetItemCommand({ RequestItems: request })),
+      sendDynamo(context.client, new BatchGetItemCommand({ RequestItems: request }), { signal }),
     );
     items.push(...(response.Responses?.[context.tableName] ?? []));
     const unprocessed = response.UnprocessedKeys?.[context.tableName];
@@ -170,7 +176,7 @@ async function readChunk(
       return { items, unread: unprocessed.Keys.map((key) => keyOf(key) ?? '?') };
     }
     request = { [context.tableName]: unprocessed };
-    await sleep(fullJitterDelay(attempt, BATCH_READ_RETRY));
+    await sleepUnlessAborted(fullJitterDelay(attempt, BATCH_READ_RETRY), signal);
   }
 }
 

@@ -11,6 +11,7 @@ import type {
   ServiceInputTypes,
   ServiceOutputTypes,
 } from '@aws-sdk/client-dynamodb';
+import { reasonName } from './abort.ts';
 import { describeAwsError } from './awsErrors.ts';
 import { StorageError } from './errors.ts';
 import { activeMeter, meterCommand } from './observability/operationMeter.ts';
@@ -70,6 +71,17 @@ export function storageError(site: CallSite, error: unknown): StorageError {
   return new StorageError(
     `DynamoDB failed ${describeSite(site)} (table ${site.tableName}): ${describeAwsError(error)}`,
     { cause: error },
+  );
+}
+
+/**
+ * The error of an operation its caller aborted (the signal's reason is its cause): a read, or a
+ * write of which nothing can land (`detail` says so).
+ */
+export function abortedError(site: CallSite, reason: unknown, detail?: string): StorageError {
+  return new StorageError(
+    `${describeSite(site)} (table ${site.tableName}) was aborted (${reasonName(reason)})${detail === undefined ? '' : `: ${detail}`}`,
+    { cause: reason },
   );
 }
 

@@ -19,6 +19,7 @@ export type {
   EncryptionContext,
   GeneratedDataKey,
   Keyring,
+  KeyringCallOptions,
   RewrappedDataKey,
 } from './keyrings/Keyring.ts';
 export { KmsKeyring, type KmsKeyringOptions } from './keyrings/KmsKeyring.ts';
@@ -42,7 +43,11 @@ export type {
   RewrapProgress,
   RewrapSummary,
 } from './rewrap.ts';
-export { SecretsStore, type SecretsStoreOptions } from './SecretsStore.ts';
+export {
+  type OperationOptions,
+  SecretsStore,
+  type SecretsStoreOptions,
+} from './SecretsStore.ts';
 export {
   resetSecretsStore,
   secretsStoreFromEnvironment,
@@ -51,6 +56,7 @@ export {
 } from './storage.ts';
 export { ValueCache, type ValueCacheOptions } from './valueCache.ts';
 export type {
+  DeleteOptions,
   GetOptions,
   PatchUpdater,
   Primitive,

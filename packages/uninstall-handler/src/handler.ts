@@ -81,6 +81,9 @@ export async function handle(
       logger('error', 'message refused', { messageId, reason: parsed.invalid });
       continue;
     }
+    if (parsed.notice !== undefined) {
+      logger('warn', 'message time', { messageId, reason: parsed.notice });
+    }
     try {
       const report = await runTask(parsed.task, config, deadline, logger);
       logger(
@@ -110,10 +113,10 @@ export async function handle(
   return { batchItemFailures };
 }
 
-/** SQS's `SentTimestamp` of a record (epoch ms), when it carries a valid one. */
-function sentTimestampOf(record: SQSRecord): number | undefined {
-  const value = Number(record.attributes?.SentTimestamp);
-  return Number.isSafeInteger(value) && value > 0 ? value : undefined;
+/** SQS's `SentTimestamp` of a record as delivered; events.ts decides whether it is usable. */
+function sentTimestampOf(record: SQSRecord): string | undefined {
+  const value: unknown = record.attributes?.SentTimestamp;
+  return typeof value === 'string' ? value : undefined;
 }
 
 /**

@@ -8,6 +8,7 @@ import {
   ReEncryptCommand,
   type ReEncryptCommandOutput,
 } from '@aws-sdk/client-kms';
+import { withDefaultTimeouts } from '../clientTimeouts.ts';
 import { ConfigurationError, DecryptionError, KeyAccessError, KeyServiceError } from '../errors.ts';
 import { resolveClient } from '../sdkClient.ts';
 import {
@@ -15,6 +16,7 @@ import {
   type EncryptionContext,
   type GeneratedDataKey,
   type Keyring,
+  type KeyringCallOptions,
   type RewrappedDataKey,
 } from './Keyring.ts';
 import { sendKms } from './kmsCall.ts';
@@ -36,7 +38,14 @@ export interface KmsKeyringOptions {
   readonly previousKeyIds?: readonly string[];
   /** A KMS client of your own. @default a new `KMSClient(clientConfig)` */
   readonly client?: KMSClient;
-  /** The configuration of the KMS client made when `client` is not given. @default `{}` */
+  /**
+   * The configuration of the KMS client made when `client` is not given. That client gets finite
+   * timeouts that throw, so that no call hangs: `requestHandler: { connectionTimeout: 3000,
+   * requestTimeout: 5000, socketTimeout: 5000, throwOnRequestTimeout: true }` (per attempt; the
+   * SDK makes up to 3). Set any of them in `clientConfig.requestHandler` to change it; a handler
+   * instance there, or a `client` of your own, keeps its own settings.
+   * @default `{}` (and the timeouts above)
+   */
   readonly clientConfig?: KMSClientConfig;
   /** Passed on every call, for keys shared through grants. @default none */
   readonly grantTokens?: readonly string[];
@@ -77,16 +86,24 @@ export class KmsKeyring implements Keyring {
     // A key ARN names its Region: the client made here is in it unless the caller said otherwise
     // (AWS_REGION may be another Region, where the key does not exist).
     const region = checkedRegion(this.keyId, 'keyId');
-    this.#client = resolveClient('KmsKeyring', options, (config) =>
-      region === undefined || config.region !== undefined
-        ? new KMSClient(config)
-        : new KMSClient({ ...config, region }),
+    this.#client = resolveClient(
+      'KmsKeyring',
+      options,
+      (config) =>
+        new KMSClient(
+          withDefaultTimeouts(
+            region === undefined || config.region !== undefined ? config : { ...config, region },
+          ),
+        ),
     );
     this.#grantTokens = options.grantTokens ? [...options.grantTokens] : undefined;
     if (!isAlias(this.keyId) && this.keyId.startsWith('arn:')) this.#currentKeyArn = this.keyId;
   }
 
-  async generateDataKey(context: EncryptionContext): Promise<GeneratedDataKey> {
+  async generateDataKey(
+    context: EncryptionContext,
+    options: KeyringCallOptions = {},
+  ): Promise<GeneratedDataKey> {
     let response: GenerateDataKeyCommandOutput;
     try {
       response = await sendKms(
@@ -97,6 +114,7 @@ export class KmsKeyring implements Keyring {
           EncryptionContext: { namespace: context.namespace, secret: context.secret },
           GrantTokens: this.#grantTokens,
         }),
+        options,
       );
     } catch (error) {
       throw mapKmsError(error, 'GenerateDataKey', context);
@@ -127,6 +145,7 @@ export class KmsKeyring implements Keyring {
     wrapped: Uint8Array,
     keyId: string,
     context: EncryptionContext,
+    options: KeyringCallOptions = {},
   ): Promise<Buffer> {
     const pinned = this.#pinnedKeyFor(keyId, context);
     let response: DecryptCommandOutput;
@@ -141,6 +160,7 @@ export class KmsKeyring implements Keyring {
           EncryptionContext: { namespace: context.namespace, secret: context.secret },
           GrantTokens: this.#grantTokens,
         }),
+        options,
       );
     } catch (error) {
       throw mapKmsError(error, 'Decrypt', context);
@@ -175,6 +195,7 @@ export class KmsKeyring implements Keyring {
     wrapped: Uint8Array,
     keyId: string,
     context: EncryptionContext,
+    options: KeyringCallOptions = {},
   ): Promise<RewrappedDataKey> {
     const pinned = this.#pinnedKeyFor(keyId, context);
     const encryptionContext = { namespace: context.namespace, secret: context.secret };
@@ -191,6 +212,7 @@ export class KmsKeyring implements Keyring {
           DestinationEncryptionContext: encryptionContext,
           GrantTokens: this.#grantTokens,
         }),
+        options,
       );
     } catch (error) {
       throw mapKmsError(error, 'ReEncrypt', context);
