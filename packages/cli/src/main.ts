@@ -20,6 +20,7 @@ import { describeError, EXIT, exitCodeOf, usageError } from './errors.ts';
 import { DEFAULT_LOCAL_DIR, type LocalStoreAccess, openLocalStoreDir } from './local/localStore.ts';
 import { type RewrapCommandOptions, rewrapCommand, rotateKeyCommand } from './rotationCommands.ts';
 import { openTarget, type Target, type TargetOptions } from './target.ts';
+import { reportOperations } from './verbose.ts';
 
 /** The version of this package, from its package.json (shipped beside bin/ and dist/). */
 function cliVersion(): string {
@@ -66,6 +67,10 @@ function buildProgram(
       '--endpoint <url>',
       'DynamoDB endpoint, e.g. dynalite (KMS keeps its own: $AWS_ENDPOINT_URL_KMS)',
     )
+    .option(
+      '-v, --verbose',
+      'print one line per store operation on stderr: outcome, ms, requests and capacity units',
+    )
     .version(cliVersion(), '-V, --version', 'print the version of secrets-store')
     .addHelpText('after', `${EXAMPLES_HELP}\n${EXIT_CODES_HELP}`)
     .allowExcessArguments()
@@ -110,9 +115,13 @@ function buildProgram(
         process.env,
         access,
       );
+      const stopReporting = command.optsWithGlobals<{ verbose?: boolean }>().verbose
+        ? reportOperations(io.stderr)
+        : undefined;
       try {
         setExitCode(await action(target, ...args));
       } finally {
+        stopReporting?.();
         await target.close();
       }
     };
