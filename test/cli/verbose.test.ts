@@ -54,6 +54,19 @@ describe('--verbose', () => {
     for (const result of [put, get, patch, list]) expect(result.stderr).not.toContain(CANARY);
   });
 
+  it('rotate-key: the rewrap of each namespace on its own line', () => {
+    const result = cli(['rotate-key']);
+    expect(result.code).toBe(0);
+    // One secret (authToken) moved: Query, GetItem, PutItem; its data key unwrapped and wrapped locally.
+    expect(result.stderr).toMatch(
+      new RegExp(
+        `^secrets-store: rewrap: ok in ${MS}; DynamoDB 3 requests \\(2 read units, 1 write unit\\); KMS 0 requests$`,
+        'm',
+      ),
+    );
+    expect(result.stderr).not.toContain(CANARY);
+  });
+
   it('a failed operation: its error code on its line, then the error', () => {
     const result = cli(['put', 'x'.repeat(1025), '{}']);
     expect(result.code).toBe(2);

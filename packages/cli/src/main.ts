@@ -99,6 +99,12 @@ function buildProgram(
         ),
     });
 
+  /** With --verbose, a line per store operation on stderr until the returned function runs. */
+  const reportIfVerbose = (command: Command): (() => void) | undefined =>
+    command.optsWithGlobals<{ verbose?: boolean }>().verbose
+      ? reportOperations(io.stderr)
+      : undefined;
+
   /**
    * Opens the target for one command, runs it, and always closes the target. A `read` command
    * never creates a local store or a key.
@@ -115,9 +121,7 @@ function buildProgram(
         process.env,
         access,
       );
-      const stopReporting = command.optsWithGlobals<{ verbose?: boolean }>().verbose
-        ? reportOperations(io.stderr)
-        : undefined;
+      const stopReporting = reportIfVerbose(command);
       try {
         setExitCode(await action(target, ...args));
       } finally {
@@ -241,9 +245,14 @@ Example:
       --previous-key-id arn:aws:kms:eu-west-1:111122223333:key/old`,
     )
     .action(async (_options, command: Command) => {
-      setExitCode(
-        await rewrapCommand(command.optsWithGlobals<RewrapCommandOptions>(), process.env, io),
-      );
+      const stopReporting = reportIfVerbose(command);
+      try {
+        setExitCode(
+          await rewrapCommand(command.optsWithGlobals<RewrapCommandOptions>(), process.env, io),
+        );
+      } finally {
+        stopReporting?.();
+      }
     });
 
   program
@@ -261,9 +270,14 @@ Example:
   $ secrets-store --local ./.secrets-store rotate-key`,
     )
     .action(async (_options, command: Command) => {
-      setExitCode(
-        await rotateKeyCommand(command.optsWithGlobals<TargetOptions>(), process.env, io),
-      );
+      const stopReporting = reportIfVerbose(command);
+      try {
+        setExitCode(
+          await rotateKeyCommand(command.optsWithGlobals<TargetOptions>(), process.env, io),
+        );
+      } finally {
+        stopReporting?.();
+      }
     });
 
   program
