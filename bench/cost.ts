@@ -79,7 +79,14 @@ const OPERATIONS: readonly CostedOperation[] = [
 
 const dollars = (value: number) => Math.round(value * 100) / 100;
 
-export async function costBenchmark(servers: Servers): Promise<Record<string, unknown>> {
+export interface CostResults {
+  readonly pricesAsOf: string;
+  readonly prices: typeof PRICES;
+  readonly perOperation: Row[];
+  readonly perMillionSecretsMonth: Row[];
+}
+
+export async function costBenchmark(servers: Servers): Promise<CostResults> {
   const client = localDynamoDBClient(servers.dynalite.endpoint);
   const options = (): SecretsStoreOptions => ({
     tableName: TABLE,

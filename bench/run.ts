@@ -69,7 +69,10 @@ try {
   }
   if (wanted('cost')) {
     const cost = await costBenchmark(servers);
-    results.cost = cost;
+    // Tables as top-level arrays (docs/performance.md renders each), the prices beside them.
+    results.costPerMillionOperations = cost.perOperation;
+    results.costPerMillionSecretsMonth = cost.perMillionSecretsMonth;
+    results.prices = { asOf: cost.pricesAsOf, ...cost.prices };
     print(
       `7. Cost per million operations, measured capacity units at on-demand prices of ${cost.pricesAsOf} (us-east-1), beside Secrets Manager and Parameter Store advanced parameters`,
       cost.perOperation as Row[],

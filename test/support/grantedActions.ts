@@ -55,12 +55,15 @@ export function iamActionsOf(
 
 /**
  * The actions listed in a Markdown document between `<!-- grants:NAME -->` and `<!-- /grants -->`
- * (every `dynamodb:X` and `kms:X` written out in full), or undefined when the markers are absent.
+ * (every `dynamodb:X` and `kms:X` written out in full, except one written after "no", as in
+ * "no `kms:Decrypt`"), or undefined when the markers are absent.
  */
 export function documentedActions(markdown: string, name: string): Set<string> | undefined {
   const start = markdown.indexOf(`<!-- grants:${name} -->`);
   if (start === -1) return undefined;
   const end = markdown.indexOf('<!-- /grants -->', start);
   if (end === -1) throw new Error(`<!-- grants:${name} --> has no closing <!-- /grants -->`);
-  return new Set(markdown.slice(start, end).match(/\b(?:dynamodb|kms):[A-Za-z*]+/g) ?? []);
+  return new Set(
+    markdown.slice(start, end).match(/(?<!\bno `?)\b(?:dynamodb|kms):[A-Za-z*]+/g) ?? [],
+  );
 }
