@@ -231,11 +231,12 @@ export class SecretsStore {
     const { fields, forceFetch, signal } = checkGetOptions(options);
     const cache = this.#valueCache;
     // A cached read may be shared with other callers: it is not sent with this caller's signal.
-    const value = await this.#reading(this.#site('get', key), signal, () =>
+    const read = () =>
       cache
         ? cache.get(this.#cacheId(key), () => this.#readValue(key), forceFetch)
-        : this.#readValue(key, signal),
-    );
+        : this.#readValue(key, signal);
+    // Without a signal, nothing to race: the warm read path stays as short as it was.
+    const value = await (signal ? this.#reading(this.#site('get', key), signal, read) : read());
     if (value === ABSENT) return {} as T;
     return (fields ? pickFields(value, fields) : value) as T;
   }

@@ -40,14 +40,14 @@ type DynamoCommand = { readonly input: ServiceInputTypes } & SdkCommand<ServiceO
 export function sendDynamo<Command extends DynamoCommand>(
   client: DynamoDBClient,
   command: Command,
-  call: SendOptions = {},
+  call?: SendOptions,
 ): Promise<OutputOf<Command>> {
   withUserAgent(command as Command & { readonly middlewareStack: unknown });
   const meter = activeMeter();
   if (meter)
     meterCommand(command as Command & { readonly middlewareStack: unknown }, 'dynamodb', meter);
   const sent =
-    call.signal === undefined
+    call?.signal === undefined
       ? client.send(command as never)
       : client.send(command as never, { abortSignal: call.signal });
   return sent as Promise<OutputOf<Command>>;

@@ -15,13 +15,13 @@ type KmsCommand = { readonly input: ServiceInputTypes } & SdkCommand<ServiceOutp
 export function sendKms<Command extends KmsCommand>(
   client: KMSClient,
   command: Command,
-  call: SendOptions = {},
+  call?: SendOptions,
 ): Promise<OutputOf<Command>> {
   withUserAgent(command as Command & { readonly middlewareStack: unknown });
   const meter = activeMeter();
   if (meter) meterCommand(command as Command & { readonly middlewareStack: unknown }, 'kms', meter);
   const sent =
-    call.signal === undefined
+    call?.signal === undefined
       ? client.send(command as never)
       : client.send(command as never, { abortSignal: call.signal });
   return sent as Promise<OutputOf<Command>>;
