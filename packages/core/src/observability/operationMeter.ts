@@ -15,6 +15,9 @@ export const OPERATION_CHANNEL = 'secrets-store:operation';
 
 export const operationChannel = diagnosticsChannel.channel(OPERATION_CHANNEL);
 
+/** The meter of the operation running in this async context (entered only with a subscriber). */
+const scope = new AsyncLocalStorage<OperationMeter>();
+
 /** The DynamoDB commands whose capacity is read capacity; every other one the store sends writes. */
 const READ_COMMANDS = new Set([
   'GetItemCommand',
@@ -42,12 +45,19 @@ export class OperationMeter {
 
   /** A meter for one operation (a function of its own, so that a test can count them). */
   static start(): OperationMeter {
+    openMeters += 1;
     return new OperationMeter();
   }
 
   /** Ends the meter: what a copy still in flight does afterwards belongs to no operation. */
   close(): number {
-    this.#open = false;
+    if (this.#open) {
+      this.#open = false;
+      openMeters -= 1;
+      // The last subscriber left and no operation is metered: give Node's promise hooks back
+      // (on Node 20 and 22 an AsyncLocalStorage keeps them on until it is disabled).
+      if (openMeters === 0 && !operationChannel.hasSubscribers) scope.disable();
+    }
     return performance.now() - this.startedAt;
   }
 
@@ -86,7 +96,8 @@ export class OperationMeter {
   }
 }
 
-const scope = new AsyncLocalStorage<OperationMeter>();
+/** Meters started and not yet closed. */
+let openMeters = 0;
 
 /** The meter of the operation running here, if one is metered (only with a subscriber). */
 export function activeMeter(): OperationMeter | undefined {
