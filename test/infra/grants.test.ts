@@ -9,7 +9,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { KmsKeyring, listNamespaces, SecretsStore } from '@secrets-store/core';
-import { MemoryTable } from '@secrets-store/core/testing';
+import { MemoryTable, type OperationName } from '@secrets-store/core/testing';
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -81,7 +81,10 @@ const OPERATIONS: readonly OperationRow[] = [
     operation: 'patch that lost a race',
     access: 'readWrite',
     run: async ({ store, table, rival }) => {
-      const paused = table.pauseNext('PutItem');
+      // The write a patch sends (learnt, not assumed: its kind is the write loop's business).
+      await rival.patch('scratch', { n: 1 });
+      const write = table.requests.at(-1)?.operation as OperationName;
+      const paused = table.pauseNext(write);
       const patch = store.patch('a', { w: 1 });
       await paused.reached;
       await rival.put('a', { v: 5 });
