@@ -6,8 +6,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { coldStartBenchmark } from './coldStart.ts';
 import { contentionBenchmark } from './contention.ts';
+import { costBenchmark } from './cost.ts';
 import { endToEndBenchmark } from './endToEnd.ts';
 import { envelopeBenchmark } from './envelope.ts';
+import { observabilityBenchmark } from './observability.ts';
 import { writePerformancePage } from './performancePage.ts';
 import { purgeBenchmark } from './purge.ts';
 import { readPathBenchmark } from './readPath.ts';
@@ -59,6 +61,25 @@ try {
       '3c. CPU of the steps of a warm get beyond its GetItem (median of 5 loops)',
       results.readPath as Row[],
     );
+  }
+  if (wanted('read-path') || wanted('observability')) {
+    results.observability = await observabilityBenchmark(servers);
+    print(
+      '3d. A warm get (no value cache) beside a raw GetItem, without and with a subscriber on secrets-store:operation (median of 5 rounds)',
+      results.observability as Row[],
+    );
+  }
+  if (wanted('cost')) {
+    const cost = await costBenchmark(servers);
+    // Tables as top-level arrays (docs/performance.md renders each), the prices beside them.
+    results.costPerMillionOperations = cost.perOperation;
+    results.costPerMillionSecretsMonth = cost.perMillionSecretsMonth;
+    results.prices = { asOf: cost.pricesAsOf, ...cost.prices };
+    print(
+      `7. Cost per million operations, measured capacity units at on-demand prices of ${cost.pricesAsOf} (us-east-1), beside Secrets Manager and Parameter Store advanced parameters`,
+      cost.perOperation as Row[],
+    );
+    print('   Cost per million secrets stored, a month', cost.perMillionSecretsMonth as Row[]);
   }
   if (wanted('contention')) {
     results.contention = await contentionBenchmark(servers);

@@ -1,7 +1,15 @@
 /** IAM actions of the secrets store, in one place. */
 
-/** get, exists and keys(). */
-export const TABLE_READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:Query'] as const;
+/**
+ * get, exists and keys() (GetItem, Query) and getMany (BatchGetItem). test/infra/grants.test.ts
+ * derives these lists from the commands every store operation sends: a new one cannot ship
+ * ungranted.
+ */
+export const TABLE_READ_ACTIONS = [
+  'dynamodb:BatchGetItem',
+  'dynamodb:GetItem',
+  'dynamodb:Query',
+] as const;
 
 /** put, patch, delete and purge() on top of reading. */
 export const TABLE_WRITE_ACTIONS = [

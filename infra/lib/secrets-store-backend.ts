@@ -241,7 +241,7 @@ export class SecretsStoreBackend extends Construct {
     );
   }
 
-  /** Lets `grantee` get, check and list secrets (of one namespace when given). */
+  /** Lets `grantee` get (one or many), check and list secrets (of one namespace when given). */
   grantRead(grantee: iam.IGrantable, options: SecretsGrantOptions = {}): iam.Grant {
     return grantSecrets(this.#resources, grantee, 'read', options);
   }

@@ -232,6 +232,7 @@ describe('the table', () => {
     );
     const statements = statementsOfRole('Writer', Template.fromStack(stack));
     expect(statements.flatMap((statement) => [statement.Action].flat())).toEqual([
+      'dynamodb:BatchGetItem',
       'dynamodb:BatchWriteItem',
       'dynamodb:DeleteItem',
       'dynamodb:GetItem',
@@ -518,6 +519,7 @@ describe('grants', () => {
     expect(table).toEqual({
       Effect: 'Allow',
       Action: [
+        'dynamodb:BatchGetItem',
         'dynamodb:BatchWriteItem',
         'dynamodb:DeleteItem',
         'dynamodb:GetItem',
@@ -550,7 +552,7 @@ describe('grants', () => {
     expect(statementsOfRole('Reader', otherTemplate)).toEqual([
       {
         Effect: 'Allow',
-        Action: ['dynamodb:GetItem', 'dynamodb:Query'],
+        Action: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query'],
         Resource: { 'Fn::GetAtt': [idOf('AWS::DynamoDB::GlobalTable', 'Table'), 'Arn'] },
       },
       {

@@ -35,8 +35,11 @@ export interface KmsServer {
   readonly endpoint: string;
   /** Requests served, by operation. */
   readonly requests: Map<string, number>;
-  /** Every request's operation and JSON input, in order (inputs hold no plaintext). */
-  readonly received: { operation: string; input: Record<string, unknown> }[];
+  /**
+   * Every request's operation, JSON input (it holds no plaintext) and user-agent header, in
+   * order.
+   */
+  readonly received: { operation: string; input: Record<string, unknown>; userAgent: string }[];
   /**
    * Makes the next `count` requests of `operation` fail with `errorType` (an AWS error name, or
    * DROP_CONNECTION).
@@ -171,7 +174,7 @@ export async function startKmsServer(): Promise<KmsServer> {
     const operation = String(request.headers['x-amz-target'] ?? '').replace('TrentService.', '');
     requests.set(operation, (requests.get(operation) ?? 0) + 1);
     const input = await body(request);
-    received.push({ operation, input });
+    received.push({ operation, input, userAgent: String(request.headers['user-agent'] ?? '') });
     const failure = failures.findIndex((entry) => entry.operation === operation);
     if (failure !== -1) {
       const [{ errorType, status }] = failures.splice(failure, 1) as [(typeof failures)[number]];

@@ -20,6 +20,7 @@ import { describeError, EXIT, exitCodeOf, usageError } from './errors.ts';
 import { DEFAULT_LOCAL_DIR, type LocalStoreAccess, openLocalStoreDir } from './local/localStore.ts';
 import { type RewrapCommandOptions, rewrapCommand, rotateKeyCommand } from './rotationCommands.ts';
 import { openTarget, type Target, type TargetOptions } from './target.ts';
+import { reportOperations } from './verbose.ts';
 
 /** The version of this package, from its package.json (shipped beside bin/ and dist/). */
 function cliVersion(): string {
@@ -66,6 +67,10 @@ function buildProgram(
       '--endpoint <url>',
       'DynamoDB endpoint, e.g. dynalite (KMS keeps its own: $AWS_ENDPOINT_URL_KMS)',
     )
+    .option(
+      '-v, --verbose',
+      'print one line per store operation on stderr: outcome, ms, requests and capacity units',
+    )
     .version(cliVersion(), '-V, --version', 'print the version of secrets-store')
     .addHelpText('after', `${EXAMPLES_HELP}\n${EXIT_CODES_HELP}`)
     .allowExcessArguments()
@@ -94,6 +99,12 @@ function buildProgram(
         ),
     });
 
+  /** With --verbose, a line per store operation on stderr until the returned function runs. */
+  const reportIfVerbose = (command: Command): (() => void) | undefined =>
+    command.optsWithGlobals<{ verbose?: boolean }>().verbose
+      ? reportOperations(io.stderr)
+      : undefined;
+
   /**
    * Opens the target for one command, runs it, and always closes the target. A `read` command
    * never creates a local store or a key.
@@ -110,9 +121,11 @@ function buildProgram(
         process.env,
         access,
       );
+      const stopReporting = reportIfVerbose(command);
       try {
         setExitCode(await action(target, ...args));
       } finally {
+        stopReporting?.();
         await target.close();
       }
     };
@@ -232,9 +245,14 @@ Example:
       --previous-key-id arn:aws:kms:eu-west-1:111122223333:key/old`,
     )
     .action(async (_options, command: Command) => {
-      setExitCode(
-        await rewrapCommand(command.optsWithGlobals<RewrapCommandOptions>(), process.env, io),
-      );
+      const stopReporting = reportIfVerbose(command);
+      try {
+        setExitCode(
+          await rewrapCommand(command.optsWithGlobals<RewrapCommandOptions>(), process.env, io),
+        );
+      } finally {
+        stopReporting?.();
+      }
     });
 
   program
@@ -252,9 +270,14 @@ Example:
   $ secrets-store --local ./.secrets-store rotate-key`,
     )
     .action(async (_options, command: Command) => {
-      setExitCode(
-        await rotateKeyCommand(command.optsWithGlobals<TargetOptions>(), process.env, io),
-      );
+      const stopReporting = reportIfVerbose(command);
+      try {
+        setExitCode(
+          await rotateKeyCommand(command.optsWithGlobals<TargetOptions>(), process.env, io),
+        );
+      } finally {
+        stopReporting?.();
+      }
     });
 
   program

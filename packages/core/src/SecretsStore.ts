@@ -23,6 +23,7 @@ import {
 } from './item.ts';
 import type { Keyring } from './keyrings/Keyring.ts';
 import { checkKey, checkNamespace, RESERVED_KEY_PREFIX } from './keys.ts';
+import { observeOperations, usesValueCache } from './observability/operationChannel.ts';
 import { purgeNamespace } from './purge.ts';
 import { checkRefreshOptions, Refresher, type RefreshOptions } from './refresh.ts';
 import { type RewrapOptions, type RewrapSummary, rewrapKeys } from './rewrap.ts';
@@ -178,6 +179,7 @@ export class SecretsStore {
           ? values
           : new ValueCache(values);
     const valueCache = this.#valueCache;
+    if (valueCache) usesValueCache(this);
     this.#writer = new SecretWriter({
       client: this.#client,
       tableName: this.tableName,
@@ -596,6 +598,20 @@ export class SecretsStore {
     return { namespace: this.namespace, key };
   }
 }
+
+// One message per public operation on `secrets-store:operation` (observability/operationChannel.ts).
+// A new operation is one more row.
+observeOperations(SecretsStore.prototype, {
+  get: { key: true, cached: true },
+  getMany: { keys: true, cached: true },
+  exists: { key: true, cached: true },
+  keys: { kind: 'iterable' },
+  put: { key: true },
+  patch: { key: true },
+  delete: { key: true },
+  purge: {},
+  rewrap: {},
+});
 
 function checkUpdaterResult(next: unknown): ValueHash {
   if (typeof (next as { then?: unknown } | null)?.then === 'function') {

@@ -8,6 +8,7 @@
  */
 import { setMaxListeners } from 'node:events';
 import { InvalidValueError } from './errors.ts';
+import { noteRetry } from './observability/operationMeter.ts';
 
 /** A caller's options that can carry a signal. */
 export interface SignalOptions {
@@ -110,9 +111,13 @@ export function raceAbort<T>(work: Promise<T>, signal: AbortSignal | undefined):
   });
 }
 
-/** Sleeps `ms`, or throws {@link Aborted} as soon as `signal` aborts. */
+/**
+ * Sleeps `ms`, or throws {@link Aborted} as soon as `signal` aborts. Like backoff.ts's `sleep`,
+ * only store-level retries wait here: each counts as one more attempt of the operation.
+ */
 export function sleepUnlessAborted(ms: number, signal: AbortSignal | undefined): Promise<void> {
   throwIfAborted(signal);
+  noteRetry();
   if (!signal) return new Promise((resolve) => setTimeout(resolve, ms));
   return new Promise<void>((resolve, reject) => {
     const onAbort = () => {

@@ -1,4 +1,5 @@
 import { ConfigurationError } from './errors.ts';
+import { noteRetry } from './observability/operationMeter.ts';
 
 /** How often and how patiently a conflicting write is retried. */
 export interface RetryOptions {
@@ -134,6 +135,8 @@ export class ContentionBackoff {
   }
 }
 
+/** Every store-level retry (a lost race, a re-send, unprocessed keys) waits here, once: it counts. */
 export function sleep(ms: number): Promise<void> {
+  noteRetry();
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -14,6 +14,8 @@ import type {
 import { reasonName } from './abort.ts';
 import { describeAwsError } from './awsErrors.ts';
 import { StorageError } from './errors.ts';
+import { activeMeter, meterCommand } from './observability/operationMeter.ts';
+import { withUserAgent } from './observability/userAgent.ts';
 
 /** How one command is sent; grows with what a send needs to know. */
 export interface SendOptions {
@@ -40,6 +42,10 @@ export function sendDynamo<Command extends DynamoCommand>(
   command: Command,
   call?: SendOptions,
 ): Promise<OutputOf<Command>> {
+  withUserAgent(command as Command & { readonly middlewareStack: unknown });
+  const meter = activeMeter();
+  if (meter)
+    meterCommand(command as Command & { readonly middlewareStack: unknown }, 'dynamodb', meter);
   const sent =
     call?.signal === undefined
       ? client.send(command as never)

@@ -35,6 +35,16 @@ export { LocalKeyring, type LocalKeyringOptions } from './keyrings/LocalKeyring.
 export { checkNamespace, MAX_KEY_BYTES, MAX_NAMESPACE_LENGTH } from './keys.ts';
 export { DEFAULT_EVENT_SOURCE, INSTALLED_EVENT, UNINSTALLED_EVENT } from './lifecycleEvents.ts';
 export { type ListNamespacesOptions, listNamespaces } from './listNamespaces.ts';
+export type { OperationMessage } from './observability/operationChannel.ts';
+export { OPERATION_CHANNEL } from './observability/operationMeter.ts';
+export {
+  type MetricsSink,
+  type OperationMetric,
+  type OperationMetricsOptions,
+  operationMetrics,
+  recordOperationMetrics,
+} from './observability/operationMetrics.ts';
+export { USER_AGENT } from './observability/userAgent.ts';
 export { type PurgeOptions, type PurgeResult, purgeNamespace } from './purge.ts';
 export type { RefreshContext, RefreshOptions } from './refresh.ts';
 export type {

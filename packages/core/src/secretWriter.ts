@@ -60,6 +60,7 @@ import {
   type WriteState,
   writeStateOf,
 } from './item.ts';
+import { activeMeter, type OperationMeter, runMetered } from './observability/operationMeter.ts';
 import type { RewrapOutcome } from './rewrap.ts';
 import type {
   EncodedValue,
@@ -108,6 +109,8 @@ interface PendingUpdate {
   sent: boolean;
   /** Its caller aborted: it was rejected, and no later write holds its change. */
   aborted: boolean;
+  /** The meter of the patch that asked (observability/operationMeter.ts), when metered. */
+  readonly meter?: OperationMeter | undefined;
 }
 
 /** The item a read-modify-write starts from. */
@@ -192,7 +195,9 @@ export class SecretWriter {
   readonly #retry: PatchRetryPolicy;
   readonly #listener: WriteListener | undefined;
   readonly #updates = new GroupCommit<PendingUpdate, Base>(
-    (key, batch, carry) => this.#commitBatch(key, batch, carry),
+    // A batch's requests count for the first patch of the batch (not for the one whose call
+    // started the key's queue, which may have ended while later batches run).
+    (key, batch, carry) => runMetered(batch[0]?.meter, () => this.#commitBatch(key, batch, carry)),
     (carry) => carry.opened?.dataKey.fill(0),
   );
 
@@ -336,6 +341,7 @@ export class SecretWriter {
         },
         sent: false,
         aborted: false,
+        meter: activeMeter(),
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       this.#updates.add(key, update);

@@ -21,6 +21,7 @@ import {
 } from './Keyring.ts';
 import { sendKms } from './kmsCall.ts';
 import { mapKmsError } from './kmsErrors.ts';
+import { regionOfKeyId } from './kmsKeyArn.ts';
 
 export interface KmsKeyringOptions {
   /**
@@ -82,10 +83,18 @@ export class KmsKeyring implements Keyring {
     }
     this.keyId = options.keyId;
     this.previousKeyIds = checkPreviousKeyIds(options.previousKeyIds);
+    // A key ARN names its Region: the client made here is in it unless the caller said otherwise
+    // (AWS_REGION may be another Region, where the key does not exist).
+    const region = checkedRegion(this.keyId, 'keyId');
     this.#client = resolveClient(
       'KmsKeyring',
       options,
-      (config) => new KMSClient(withDefaultTimeouts(config)),
+      (config) =>
+        new KMSClient(
+          withDefaultTimeouts(
+            region === undefined || config.region !== undefined ? config : { ...config, region },
+          ),
+        ),
     );
     this.#grantTokens = options.grantTokens ? [...options.grantTokens] : undefined;
     if (!isAlias(this.keyId) && this.keyId.startsWith('arn:')) this.#currentKeyArn = this.keyId;
@@ -281,8 +290,18 @@ function checkPreviousKeyIds(previous: unknown): readonly string[] {
         `previousKeyIds[${index}] is the alias ${keyId}: give the key ARN it pointed to (an alias follows its current key)`,
       );
     }
+    checkedRegion(keyId, `previousKeyIds[${index}]`);
   }
   return Object.freeze([...previous]);
+}
+
+/** The Region of a key identifier; a malformed ARN is refused here, naming the option, not by KMS. */
+function checkedRegion(keyId: string, option: string): string | undefined {
+  try {
+    return regionOfKeyId(keyId);
+  } catch (error) {
+    throw new ConfigurationError(`KmsKeyring ${option}: ${(error as Error).message}`);
+  }
 }
 
 /** An answer that is not an object (a broken client or middleware) is a typed error too. */

@@ -5,6 +5,8 @@
  */
 import type { KMSClient, ServiceInputTypes, ServiceOutputTypes } from '@aws-sdk/client-kms';
 import type { OutputOf, SdkCommand, SendOptions } from '../dynamoCall.ts';
+import { activeMeter, meterCommand } from '../observability/operationMeter.ts';
+import { withUserAgent } from '../observability/userAgent.ts';
 
 /** A KMS command (`new DecryptCommand(...)`). */
 type KmsCommand = { readonly input: ServiceInputTypes } & SdkCommand<ServiceOutputTypes>;
@@ -15,6 +17,9 @@ export function sendKms<Command extends KmsCommand>(
   command: Command,
   call?: SendOptions,
 ): Promise<OutputOf<Command>> {
+  withUserAgent(command as Command & { readonly middlewareStack: unknown });
+  const meter = activeMeter();
+  if (meter) meterCommand(command as Command & { readonly middlewareStack: unknown }, 'kms', meter);
   const sent =
     call?.signal === undefined
       ? client.send(command as never)
