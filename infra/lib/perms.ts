@@ -11,9 +11,11 @@ export const TABLE_READ_ACTIONS = [
   'dynamodb:Query',
 ] as const;
 
-/** put, patch, delete and purge() on top of reading. */
+/**
+ * put, patch, delete, refresh and purge() on top of reading. Every write of a secret is an
+ * UpdateItem (it names the attributes it sets, so a refresh's lease survives it): no PutItem.
+ */
 export const TABLE_WRITE_ACTIONS = [
-  'dynamodb:PutItem',
   'dynamodb:UpdateItem',
   'dynamodb:DeleteItem',
   'dynamodb:BatchWriteItem',
@@ -40,13 +42,13 @@ export const CLEANUP_TABLE_ACTIONS = [
 /**
  * `store.rewrap()` and `secrets-store rewrap`: list keys (Query) and namespaces (Scan, for
  * `--all-namespaces`), read each item (GetItem, consistent), write it back under a condition on
- * its `writeId` (PutItem).
+ * its `writeId` (UpdateItem, as every write of a secret).
  */
 export const REWRAP_TABLE_ACTIONS = [
   'dynamodb:Query',
   'dynamodb:Scan',
   'dynamodb:GetItem',
-  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
 ] as const;
 
 /** ReEncrypt is authorised twice: on its source key (From) and on its destination key (To). */

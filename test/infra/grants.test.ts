@@ -49,7 +49,7 @@ interface OperationRow {
 
 /**
  * Every store operation, and the paths inside them that send other commands (a lost response,
- * a lost race). `refresh` is one more row when it lands.
+ * a lost race, a refresh that takes the lease).
  */
 const OPERATIONS: readonly OperationRow[] = [
   { operation: 'get', access: 'read', run: ({ store }) => store.get('a') },
@@ -100,6 +100,22 @@ const OPERATIONS: readonly OperationRow[] = [
   { operation: 'delete of a secret', access: 'readWrite', run: ({ store }) => store.delete('a') },
   { operation: 'delete of nothing', access: 'readWrite', run: ({ store }) => store.delete('none') },
   { operation: 'purge', access: 'readWrite', run: ({ store }) => store.purge() },
+  {
+    operation: 'refresh of a fresh value',
+    access: 'read',
+    run: ({ store }) => store.refresh('a', { needsRefresh: () => false, refresh: async (v) => v }),
+  },
+  {
+    operation: 'refresh of an expired value (lease, upstream, fenced write)',
+    access: 'readWrite',
+    run: async ({ store }) => {
+      const refreshed = await store.refresh<{ v?: number }>('a', {
+        needsRefresh: () => true,
+        refresh: async (value) => ({ ...value, v: 10 }),
+      });
+      expect(refreshed).toEqual({ v: 10 });
+    },
+  },
   {
     operation: 'rewrap',
     access: 'rewrap',

@@ -236,7 +236,6 @@ describe('the table', () => {
       'dynamodb:BatchWriteItem',
       'dynamodb:DeleteItem',
       'dynamodb:GetItem',
-      'dynamodb:PutItem',
       'dynamodb:Query',
       'dynamodb:UpdateItem',
       'kms:Decrypt',
@@ -523,7 +522,6 @@ describe('grants', () => {
         'dynamodb:BatchWriteItem',
         'dynamodb:DeleteItem',
         'dynamodb:GetItem',
-        'dynamodb:PutItem',
         'dynamodb:Query',
         'dynamodb:UpdateItem',
       ],
@@ -585,14 +583,14 @@ describe('grantRewrap', () => {
     };
   }
 
-  it('allows Query, Scan, GetItem, PutItem on the table, ReEncryptFrom the previous keys and its own, ReEncryptTo its own key', () => {
+  it('allows Query, Scan, GetItem, UpdateItem on the table, ReEncryptFrom the previous keys and its own, ReEncryptTo its own key', () => {
     const { statements, tableArn, keyArn } = rewrapStatements((scope) => [
       kms.Key.fromKeyArn(scope, 'OldKey', OLD_KEY_ARN),
     ]);
     expect(statements).toEqual([
       {
         Effect: 'Allow',
-        Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:Scan'],
+        Action: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan', 'dynamodb:UpdateItem'],
         Resource: tableArn,
       },
       { Effect: 'Allow', Action: 'kms:ReEncryptFrom', Resource: [OLD_KEY_ARN, keyArn] },
@@ -605,7 +603,7 @@ describe('grantRewrap', () => {
     expect(statements).toEqual([
       {
         Effect: 'Allow',
-        Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:Scan'],
+        Action: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan', 'dynamodb:UpdateItem'],
         Resource: tableArn,
       },
       // The data keys move inside KMS: no Decrypt, no GenerateDataKey.

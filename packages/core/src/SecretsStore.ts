@@ -611,6 +611,7 @@ observeOperations(SecretsStore.prototype, {
   delete: { key: true },
   purge: {},
   rewrap: {},
+  refresh: { key: true },
 });
 
 function checkUpdaterResult(next: unknown): ValueHash {
