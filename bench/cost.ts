@@ -58,7 +58,7 @@ interface CostedOperation {
   readonly rivalCalls: number;
 }
 
-/** The operations priced; `refresh` is one more row. */
+/** The operations priced. */
 const OPERATIONS: readonly CostedOperation[] = [
   { operation: 'get (data key cached)', run: (s, key) => s.warm.get(key), rivalCalls: 1 },
   { operation: 'get (cold: KMS Decrypt)', run: (s, key) => s.cold().get(key), rivalCalls: 1 },
@@ -74,6 +74,21 @@ const OPERATIONS: readonly CostedOperation[] = [
     run: (s, key) => s.warm.delete(key),
     after: (s, key) => s.warm.put(key, VALUE),
     rivalCalls: 1,
+  },
+  {
+    operation: 'refresh of a fresh token',
+    run: (s, key) => s.warm.refresh(key, { needsRefresh: () => false, refresh: async (v) => v }),
+    rivalCalls: 1,
+  },
+  {
+    // Rivals: read the token, then store the refreshed one (with no lease of their own).
+    operation: 'refresh of an expired token (lease, upstream, write)',
+    run: (s, key) =>
+      s.warm.refresh(key, {
+        needsRefresh: () => true,
+        refresh: async (value) => ({ ...value, expiresAt: Date.now() }),
+      }),
+    rivalCalls: 2,
   },
 ];
 
