@@ -273,6 +273,74 @@ describe('the lease', () => {
   });
 });
 
+describe('a lost lease', () => {
+  it("a frozen holder is taken over; its late final write is fenced off: LeaseLostError, the new holder's value stays", async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'setInterval', 'performance'] });
+    const frozen = container();
+    const rival = container();
+    await frozen.put('authToken', { token: 'old', siteId: 1 });
+    const first = upstream();
+    const held = frozen
+      .refresh<Token>('authToken', first.options({ leaseMs: 300 }))
+      .catch((error: unknown) => error);
+    const signal = await first.entered;
+    // The holder freezes: its first renewal is stuck in the network until the test lets it go.
+    const renewal = table.pauseNext(
+      'UpdateItem',
+      (input) => input.UpdateExpression === 'SET #leaseId = :lease',
+    );
+    await vi.advanceTimersByTimeAsync(100);
+    await renewal.reached;
+    const second = upstream();
+    second.answer.resolve({ token: 'taken-over', refreshToken: 'r3' });
+    const takingOver = rival.refresh<Token>('authToken', second.options({ leaseMs: 300 }));
+    // Same lease id seen for 300 ms, plus at most one poll of a tenth of it.
+    await vi.advanceTimersByTimeAsync(300 + 30 + 1);
+    await expect(takingOver).resolves.toEqual({
+      token: 'taken-over',
+      refreshToken: 'r3',
+      siteId: 1,
+    });
+    renewal.release();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(signal.aborted).toBe(true);
+    first.answer.resolve({ token: 'new', refreshToken: 'r2' });
+    const error = await held;
+    expect(error).toBeInstanceOf(LeaseLostError);
+    expect((error as Error).message).toMatch(/another caller took it over/);
+    expect(await rival.get('authToken')).toEqual({
+      token: 'taken-over',
+      refreshToken: 'r3',
+      siteId: 1,
+    });
+    expect(first.calls + second.calls).toBe(2);
+  });
+
+  it("every caller's signal aborted: the callback's signal aborts too, the lease is released", async () => {
+    const store = container();
+    await store.put('authToken', { token: 'old' });
+    const controller = new AbortController();
+    let callbackSignal: AbortSignal | undefined;
+    const caller = store.refresh<Token>('authToken', {
+      needsRefresh: () => true,
+      refresh: (_, { signal }) => {
+        callbackSignal = signal;
+        return new Promise<Token>((_resolve, reject) => {
+          signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+        });
+      },
+      signal: controller.signal,
+    });
+    await vi.waitFor(() => expect(callbackSignal).toBeDefined());
+    const reason = new Error('out of time');
+    controller.abort(reason);
+    await expect(caller).rejects.toBe(reason);
+    expect(callbackSignal?.aborted).toBe(true);
+    await vi.waitFor(() => expect(item('authToken')?.leaseMs).toBeUndefined());
+    expect(await store.get('authToken')).toEqual({ token: 'old' });
+  });
+});
+
 describe('refresh throws', () => {
   it('its error reaches the caller unchanged, the lease is released at once, nothing is written', async () => {
     const store = container();
