@@ -2,39 +2,43 @@
 /**
  * The published packages as a user gets them: packs @secrets-store/core, /infra and /cli (each
  * built by its own prepack), installs the tarballs into a fresh project outside the repository
- * with the registry's typescript, aws-sdk-client-mock, aws-cdk-lib and constructs, then runs
- * what the README's "Install", "Testing your handler" and "Using the construct from your own
- * CDK app" sections show (their files and commands are read from README.md, between
- * `<!-- consumer-test: ... -->` markers), and checks:
+ * with the registry's typescript, aws-sdk-client-mock, aws-cdk-lib and constructs, then runs the
+ * code blocks of every documentation page (README.md, docs/*.md, SECURITY.md, CONTRIBUTING.md,
+ * the package READMEs: discovered, not listed; scripts/doc-blocks.mjs says what each kind of
+ * block gets), and checks:
  *
- * - ESM import and `require` (Node's require of ESM) of both entry points;
- * - `tsc` strict with NodeNext (the README's tsconfig) and with `moduleResolution: bundler`;
- * - the tests of the README: the testing kit, and aws-sdk-client-mock intercepting the store's
- *   clients (one copy of the SDK);
- * - the plain-JS CDK app: the construct synthesises with the prebuilt cleanup Lambda and a grant;
- * - the CLI by `npx` on a local store;
- * - what issue 17 found outside the repository: README and LICENSE in every tarball; a
+ * - every ts block type-checked together (strict, NodeNext); every program, handler and command
+ *   run against a local AWS on one endpoint (scripts/local-aws.ts: dynalite and the KMS stand-in
+ *   behind AWS_ENDPOINT_URL, with a Lambda function's SECRETS_STORE_* variables);
+ * - ESM import and `require` (Node's require of ESM) of both entry points; `tsc` with
+ *   `moduleResolution: bundler` on the testing page's project;
+ * - the plain-JS CDK app of docs/deploy.md: the construct synthesises with the prebuilt cleanup
+ *   Lambda and a grant;
+ * - what a user outside the repository tripped over: README and LICENSE in every tarball; a
  *   `--conditions=source` import (no `source` condition published); the exact export lists (no
  *   repository-only names, no `@secrets-store/core/internal`); the local store's key ignored by
  *   git; the SDK's words without a region and without credentials, from the library and the CLI;
  *   the testing kit beside a user's `mockClient(DynamoDBClient)`; the ConfigurationError that
  *   points a test at the testing kit; `forNamespace` without `SECRETS_STORE_NAMESPACE`.
  *
- *   node scripts/consumer-test.mjs        (npm run test:consumer; CI runs it after npm test)
+ *   node scripts/consumer-test.mjs          (npm run test:consumer; CI runs it after npm test)
+ *   node scripts/consumer-test.mjs --list   (only what each page's blocks get; packs nothing)
+ *   node scripts/consumer-test.mjs --keep   (keeps the project for a look)
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { inspect } from 'node:util';
-import { packAll, ROOT } from './pack.mjs';
+import { documentationBlocks } from './doc-blocks.mjs';
+import { PUBLISHED, packAll, ROOT } from './pack.mjs';
 
 const started = Date.now();
 const phases = [];
-function phase(name, run) {
+async function phase(name, run) {
   const start = Date.now();
   console.log(`\n== ${name}`);
-  const result = run();
+  const result = await run();
   phases.push(`${name}: ${((Date.now() - start) / 1000).toFixed(1)} s`);
   return result;
 }
@@ -48,27 +52,71 @@ const rootPackage = readJson(join(ROOT, 'package.json'));
 const corePackage = readJson(join(ROOT, 'packages/core/package.json'));
 const infraPackage = readJson(join(ROOT, 'infra/package.json'));
 
-/** The README's files and commands for this test, in order. */
-function readmeSteps() {
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  const marker = /<!-- consumer-test: (file (\S+)|run) -->\n```\w*\n([\s\S]*?)```/g;
-  const steps = [...readme.matchAll(marker)].map((match) =>
-    match[2] ? { file: match[2], content: match[3] } : { run: match[3].trim() },
+/** Every page's blocks, classified; a block that says nothing about itself stops the test here. */
+const pages = documentationBlocks(ROOT, Object.values(PUBLISHED));
+const count = (kind) =>
+  pages.reduce((sum, { blocks }) => sum + blocks.filter((block) => block.kind === kind).length, 0);
+if (process.argv.includes('--list')) {
+  for (const { page, blocks } of pages) {
+    const described = blocks.map((block) =>
+      block.reason
+        ? `${block.kind}@${block.line} (${block.reason})`
+        : `${block.kind}@${block.line}`,
+    );
+    console.log(`${page}: ${described.join(', ') || 'no code blocks'}`);
+  }
+  process.exit(0);
+}
+
+/** Where the README's install commands put the tarballs; `run` blocks get this test's folder. */
+const README_TARBALLS = '/tmp/secrets-store-tarballs';
+/** npm in `run` blocks: the cache first (the main install filled it), no audit or funding notes. */
+const QUIET_NPM = {
+  npm_config_prefer_offline: 'true',
+  npm_config_audit: 'false',
+  npm_config_fund: 'false',
+  npm_config_update_notifier: 'false',
+};
+
+let localAwsProcess;
+/**
+ * Starts scripts/local-aws.ts (dynalite and the KMS stand-in behind one endpoint) from the
+ * repository, where its TypeScript and dynalite live: the user's project only sees its endpoint.
+ */
+function startLocalAws() {
+  localAwsProcess = spawn(
+    join(ROOT, 'node_modules/.bin/tsx'),
+    ['--conditions=source', join(ROOT, 'scripts/local-aws.ts')],
+    {
+      cwd: ROOT,
+      stdio: ['pipe', 'pipe', 'inherit'],
+      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    },
   );
-  if (steps.length === 0) fail('README.md has no consumer-test blocks');
-  return steps;
+  return new Promise((resolve, reject) => {
+    let output = '';
+    localAwsProcess.once('exit', (code) => reject(new Error(`local-aws.ts exited with ${code}`)));
+    localAwsProcess.stdout.on('data', (chunk) => {
+      output += chunk;
+      const newline = output.indexOf('\n');
+      if (newline === -1) return;
+      const ready = JSON.parse(output.slice(0, newline));
+      console.log(`DynamoDB and KMS at ${ready.endpoint}, table ${ready.tableName}`);
+      resolve(ready);
+    });
+  });
 }
 
 const work = mkdtempSync(join(tmpdir(), 'secrets-store-consumer-'));
 const project = join(work, 'project');
 const keep = process.argv.includes('--keep');
 try {
-  const tarballs = phase('pack the three packages (each builds in its prepack)', () => {
+  const tarballs = await phase('pack the three packages (each builds in its prepack)', () => {
     mkdirSync(join(work, 'tarballs'));
     return packAll(join(work, 'tarballs'), { build: true });
   });
 
-  phase('install the tarballs into a fresh project', () => {
+  await phase('install the tarballs into a fresh project', () => {
     mkdirSync(project);
     const dev = rootPackage.devDependencies;
     writeFileSync(
@@ -103,14 +151,9 @@ try {
     });
   });
 
-  const steps = readmeSteps();
-  for (const step of steps.filter((candidate) => candidate.file)) {
-    mkdirSync(dirname(join(project, step.file)), { recursive: true });
-    writeFileSync(join(project, step.file), step.content);
-  }
-  const run = (command, env = process.env) =>
+  const run = (command, env = process.env, cwd = project) =>
     execFileSync('bash', ['-euo', 'pipefail', '-c', command], {
-      cwd: project,
+      cwd,
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'inherit'],
       // The README explains the SDK's Node-version warning once; here it is noise.
@@ -146,7 +189,7 @@ try {
   for (const name of ['SECRETS_STORE_TABLE', 'SECRETS_STORE_KEY_ID', 'SECRETS_STORE_NAMESPACE'])
     delete noAws[name];
 
-  phase('ESM import and require of both entry points', () => {
+  await phase('ESM import and require of both entry points', () => {
     const esm = run(`node --input-type=module -e "
       const core = await import('@secrets-store/core');
       const testing = await import('@secrets-store/core/testing');
@@ -163,7 +206,7 @@ try {
     if (cjs.trim() !== 'function function') fail(`require printed ${cjs}`);
   });
 
-  phase('README and LICENSE in every tarball', () => {
+  await phase('README and LICENSE in every tarball', () => {
     for (const [name, tarball] of Object.entries(tarballs)) {
       const files = run(`tar -tzf ${JSON.stringify(tarball)}`).split('\n');
       for (const file of ['package/README.md', 'package/LICENSE', 'package/package.json']) {
@@ -176,7 +219,7 @@ try {
     console.log('README.md and LICENSE (Apache-2.0) in core, infra and cli');
   });
 
-  phase('published exports: no source condition, explicit lists, no internal entry', () => {
+  await phase('published exports: no source condition, explicit lists, no internal entry', () => {
     for (const name of ['@secrets-store/core', '@secrets-store/infra']) {
       const manifest = readJson(join(project, 'node_modules', name, 'package.json'));
       if (JSON.stringify(manifest.exports).includes('source'))
@@ -203,8 +246,11 @@ try {
     expectEqual('the exports of @secrets-store/core', keys.core, [
       'ConcurrentUpdateError',
       'ConfigurationError',
+      'DEFAULT_EVENT_SOURCE',
       'DataKeyCache',
       'DecryptionError',
+      'ENVIRONMENT_VARIABLES',
+      'INSTALLED_EVENT',
       'InvalidKeyError',
       'InvalidValueError',
       'KeyAccessError',
@@ -218,10 +264,14 @@ try {
       'SecretsStore',
       'SecretsStoreError',
       'StorageError',
+      'TABLE_SCHEMA',
+      'UNINSTALLED_EVENT',
       'ValueCache',
       'ValueTooLargeError',
       'checkNamespace',
+      'environmentOf',
       'listNamespaces',
+      'previousKeyIdsFrom',
       'purgeNamespace',
       'resetSecretsStore',
       'secretsStoreFromEnvironment',
@@ -257,7 +307,7 @@ try {
     );
   });
 
-  phase(
+  await phase(
     'the testing kit beside a mockClient(DynamoDBClient); storage.secrets without its variables',
     () => {
       writeFileSync(
@@ -325,7 +375,7 @@ console.log(JSON.stringify({ kit, forgotten, tenant: { namespace: tenant.namespa
     },
   );
 
-  phase("the SDK's words without a region and without credentials", () => {
+  await phase("the SDK's words without a region and without credentials", () => {
     writeFileSync(
       join(project, 'no-aws.mjs'),
       `import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -376,32 +426,172 @@ console.log(JSON.stringify({ get: await outcome(store.get('authToken')), put: aw
     );
   });
 
-  const commands = steps.filter((step) => step.run).map((step) => step.run);
-  const [testCommands, cliCommands, cdkCommands] = [
-    commands.find((command) => command.includes('node --test')),
-    commands.find((command) => command.includes('npx secrets-store')),
-    commands.find((command) => command.includes('cdk/app.mjs')),
-  ];
-  if (!testCommands || !cliCommands || !cdkCommands) fail('a README run block is missing');
-
-  phase("the README's tests: tsc strict NodeNext, the testing kit, mocked clients", () => {
-    process.stdout.write(run(testCommands));
+  const localAws = await phase(
+    'a local AWS on one endpoint: dynalite and the KMS stand-in (scripts/local-aws.ts)',
+    () => startLocalAws(),
+  );
+  /** What a Lambda function's process sees, pointed at the local AWS by AWS_ENDPOINT_URL. */
+  const awsEnv = {
+    ...noAws,
+    AWS_ENDPOINT_URL: localAws.endpoint,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+  };
+  const lambdaEnv = (namespace) => ({
+    ...awsEnv,
+    SECRETS_STORE_TABLE: localAws.tableName,
+    SECRETS_STORE_KEY_ID: localAws.keyId,
+    SECRETS_STORE_NAMESPACE: namespace,
   });
 
-  phase('tsc with moduleResolution: bundler', () => {
+  const typeChecked = [];
+  await phase(
+    `the documentation: ${pages.length} pages, ${count('program')} programs, ${count('handler')} handlers, ${count('run')} commands, ${count('file')} files, ${count('typecheck')} type-checked only, ${count('skip')} shown only`,
+    () => {
+      for (const { page, folder, blocks } of pages) {
+        for (const block of blocks) {
+          const where = `${page}:${block.line}`;
+          if (block.kind === 'json') {
+            try {
+              JSON.parse(block.content);
+            } catch (error) {
+              fail(`${where}: the json block does not parse: ${error.message}`);
+            }
+            continue;
+          }
+          // Files are written when the page reaches them (below); these are compiled first.
+          if (!['program', 'handler', 'typecheck'].includes(block.kind)) continue;
+          const isTs = block.typescript !== false;
+          block.source = join(folder, `${block.kind}-${block.line}.${isTs ? 'ts' : 'mjs'}`);
+          mkdirSync(dirname(join(project, block.source)), { recursive: true });
+          // `export {}` keeps a ts program a module, so that two pages' names never meet.
+          writeFileSync(
+            join(project, block.source),
+            `${block.content}${isTs ? 'export {};\n' : ''}`,
+          );
+          if (isTs) typeChecked.push(block.source);
+        }
+      }
+      for (const { page, blocks } of pages) {
+        const kinds = blocks.map((block) => block.kind).filter((kind) => kind !== 'none');
+        console.log(`${page}: ${kinds.join(', ') || 'no code blocks'}`);
+      }
+    },
+  );
+
+  await phase(`tsc strict NodeNext on the ${typeChecked.length} ts blocks of every page`, () => {
     writeFileSync(
-      join(project, 'tsconfig.bundler.json'),
+      join(project, 'tsconfig.docs.json'),
+      `${JSON.stringify(
+        {
+          compilerOptions: {
+            target: 'ES2022',
+            module: 'NodeNext',
+            moduleResolution: 'NodeNext',
+            strict: true,
+            types: ['node'],
+            rootDir: '.',
+            outDir: 'build-docs',
+            skipLibCheck: true,
+          },
+          files: typeChecked,
+        },
+        null,
+        2,
+      )}\n`,
+    );
+    run('npx tsc -p tsconfig.docs.json');
+  });
+
+  /** The compiled (ts) or written (js) module of a block. */
+  const moduleOf = (block) =>
+    join(project, block.typescript === false ? '' : 'build-docs', block.source).replace(
+      /\.ts$/,
+      '.js',
+    );
+  /**
+   * A page as a reader follows it: files written when reached, and `run` blocks as one shell
+   * session (the next block starts where the last one `cd`-ed to), with the tarballs this test
+   * packed standing where the README's install commands put them.
+   */
+  for (const { page, folder, blocks } of pages) {
+    const steps = blocks.filter((block) =>
+      ['program', 'handler', 'run', 'file'].includes(block.kind),
+    );
+    if (steps.length === 0) continue;
+    await phase(`${page}: ${steps.length} blocks`, () => {
+      const cwd = join(project, folder);
+      mkdirSync(cwd, { recursive: true });
+      const session = join(cwd, '.consumer-test-cwd');
+      writeFileSync(session, cwd);
+      const namespace = `docs:${folder.slice('pages/'.length)}`;
+      const node = (...args) =>
+        execFileSync('node', args, {
+          cwd,
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'inherit'],
+          env: {
+            ...lambdaEnv(namespace),
+            AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+          },
+        });
+      for (const block of steps) {
+        if (block.kind === 'file') {
+          // Where the reader is: the folder the last command left the session in.
+          const path = join(readFileSync(session, 'utf8').trim(), block.path);
+          mkdirSync(dirname(path), { recursive: true });
+          writeFileSync(path, block.content);
+          continue;
+        }
+        console.log(`-- ${page}:${block.line} (${block.kind})`);
+        let output;
+        if (block.kind === 'run') {
+          const commands = block.content.replaceAll(
+            README_TARBALLS,
+            dirname(tarballs['@secrets-store/core']),
+          );
+          const script = `cd "$(cat ${JSON.stringify(session)})"\n${commands}\npwd > ${JSON.stringify(session)}`;
+          output = run(script, { ...awsEnv, ...QUIET_NPM }, cwd);
+        } else if (block.kind === 'program') output = node(moduleOf(block));
+        else {
+          // One process: the invocations share the module, as in a warm Lambda container.
+          const call = `const { handler } = await import(${JSON.stringify(moduleOf(block))});
+            for (const event of ${JSON.stringify(block.events)})
+              console.log(JSON.stringify(await handler(event)));`;
+          output = node('--input-type=module', '-e', call);
+        }
+        if (output.trim() !== '') console.log(output.trimEnd().replace(/^/gm, '   '));
+      }
+    });
+  }
+
+  /** Where the session of `page` (or of the page whose `run` block has `needle`) ended. */
+  const sessionEnd = ({ page, needle }) => {
+    const found = pages.find(
+      (candidate) =>
+        candidate.page === page ||
+        candidate.blocks.some((block) => block.kind === 'run' && block.content.includes(needle)),
+    );
+    if (!found) fail(`no page runs ${needle}`);
+    return readFileSync(join(project, found.folder, '.consumer-test-cwd'), 'utf8').trim();
+  };
+
+  await phase('tsc with moduleResolution: bundler, on the testing page', () => {
+    const cwd = sessionEnd({ needle: 'node --test' });
+    writeFileSync(
+      join(cwd, 'tsconfig.bundler.json'),
       JSON.stringify({
         extends: './tsconfig.json',
         compilerOptions: { module: 'ESNext', moduleResolution: 'bundler', noEmit: true },
       }),
     );
-    run('npx tsc -p tsconfig.bundler.json');
+    run('npx tsc -p tsconfig.bundler.json', process.env, cwd);
   });
 
-  phase('the plain-JS CDK app synthesises the construct with a grant', () => {
-    run(cdkCommands);
-    const template = readJson(join(project, 'cdk.out', 'MyApp.template.json'));
+  await phase('the plain-JS CDK app synthesised the construct with a grant', () => {
+    const cwd = sessionEnd({ needle: 'cdk/app.mjs' });
+    const template = readJson(join(cwd, 'cdk.out', 'MyApp.template.json'));
     const resources = Object.entries(template.Resources);
     const functions = resources.filter(([, resource]) => resource.Type === 'AWS::Lambda::Function');
     const cleanup = functions.find(([id]) => id.includes('CleanupFunction'));
@@ -409,7 +599,7 @@ console.log(JSON.stringify({ get: await outcome(store.get('authToken')), put: aw
     if (cleanup[1].Properties.Handler !== 'index.handler')
       fail('cleanup handler is not index.handler');
     const assetHash = cleanup[1].Properties.Code.S3Key?.replace(/\.zip$/, '');
-    const assetIndex = join(project, 'cdk.out', `asset.${assetHash}`, 'index.mjs');
+    const assetIndex = join(cwd, 'cdk.out', `asset.${assetHash}`, 'index.mjs');
     if (!existsSync(assetIndex))
       fail(`the cleanup bundle is not in the cloud assembly: ${assetIndex}`);
     const policies = JSON.stringify(
@@ -429,35 +619,46 @@ console.log(JSON.stringify({ get: await outcome(store.get('authToken')), put: aw
     console.log(`cleanup function from asset ${assetHash}; handler granted on my-app:install-1`);
   });
 
-  phase('the CLI by npx on a local store, in a git repository', () => {
-    run('git init -q');
-    const output = run(cliCommands).trim().split('\n');
-    const read = JSON.parse(output.at(-1));
-    if (read.token !== 'abc' || read.siteId !== 123) fail(`the CLI read back ${output.at(-1)}`);
-    console.log(output.join('\n'));
-    // The README's commands made ./.secrets-store: git add . must not take its key.
-    expectEqual(
-      'git check-ignore of the master key',
-      run('git check-ignore .secrets-store/master.key'),
-      '.secrets-store/master.key\n',
-    );
-    expectEqual(
-      'get --raw',
-      run('npx secrets-store --local ./.secrets-store get authToken --fields token --raw'),
-      'abc',
-    );
-    const cliVersion = readJson(join(ROOT, 'packages/cli/package.json')).version;
-    expectEqual('secrets-store --version', run('npx secrets-store --version'), `${cliVersion}\n`);
-    expectEqual('--local on a file', runFailing('npx secrets-store --local ./package.json list'), {
-      status: 3,
-      stderr: `secrets-store: cannot use ${project}/package.json as the local store: it is not a folder\n`,
-    });
-    console.log('master key ignored by git; --raw, --version, --local on a file');
-  });
+  await phase(
+    "the README's local store: ignored by git; --raw, --version, --local on a file",
+    () => {
+      const cwd = sessionEnd({ page: 'README.md' });
+      run('git init -q', process.env, cwd);
+      // The README's commands made ./.secrets-store: git add . must not take its key.
+      expectEqual(
+        'git check-ignore of the master key',
+        run('git check-ignore .secrets-store/master.key', process.env, cwd),
+        '.secrets-store/master.key\n',
+      );
+      expectEqual(
+        'get --raw',
+        run(
+          'npx secrets-store --local ./.secrets-store get authToken --fields token --raw',
+          process.env,
+          cwd,
+        ),
+        'abc',
+      );
+      const cliVersion = readJson(join(ROOT, 'packages/cli/package.json')).version;
+      expectEqual('secrets-store --version', run('npx secrets-store --version'), `${cliVersion}\n`);
+      expectEqual(
+        '--local on a file',
+        runFailing('npx secrets-store --local ./package.json list'),
+        {
+          status: 3,
+          stderr: `secrets-store: cannot use ${project}/package.json as the local store: it is not a folder\n`,
+        },
+      );
+      console.log('master key ignored by git; --raw, --version, --local on a file');
+    },
+  );
 
   console.log(`\nconsumer test passed in ${((Date.now() - started) / 1000).toFixed(1)} s:`);
   for (const line of phases) console.log(`  ${line}`);
 } finally {
+  // Closing its stdin stops the local AWS (and kill, should it not be listening).
+  localAwsProcess?.stdin.end();
+  localAwsProcess?.kill();
   if (keep) console.log(`project kept in ${project}`);
   else rmSync(work, { recursive: true, force: true });
 }

@@ -6,13 +6,12 @@
 import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Construct } from 'constructs';
+import { acknowledgeLambdaFindings } from '../lib/function-defaults.ts';
 import {
-  acknowledgeLambdaFindings,
-  lambdaDefaults,
-  REPOSITORY_ROOT,
   SecretsStoreBackend,
   type SecretsStoreBackendProps,
 } from '../lib/secrets-store-backend.ts';
+import { bundledFunctionDefaults, REPOSITORY_ROOT } from './bundling.ts';
 
 export interface SecretsStoreStackProps extends StackProps {
   readonly backend?: SecretsStoreBackendProps;
@@ -33,7 +32,7 @@ export class SecretsStoreStack extends Stack {
       entry: `${REPOSITORY_ROOT}packages/example-app/src/handler.ts`,
       handler: 'handler',
       timeout: Duration.seconds(10),
-      ...lambdaDefaults(props.backend?.logRetention, this, 'ExampleFunction'),
+      ...bundledFunctionDefaults(props.backend?.logRetention, this, 'ExampleFunction'),
     });
     this.backend.configureFunction(this.exampleFunction, {
       namespace: props.exampleNamespace ?? 'example-app:install-1',

@@ -25,24 +25,3 @@ export function cleanupFunctionCode(): { readonly code: lambda.Code; readonly ha
   }
   return { code: lambda.Code.fromAsset(CLEANUP_ASSET_DIRECTORY), handler: 'index.handler' };
 }
-
-/** What only `NodejsFunction` takes (it bundles; a prebuilt asset does not). */
-type BundlingProps = 'bundling' | 'projectRoot' | 'depsLockFilePath';
-
-/**
- * The project's function defaults for a prebuilt function: without the bundling options, and
- * with the runtime that `NodejsFunction` may leave out but `lambda.Function` requires.
- */
-export function withoutBundling<
-  T extends { readonly runtime?: lambda.Runtime } & Partial<Record<BundlingProps, unknown>>,
->(defaults: T): Omit<T, BundlingProps | 'runtime'> & { readonly runtime: lambda.Runtime } {
-  const {
-    bundling: _bundling,
-    projectRoot: _projectRoot,
-    depsLockFilePath: _lock,
-    runtime,
-    ...rest
-  } = defaults;
-  if (!runtime) throw new Error('The function defaults name no runtime');
-  return { ...rest, runtime };
-}

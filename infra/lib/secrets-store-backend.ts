@@ -1,5 +1,11 @@
-import { fileURLToPath } from 'node:url';
-import { Duration, Names, RemovalPolicy, Token, Validations } from 'aws-cdk-lib';
+import {
+  DEFAULT_EVENT_SOURCE,
+  ENVIRONMENT_VARIABLES,
+  INSTALLED_EVENT,
+  TABLE_SCHEMA,
+  UNINSTALLED_EVENT,
+} from '@secrets-store/core';
+import { Duration, Names, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -8,38 +14,30 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { CLEANUP_ENVIRONMENT, cleanupFunctionCode, withoutBundling } from './cleanup-code.ts';
+import { CLEANUP_ENVIRONMENT, cleanupFunctionCode } from './cleanup-code.ts';
 import {
-  CLEANUP_TABLE_ACTIONS,
-  KEY_READ_ACTIONS,
-  KEY_WRITE_ACTIONS,
-  REWRAP_FROM_KEY_ACTIONS,
-  REWRAP_TABLE_ACTIONS,
-  REWRAP_TO_KEY_ACTIONS,
-  TABLE_KEY_READ_ACTIONS,
-  TABLE_KEY_WRITE_ACTIONS,
-  TABLE_READ_ACTIONS,
-  TABLE_WRITE_ACTIONS,
-} from './perms.ts';
+  type ConfigureFunctionOptions,
+  configureFunction,
+  environmentFor,
+} from './function-config.ts';
+import { acknowledgeLambdaFindings, functionDefaults } from './function-defaults.ts';
+import { CLEANUP_TABLE_ACTIONS, TABLE_KEY_WRITE_ACTIONS } from './perms.ts';
+import {
+  grantRewrap,
+  grantSecrets,
+  type RewrapGrantOptions,
+  type SecretsGrantOptions,
+  type SecretsResources,
+} from './secrets-grants.ts';
 import { uninstallAlarms } from './uninstall-alarms.ts';
+import { validationError } from './validation.ts';
 
-/** The repository root, for bundling the Lambda handlers from their sources. */
-export const REPOSITORY_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-
-/** The event types the uninstall pipeline listens to. */
-export const UNINSTALLED_EVENT = 'AppUninstalled';
-export const INSTALLED_EVENT = 'AppInstalled';
-
-/**
- * The table's TTL attribute: epoch seconds after which DynamoDB removes a tombstone (what
- * `delete` leaves of a secret; `ATTRIBUTE.expiresAt` in core's item.ts).
- */
-export const TIME_TO_LIVE_ATTRIBUTE = 'expiresAt';
+export type { ConfigureFunctionOptions, RewrapGrantOptions, SecretsGrantOptions };
+export { INSTALLED_EVENT, UNINSTALLED_EVENT };
 
 /** Receives of one message before SQS moves it to the dead-letter queue. */
 export const MAX_RECEIVE_COUNT = 5;
@@ -92,53 +90,6 @@ export interface SecretsStoreBackendProps {
   readonly alarmTopic?: sns.ITopic;
 }
 
-/** Options of a grant: one namespace, every namespace with a prefix, or (neither) all of them. */
-export interface SecretsGrantOptions {
-  /** Confine the grantee to one namespace (IAM conditions on the partition key and KMS context). @default every namespace */
-  readonly namespace?: string;
-  /**
-   * Confine the grantee to the namespaces that start with this prefix, e.g. `'my-app:'` for a
-   * function serving every installation of one app (`StringLike` on `dynamodb:LeadingKeys` and
-   * `kms:EncryptionContext:namespace`). Not with `namespace`.
-   * @default every namespace
-   */
-  readonly namespacePrefix?: string;
-}
-
-/** Options of {@link SecretsStoreBackend.grantRewrap}. */
-export interface RewrapGrantOptions {
-  /**
-   * The keys the secrets may still be wrapped by (the keyring's `previousKeyIds`): ReEncrypt may
-   * take data keys from them. A key of another account must also allow this in its key policy.
-   * @default none: only the construct's own key
-   */
-  readonly previousKeys?: readonly kms.IKey[];
-}
-
-export interface ConfigureFunctionOptions extends SecretsGrantOptions {
-  /**
-   * The namespace the function's `storage.secrets` uses (`SECRETS_STORE_NAMESPACE`). Give it, or
-   * `namespacePrefix` for a function serving many installations: then no namespace variable is
-   * set and the function calls `storage.secrets.forNamespace(ns)`.
-   */
-  readonly namespace?: string;
-  /** @default 'readWrite' */
-  readonly access?: 'read' | 'readWrite';
-  /**
-   * Keys the secrets may still be wrapped by, during a move to the construct's key: their ARNs go
-   * to `SECRETS_STORE_PREVIOUS_KEY_IDS` and the function may `kms:Decrypt` with them (within its
-   * namespace). Keys, not aliases: the store pins the exact key an item names.
-   * @default none
-   */
-  readonly previousKeys?: readonly kms.IKey[];
-  /**
-   * How long the function's `storage.secrets` may serve a value from its in-process value cache
-   * (`SECRETS_STORE_VALUE_CACHE_MS`).
-   * @default no variable: the value cache stays off
-   */
-  readonly valueCacheMaxAge?: Duration;
-}
-
 /**
  * The secrets store's AWS resources: the DynamoDB table, the KMS key, and the uninstall pipeline
  * (EventBridge rule -> SQS queue with dead-letter queue -> cleanup Lambda), with alarms.
@@ -166,12 +117,18 @@ export class SecretsStoreBackend extends Construct {
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const sweepDelay = props.sweepDelay ?? Duration.minutes(15);
     if (!sweepDelay.isUnresolved() && sweepDelay.toSeconds() > 900) {
-      throw new Error(`sweepDelay is ${sweepDelay.toSeconds()} s, SQS delays at most 900 s`);
+      throw validationError(
+        'SecretsSweepDelay',
+        `sweepDelay is ${sweepDelay.toSeconds()} s, SQS delays at most 900 s`,
+        this,
+      );
     }
     const cleanupTimeout = props.cleanupTimeout ?? Duration.minutes(5);
     if (props.table && (props.tableName !== undefined || props.billing !== undefined)) {
-      throw new Error(
+      throw validationError(
+        'SecretsBroughtTable',
         `tableName and billing configure the table the construct creates; with a table brought in (${props.table.node.path}) set them on that table`,
+        this,
       );
     }
 
@@ -179,11 +136,11 @@ export class SecretsStoreBackend extends Construct {
       props.table ??
       new dynamodb.TableV2(this, 'Table', {
         tableName: props.tableName,
-        partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
-        sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+        partitionKey: { name: TABLE_SCHEMA.partitionKey, type: dynamodb.AttributeType.STRING },
+        sortKey: { name: TABLE_SCHEMA.sortKey, type: dynamodb.AttributeType.STRING },
         billing: props.billing ?? dynamodb.Billing.onDemand(),
         pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-        timeToLiveAttribute: TIME_TO_LIVE_ATTRIBUTE,
+        timeToLiveAttribute: TABLE_SCHEMA.timeToLiveAttribute,
         deletionProtection: removalPolicy !== RemovalPolicy.DESTROY,
         removalPolicy,
       });
@@ -222,7 +179,7 @@ export class SecretsStoreBackend extends Construct {
       eventBus: props.eventBus,
       description: 'App installation events for the secrets store cleanup',
       eventPattern: {
-        source: [props.eventSource ?? 'secrets-store'],
+        source: [props.eventSource ?? DEFAULT_EVENT_SOURCE],
         detailType: [UNINSTALLED_EVENT, INSTALLED_EVENT],
         detail: { namespace: [{ exists: true }] },
       },
@@ -235,11 +192,11 @@ export class SecretsStoreBackend extends Construct {
     this.cleanupFunction = new lambda.Function(this, 'CleanupFunction', {
       description: 'Deletes every secret of an uninstalled app installation',
       ...cleanupFunctionCode(),
-      ...withoutBundling(lambdaDefaults(props.logRetention, this, 'CleanupFunction')),
+      ...functionDefaults(props.logRetention, this, 'CleanupFunction'),
       timeout: cleanupTimeout,
       environment: {
         ...CLEANUP_ENVIRONMENT,
-        SECRETS_STORE_TABLE: this.table.tableName,
+        [ENVIRONMENT_VARIABLES.tableName]: this.table.tableName,
         QUEUE_URL: this.queue.queueUrl,
         SWEEP_DELAY_SECONDS: String(sweepDelay.toSeconds()),
       },
@@ -286,24 +243,12 @@ export class SecretsStoreBackend extends Construct {
 
   /** Lets `grantee` get, check and list secrets (of one namespace when given). */
   grantRead(grantee: iam.IGrantable, options: SecretsGrantOptions = {}): iam.Grant {
-    return this.#grant(
-      grantee,
-      [...TABLE_READ_ACTIONS],
-      [...KEY_READ_ACTIONS],
-      [...TABLE_KEY_READ_ACTIONS],
-      options,
-    );
+    return grantSecrets(this.#resources, grantee, 'read', options);
   }
 
   /** Lets `grantee` read, put, patch, delete and purge secrets (of one namespace when given). */
   grantReadWrite(grantee: iam.IGrantable, options: SecretsGrantOptions = {}): iam.Grant {
-    return this.#grant(
-      grantee,
-      [...TABLE_READ_ACTIONS, ...TABLE_WRITE_ACTIONS],
-      [...KEY_READ_ACTIONS, ...KEY_WRITE_ACTIONS],
-      [...TABLE_KEY_WRITE_ACTIONS],
-      options,
-    );
+    return grantSecrets(this.#resources, grantee, 'readWrite', options);
   }
 
   /**
@@ -322,25 +267,7 @@ export class SecretsStoreBackend extends Construct {
    * secrets.grantRewrap(operatorRole, { previousKeys: [oldKey] });
    */
   grantRewrap(grantee: iam.IGrantable, options: RewrapGrantOptions = {}): iam.Grant {
-    const previousKeyArns = (options.previousKeys ?? []).map((key) => key.keyArn);
-    const table = iam.Grant.addToPrincipal({
-      grantee,
-      actions: [...REWRAP_TABLE_ACTIONS],
-      resourceArns: [this.table.tableArn],
-    });
-    const from = iam.Grant.addToPrincipal({
-      grantee,
-      actions: [...REWRAP_FROM_KEY_ACTIONS],
-      resourceArns: [...previousKeyArns, this.key.keyArn],
-    });
-    const to = iam.Grant.addToPrincipal({
-      grantee,
-      actions: [...REWRAP_TO_KEY_ACTIONS],
-      resourceArns: [this.key.keyArn],
-    });
-    return withTableKey(table.combine(from).combine(to), this.table, grantee, [
-      ...TABLE_KEY_WRITE_ACTIONS,
-    ]);
+    return grantRewrap(this.#resources, grantee, options);
   }
 
   /**
@@ -352,24 +279,7 @@ export class SecretsStoreBackend extends Construct {
     namespace: string | undefined,
     options: Pick<ConfigureFunctionOptions, 'previousKeys' | 'valueCacheMaxAge'> = {},
   ): Record<string, string> {
-    const previousKeyArns = (options.previousKeys ?? []).map((key) => {
-      if (key instanceof kms.Alias) {
-        throw new Error(
-          `previousKeys takes keys, not aliases (${key.node.path}): the store pins the exact key an item names`,
-        );
-      }
-      return key.keyArn;
-    });
-    const cacheMs = options.valueCacheMaxAge?.toMilliseconds();
-    return {
-      SECRETS_STORE_TABLE: this.table.tableName,
-      SECRETS_STORE_KEY_ID: this.key.keyArn,
-      ...(namespace === undefined ? {} : { SECRETS_STORE_NAMESPACE: namespace }),
-      ...(previousKeyArns.length === 0
-        ? {}
-        : { SECRETS_STORE_PREVIOUS_KEY_IDS: previousKeyArns.join(',') }),
-      ...(cacheMs === undefined ? {} : { SECRETS_STORE_VALUE_CACHE_MS: String(cacheMs) }),
-    };
+    return environmentFor(this.#resources, namespace, options);
   }
 
   /**
@@ -378,187 +288,10 @@ export class SecretsStoreBackend extends Construct {
    * version of one); for an imported function, grant and use {@link environmentFor} yourself.
    */
   configureFunction(fn: lambda.IFunction, options: ConfigureFunctionOptions): iam.Grant {
-    const target = functionWithEnvironment(fn);
-    if (!target) {
-      throw new Error(
-        `configureFunction cannot set environment variables on ${fn.node.path} (an imported function); grant it with grantReadWrite() and set environmentFor() where the function is defined`,
-      );
-    }
-    // Precondition: the function's namespace is decided here, or its grant would be too wide.
-    if ((options.namespace === undefined) === (options.namespacePrefix === undefined)) {
-      throw new Error(
-        `configureFunction needs a namespace (one installation) or a namespacePrefix (a function serving many, through storage.secrets.forNamespace), exactly one; ${fn.node.path} got ${options.namespace === undefined ? 'neither' : 'both'}`,
-      );
-    }
-    for (const [name, value] of Object.entries(this.environmentFor(options.namespace, options))) {
-      target.addEnvironment(name, value);
-    }
-    const scope: SecretsGrantOptions =
-      options.namespace === undefined
-        ? { namespacePrefix: options.namespacePrefix }
-        : { namespace: options.namespace };
-    const grant =
-      options.access === 'read' ? this.grantRead(fn, scope) : this.grantReadWrite(fn, scope);
-    const previous = (options.previousKeys ?? []).map((key) =>
-      iam.Grant.addToPrincipal({
-        grantee: fn,
-        actions: [...KEY_READ_ACTIONS],
-        resourceArns: [key.keyArn],
-        conditions: keyConditions(scope),
-      }),
-    );
-    return previous.reduce((all, one) => all.combine(one), grant);
+    return configureFunction(this.#resources, fn, options);
   }
 
-  #grant(
-    grantee: iam.IGrantable,
-    tableActions: string[],
-    keyActions: string[],
-    tableKeyActions: string[],
-    scope: SecretsGrantOptions,
-  ): iam.Grant {
-    const table = iam.Grant.addToPrincipal({
-      grantee,
-      actions: tableActions,
-      resourceArns: [this.table.tableArn],
-      conditions: tableConditions(scope),
-    });
-    const key = iam.Grant.addToPrincipal({
-      grantee,
-      actions: keyActions,
-      resourceArns: [this.key.keyArn],
-      conditions: keyConditions(scope),
-    });
-    return withTableKey(table.combine(key), this.table, grantee, tableKeyActions);
+  get #resources(): SecretsResources {
+    return { scope: this, table: this.table, key: this.key };
   }
-}
-
-/** Namespace characters (core's keys.ts); `*` and `?` are not among them, so a prefix is literal. */
-const NAMESPACE_PREFIX = /^[A-Za-z0-9._:@/+=-]{1,255}$/;
-
-/** The grant's scope, checked: one namespace, a prefix, or (neither) every namespace. */
-function scopeOf({ namespace, namespacePrefix }: SecretsGrantOptions): SecretsGrantOptions {
-  if (namespace !== undefined && namespacePrefix !== undefined) {
-    throw new Error('a grant takes namespace or namespacePrefix, not both');
-  }
-  if (
-    namespacePrefix !== undefined &&
-    !Token.isUnresolved(namespacePrefix) &&
-    !NAMESPACE_PREFIX.test(namespacePrefix)
-  ) {
-    throw new Error(
-      `namespacePrefix must be 1 to 255 characters of A-Z a-z 0-9 . _ : @ / + = -, received ${JSON.stringify(namespacePrefix)}`,
-    );
-  }
-  return { namespace, namespacePrefix };
-}
-
-/** IAM conditions: operator -> condition key -> value(s). */
-type Conditions = Record<string, Record<string, unknown>>;
-
-function tableConditions(options: SecretsGrantOptions): Conditions | undefined {
-  const { namespace, namespacePrefix } = scopeOf(options);
-  if (namespace !== undefined) {
-    return { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [namespace] } };
-  }
-  if (namespacePrefix !== undefined) {
-    return { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${namespacePrefix}*`] } };
-  }
-  return undefined;
-}
-
-function keyConditions(options: SecretsGrantOptions): Conditions | undefined {
-  const { namespace, namespacePrefix } = scopeOf(options);
-  if (namespace !== undefined) {
-    return { StringEquals: { 'kms:EncryptionContext:namespace': namespace } };
-  }
-  if (namespacePrefix !== undefined) {
-    return { StringLike: { 'kms:EncryptionContext:namespace': `${namespacePrefix}*` } };
-  }
-  return undefined;
-}
-
-/**
- * A grant on the table, extended to the table's own customer-managed key when it has one (as
- * CDK's table grants do): without it, nothing can read a table encrypted with that key. The key
- * is DynamoDB's, used with its own encryption context, so no namespace condition applies.
- */
-function withTableKey(
-  grant: iam.Grant,
-  table: dynamodb.ITable,
-  grantee: iam.IGrantable,
-  actions: string[],
-): iam.Grant {
-  const key = table.encryptionKey;
-  return key ? grant.combine(key.grant(grantee, ...actions)) : grant;
-}
-
-/** The function behind `fn` whose environment can be set here, if there is one. */
-function functionWithEnvironment(fn: lambda.IFunction): lambda.Function | undefined {
-  if (fn instanceof lambda.Function) return fn;
-  if (fn instanceof lambda.Alias) return functionWithEnvironment(fn.version.lambda);
-  if (fn instanceof lambda.Version) return functionWithEnvironment(fn.lambda);
-  return undefined;
-}
-
-/** Settings every function of the project shares: ARM64, Node 22, ESM bundle, bounded logs. */
-export function lambdaDefaults(
-  retention: logs.RetentionDays | undefined,
-  scope: Construct,
-  id: string,
-): Pick<
-  nodejs.NodejsFunctionProps,
-  | 'runtime'
-  | 'architecture'
-  | 'memorySize'
-  | 'tracing'
-  | 'logGroup'
-  | 'bundling'
-  | 'projectRoot'
-  | 'depsLockFilePath'
-> {
-  return {
-    runtime: lambda.Runtime.NODEJS_22_X,
-    architecture: lambda.Architecture.ARM_64,
-    memorySize: 256,
-    tracing: lambda.Tracing.ACTIVE,
-    logGroup: new logs.LogGroup(scope, `${id}Logs`, {
-      retention: retention ?? logs.RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.DESTROY,
-    }),
-    projectRoot: REPOSITORY_ROOT,
-    depsLockFilePath: `${REPOSITORY_ROOT}package-lock.json`,
-    bundling: {
-      format: nodejs.OutputFormat.ESM,
-      target: 'node22',
-      minify: true,
-      sourceMap: true,
-      // The workspace packages export TypeScript sources under the "source" condition.
-      esbuildArgs: { '--conditions': 'source' },
-      // The Node 22 runtime provides AWS SDK v3.
-      externalModules: ['@aws-sdk/*'],
-    },
-  };
-}
-
-/** cdk-nag findings every project function has, each with the reason it stands. */
-export function acknowledgeLambdaFindings(fn: lambda.Function): void {
-  Validations.of(fn).acknowledge(
-    {
-      id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-      reason: 'AWSLambdaBasicExecutionRole only lets the function write its own CloudWatch logs.',
-    },
-    {
-      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
-      reason: 'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions.',
-    },
-    {
-      id: 'AwsSolutions::AwsSolutions-L1',
-      reason: 'The project is built and tested for the Node.js 22 runtime (see DESIGN.md).',
-    },
-    {
-      id: 'Serverless::Serverless-LambdaLatestVersion',
-      reason: 'The project is built and tested for the Node.js 22 runtime (see DESIGN.md).',
-    },
-  );
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { TABLE_SCHEMA } from '@secrets-store/core';
+import { type CfnElement, Duration, Errors, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -51,6 +52,18 @@ function logicalIdOf(type: string, pathFragment: string): string {
   const id = Object.keys(resources).find((logicalId) => logicalId.includes(pathFragment));
   if (!id) throw new Error(`no ${type} with ${pathFragment}`);
   return id;
+}
+
+/** A stack `Own` with a backend `Secrets` and an inline Node 22 function of the given id. */
+function ownStackWithFunction(id: string) {
+  const own = new Stack(newApp(), 'Own');
+  const backend = new SecretsStoreBackend(own, 'Secrets');
+  const fn = new lambda.Function(own, id, {
+    runtime: lambda.Runtime.NODEJS_22_X,
+    handler: 'index.handler',
+    code: lambda.Code.fromInline('export const handler = async () => {};'),
+  });
+  return { own, backend, fn };
 }
 
 /** A stack holding only the backend, with the props `props` makes in that stack. */
@@ -402,10 +415,17 @@ describe('the uninstall pipeline', () => {
   });
 });
 
+/** `alarm` is the one alarm of the stack with these properties. */
+function expectAlarm(alarm: { node: { defaultChild?: unknown } }, properties: object): void {
+  const matching = template.findResources('AWS::CloudWatch::Alarm', { Properties: properties });
+  expect(Object.keys(matching)).toEqual([
+    stack.getLogicalId(alarm.node.defaultChild as CfnElement),
+  ]);
+}
+
 describe('alarms', () => {
   it('deadLetterAlarm fires on any visible message in the dead-letter queue', () => {
-    expect(stack.backend.deadLetterAlarm).toBeDefined();
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+    expectAlarm(stack.backend.deadLetterAlarm, {
       Namespace: 'AWS/SQS',
       MetricName: 'ApproximateNumberOfMessagesVisible',
       Dimensions: [
@@ -426,8 +446,7 @@ describe('alarms', () => {
   });
 
   it('errorAlarm fires on any failed invocation of the cleanup function', () => {
-    expect(stack.backend.errorAlarm).toBeDefined();
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+    expectAlarm(stack.backend.errorAlarm, {
       Namespace: 'AWS/Lambda',
       MetricName: 'Errors',
       Dimensions: [
@@ -595,13 +614,7 @@ describe('grantRewrap', () => {
 
 describe('configureFunction', () => {
   it('takes an IFunction: an alias of a function gets the variables on its function', () => {
-    const own = new Stack(newApp(), 'Own');
-    const backend = new SecretsStoreBackend(own, 'Secrets');
-    const fn = new lambda.Function(own, 'App', {
-      runtime: lambda.Runtime.NODEJS_22_X,
-      handler: 'index.handler',
-      code: lambda.Code.fromInline('export const handler = async () => {};'),
-    });
+    const { own, backend, fn } = ownStackWithFunction('App');
     const alias = new lambda.Alias(own, 'Live', { aliasName: 'live', version: fn.currentVersion });
     backend.configureFunction(alias, { namespace: 'app:1', access: 'read' });
     Template.fromStack(own).hasResourceProperties('AWS::Lambda::Function', {
@@ -611,13 +624,7 @@ describe('configureFunction', () => {
   });
 
   it('namespacePrefix: no namespace variable, and StringLike grants on the prefix (a multi-tenant function)', () => {
-    const own = new Stack(newApp(), 'Own');
-    const backend = new SecretsStoreBackend(own, 'Secrets');
-    const fn = new lambda.Function(own, 'Tenants', {
-      runtime: lambda.Runtime.NODEJS_22_X,
-      handler: 'index.handler',
-      code: lambda.Code.fromInline('export const handler = async () => {};'),
-    });
+    const { own, backend, fn } = ownStackWithFunction('Tenants');
     backend.configureFunction(fn, { namespacePrefix: 'my-app:' });
     const ownTemplate = Template.fromStack(own);
     const functions = ownTemplate.findResources('AWS::Lambda::Function');
@@ -632,13 +639,7 @@ describe('configureFunction', () => {
   });
 
   it('sets previous keys (and may Decrypt with them, in its namespace) and the value cache variable', () => {
-    const own = new Stack(newApp(), 'Own');
-    const backend = new SecretsStoreBackend(own, 'Secrets');
-    const fn = new lambda.Function(own, 'App', {
-      runtime: lambda.Runtime.NODEJS_22_X,
-      handler: 'index.handler',
-      code: lambda.Code.fromInline('export const handler = async () => {};'),
-    });
+    const { own, backend, fn } = ownStackWithFunction('App');
     const old = 'arn:aws:kms:eu-west-1:111122223333:key/0000aaaa-12ab-34cd-56ef-1234567890ab';
     const older = 'arn:aws:kms:eu-west-1:111122223333:key/1111bbbb-12ab-34cd-56ef-1234567890ab';
     backend.configureFunction(fn, {
@@ -671,13 +672,7 @@ describe('configureFunction', () => {
   });
 
   it('needs exactly one of namespace and namespacePrefix, and a prefix of namespace characters', () => {
-    const own = new Stack(newApp(), 'Own');
-    const backend = new SecretsStoreBackend(own, 'Secrets');
-    const fn = new lambda.Function(own, 'App', {
-      runtime: lambda.Runtime.NODEJS_22_X,
-      handler: 'index.handler',
-      code: lambda.Code.fromInline('export const handler = async () => {};'),
-    });
+    const { backend, fn } = ownStackWithFunction('App');
     expect(() => backend.configureFunction(fn, {})).toThrow(
       'configureFunction needs a namespace (one installation) or a namespacePrefix (a function serving many, through storage.secrets.forNamespace), exactly one; Own/App got neither',
     );
@@ -700,6 +695,73 @@ describe('configureFunction', () => {
     expect(() => backend.configureFunction(imported, { namespace: 'app:1' })).toThrow(
       /cannot set environment variables on Own\/Imported/,
     );
+  });
+});
+
+describe('refusals', () => {
+  it('every refusal of its props is a CDK ValidationError scoped to the construct', () => {
+    const { own, backend, fn } = ownStackWithFunction('App');
+    const alias = new kms.Alias(own, 'OldAlias', {
+      aliasName: 'alias/old',
+      targetKey: backend.key,
+    });
+    const refusals: [string, () => unknown, string][] = [
+      [
+        'sweepDelay',
+        () => new SecretsStoreBackend(own, 'Slow', { sweepDelay: Duration.minutes(16) }),
+        'Own/Slow',
+      ],
+      [
+        'brought table',
+        () =>
+          new SecretsStoreBackend(own, 'Brought', {
+            table: dynamodb.TableV2.fromTableName(own, 'Existing', 'existing'),
+            billing: dynamodb.Billing.onDemand(),
+          }),
+        'Own/Brought',
+      ],
+      ['neither', () => backend.configureFunction(fn, {}), 'Own/Secrets'],
+      [
+        'both',
+        () => backend.configureFunction(fn, { namespace: 'a:1', namespacePrefix: 'a:' }),
+        'Own/Secrets',
+      ],
+      ['prefix', () => backend.grantRead(fn, { namespacePrefix: 'a*' }), 'Own/Secrets'],
+      ['alias', () => backend.environmentFor('a:1', { previousKeys: [alias] }), 'Own/Secrets'],
+      [
+        'imported',
+        () =>
+          backend.configureFunction(
+            lambda.Function.fromFunctionArn(
+              own,
+              'Imported',
+              'arn:aws:lambda:eu-west-1:1:function:x',
+            ),
+            { namespace: 'a:1' },
+          ),
+        'Own/Secrets',
+      ],
+    ];
+    for (const [name, refuse, path] of refusals) {
+      let thrown: unknown;
+      try {
+        refuse();
+      } catch (error) {
+        thrown = error;
+      }
+      expect(Errors.isValidationError(thrown), name).toBe(true);
+      expect((thrown as { constructPath?: string }).constructPath, name).toBe(path);
+    }
+  });
+
+  it("the table's key schema and TTL attribute are core's TABLE_SCHEMA", () => {
+    template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      KeySchema: [
+        { AttributeName: TABLE_SCHEMA.partitionKey, KeyType: 'HASH' },
+        { AttributeName: TABLE_SCHEMA.sortKey, KeyType: 'RANGE' },
+      ],
+      TimeToLiveSpecification: { AttributeName: TABLE_SCHEMA.timeToLiveAttribute, Enabled: true },
+    });
   });
 });
 

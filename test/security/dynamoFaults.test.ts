@@ -163,8 +163,16 @@ describe('under random faults (seed 20261126)', () => {
     expect(notLanded.filter((id) => times(id) !== 0)).toEqual([]);
     expect(unknown.filter((id) => times(id) > 1)).toEqual([]);
     expect(ids.filter((id) => !resolved.includes(id) && !unknown.includes(id))).toEqual([]);
+    // Every key left opens, and holds what one of its own puts wrote (or the log).
     for await (const key of clean.keys()) {
-      await expect(clean.get(key)).resolves.toBeTypeOf('object');
+      if (key === 'log') continue;
+      const { v, token } = await clean.get<{ v: number; token: string }>(key);
+      expect({ key, v, token }).toEqual({
+        key: `mixed-${v % 12}`,
+        v: 3 * (v / 3),
+        token: `t-${v}`,
+      });
+      expect(v % 3).toBe(0);
     }
   });
 });

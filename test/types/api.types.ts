@@ -41,6 +41,27 @@ export async function typed(): Promise<void> {
   // @ts-expect-error forceFetch is a boolean
   await store.get('token', { forceFetch: 'yes' });
 
+  // Every operation takes { signal } (DESIGN.md, "Deadlines and cancellation").
+  const signal = AbortSignal.timeout(2_000);
+  await store.get<Token>('token', { fields: ['value'], signal });
+  await store.getMany<Token>(['a'], { signal });
+  const there: boolean = await store.exists('token', { signal });
+  void there;
+  for await (const key of store.keys({ signal })) void key;
+  await store.put<Token>('token', { value: 'x', expiration: 1 }, { signal });
+  await store.patch<TokenRateLimit>('rate', { counter: 1 }, { signal });
+  await store.patch<TokenRateLimit>('rate', (value) => value, { signal });
+  await store.delete('token', { signal });
+  await store.delete('token', { fields: ['value'], signal });
+  await store.delete('token', ['value']);
+  const purged: number = await store.purge({ signal });
+  void purged;
+  await store.rewrap({ signal, concurrency: 2 });
+  // @ts-expect-error a signal is an AbortSignal
+  await store.get('token', { signal: 'soon' });
+  // @ts-expect-error put's third argument is its options
+  await store.put('token', { value: 'x' }, signal);
+
   await store.put<Token>('token', { value: 'x', expiration: 1 });
   await store.put('inferred', { a: 1, b: ['x', null, { c: true }] });
   await store.patch<TokenRateLimit>('rate', { counter: 1 });

@@ -504,3 +504,46 @@ describe('the fakeKms stand-in behind the keyrings (used by the store tests)', (
     }
   });
 });
+
+describe("KmsKeyring passes the caller's signal to the SDK", () => {
+  it('as abortSignal of GenerateDataKey, Decrypt and ReEncrypt', async () => {
+    kms.on(GenerateDataKeyCommand).resolves({
+      Plaintext: new Uint8Array(32).fill(9),
+      CiphertextBlob: new Uint8Array(184).fill(1),
+      KeyId: KEY_ARN,
+    });
+    kms.on(DecryptCommand).resolves({ Plaintext: new Uint8Array(32).fill(9), KeyId: KEY_ARN });
+    kms.on(ReEncryptCommand).resolves({
+      CiphertextBlob: new Uint8Array(184).fill(2),
+      SourceKeyId: PREVIOUS_KEY_ARN,
+      KeyId: KEY_ARN,
+    });
+    const signal = new AbortController().signal;
+    const moving = new KmsKeyring({
+      keyId: KEY_ARN,
+      previousKeyIds: [PREVIOUS_KEY_ARN],
+      client: new KMSClient({ region: 'eu-west-1' }),
+    });
+    await moving.generateDataKey(context, { signal });
+    await moving.decryptDataKey(new Uint8Array(184), KEY_ARN, context, { signal });
+    await moving.rewrapDataKey(new Uint8Array(184), PREVIOUS_KEY_ARN, context, { signal });
+    expect(kms.send.getCalls().map((call) => (call.args as unknown[])[1])).toEqual([
+      { abortSignal: signal },
+      { abortSignal: signal },
+      { abortSignal: signal },
+    ]);
+  });
+
+  it('an aborted call is a KeyServiceError that names AbortError, never a hang', async () => {
+    kms
+      .on(DecryptCommand)
+      .rejects(Object.assign(new Error('Request aborted'), { name: 'AbortError' }));
+    const error = await keyring()
+      .decryptDataKey(new Uint8Array(184), KEY_ARN, context, {
+        signal: AbortSignal.abort(),
+      })
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(KeyServiceError);
+    expect((error as Error).message).toContain('AbortError');
+  });
+});

@@ -5,59 +5,32 @@ import {
   DecryptionError,
   InvalidKeyError,
   InvalidValueError,
-  KmsKeyring,
-  SecretsStore,
-  type SecretsStoreOptions,
+  type SecretsStore,
   StorageError,
   ValueTooLargeError,
 } from '@secrets-store/core';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { itemSize } from '../../packages/core/src/testing/attributeValues.ts';
-import { fakeKms, KEY_ARN } from '../support/fakeKms.ts';
-import { type FakeTable, fakeTable } from '../support/fakeTable.ts';
+import { KEY_ARN } from '../support/fakeKms.ts';
+import {
+  calls,
+  kms,
+  NAMESPACE,
+  subject,
+  TABLE,
+  table,
+  useStoreHarness,
+} from '../support/storeHarness.ts';
 
-const TABLE = 'secrets';
-const NAMESPACE = 'app-1:install-7';
-
-let table: FakeTable;
-let kms: ReturnType<typeof fakeKms>;
-
-function newStore(options: Partial<SecretsStoreOptions> = {}): SecretsStore {
-  return new SecretsStore({
-    tableName: TABLE,
-    namespace: NAMESPACE,
-    keyring: new KmsKeyring({ keyId: KEY_ARN, client: kms.client }),
-    client: table.client,
-    ...options,
-  });
-}
-
-/** AWS calls made by `action`, as "DynamoDB + KMS". */
-async function calls(action: () => Promise<unknown>): Promise<{ dynamodb: number; kms: number }> {
-  table.dynamodb.resetHistory();
-  kms.kms.resetHistory();
-  await action();
-  return { dynamodb: table.dynamodb.calls().length, kms: kms.kms.calls().length };
-}
-
-beforeEach(() => {
-  table = fakeTable();
-  kms = fakeKms();
-});
-
-afterEach(() => {
-  table.dynamodb.restore();
-  kms.kms.restore();
-  vi.useRealTimers();
-});
+useStoreHarness();
 
 describe('get', () => {
   it('resolves {} for an absent key', async () => {
-    expect(await newStore().get('missing')).toEqual({});
+    expect(await subject().get('missing')).toEqual({});
   });
 
   it('returns what put stored, read with ConsistentRead', async () => {
-    const store = newStore();
+    const store = subject();
     await store.put('authToken', { token: 'abc', siteId: 123 });
     expect(await store.get('authToken')).toEqual({ token: 'abc', siteId: 123 });
     expect(table.dynamodb).toHaveReceivedCommandWith(GetItemCommand, {
@@ -68,19 +41,19 @@ describe('get', () => {
   });
 
   it('with fields returns only listed fields that exist', async () => {
-    const store = newStore();
+    const store = subject();
     await store.put('k', { a: 1, b: 2, c: 3 });
     expect(await store.get('k', ['a', 'c', 'zzz', 'toString'])).toEqual({ a: 1, c: 3 });
   });
 
   it('uses eventually consistent reads when consistentRead is false', async () => {
-    const store = newStore({ consistentRead: false });
+    const store = subject({ consistentRead: false });
     await store.get('k');
     expect(table.dynamodb).toHaveReceivedCommandWith(GetItemCommand, { ConsistentRead: false });
   });
 
   it('decrypts with KeyId pinned and the encryption context { namespace, secret }', async () => {
-    const store = newStore({ dataKeyCache: false });
+    const store = subject({ dataKeyCache: false });
     await store.put('k', { a: 1 });
     await store.get('k');
     expect(kms.kms).toHaveReceivedCommandWith(DecryptCommand, {
@@ -92,7 +65,7 @@ describe('get', () => {
 
 describe('put', () => {
   it('resolves true and sends one UpdateItem that sets the attributes, counts the version and shifts the history', async () => {
-    const store = newStore();
+    const store = subject();
     await expect(store.put('k', { a: 1 })).resolves.toBe(true);
     expect(table.dynamodb).toHaveReceivedCommandWith(UpdateItemCommand, {
       TableName: TABLE,
@@ -117,7 +90,7 @@ describe('put', () => {
   });
 
   it('asks KMS for a fresh AES_256 data key with the encryption context, every time', async () => {
-    const store = newStore();
+    const store = subject();
     await store.put('k', { a: 1 });
     await store.put('k', { a: 2 });
     expect(kms.kms).toHaveReceivedCommandTimes(GenerateDataKeyCommand, 2);
@@ -129,14 +102,14 @@ describe('put', () => {
   });
 
   it('put(key, {}) stores an empty hash, which exists', async () => {
-    const store = newStore();
+    const store = subject();
     await store.put('empty', {});
     expect(await store.exists('empty')).toBe(true);
     expect(await store.get('empty')).toEqual({});
   });
 
   it('copies the value: mutating it afterwards changes nothing stored', async () => {
-    const store = newStore();
+    const store = subject();
     const value = { list: [1, 2], nested: { a: 'x' } };
     await store.put('k', value);
     value.list.push(3);
@@ -145,13 +118,13 @@ describe('put', () => {
   });
 
   it('drops undefined fields', async () => {
-    const store = newStore();
+    const store = subject();
     await store.put('k', { a: 1, b: undefined });
     expect(await store.get('k')).toStrictEqual({ a: 1 });
   });
 
   it('zero-fills the plaintext data key KMS handed out', async () => {
-    await newStore().put('k', { a: 1 });
+    await subject().put('k', { a: 1 });
     expect(kms.issued).toHaveLength(1);
     expect(kms.issued[0]?.every((byte) => byte === 0)).toBe(true);
   });
@@ -159,7 +132,7 @@ describe('put', () => {
 
 describe('exists', () => {
   it('projects pk and the tombstone mark only and never calls KMS', async () => {
-    const store = newStore();
+    const store = subject();
     await store.put('k', { a: 1 });
     const made = await calls(async () => {
       expect(await store.exists('k')).toBe(true);
@@ -177,7 +150,7 @@ describe('exists', () => {
 
 describe('delete', () => {
   it('writes a tombstone in one UpdateItem, carrying the history, and writes nothing for an absent key', async () => {
-    const store = newStore();
+    const store = subject();
     await store.put('k', { a: 1 });
     const before = await table.item(NAMESPACE, 'k');
     vi.spyOn(Date, 'now').mockReturnValue(1_700_000_000_123);
@@ -219,7 +192,7 @@ describe('delete', () => {
   });
 
   it('a secret written again over its tombstone is live, its count restarted, its history carried on', async () => {
-    const store = newStore();
+    const store = subject();
     await store.put('k', { a: 1 });
     await store.delete('k');
     const tombstone = await table.item(NAMESPACE, 'k');
@@ -238,7 +211,7 @@ describe('delete', () => {
   });
 
   it('with fields removes only those fields, as a conditional write', async () => {
-    const store = newStore();
+    const store = subject();
     await store.put('k', { a: 1, b: 2, c: 3 });
     await expect(store.delete('k', ['a', 'c', 'zzz'])).resolves.toBe(true);
     expect(await store.get('k')).toEqual({ b: 2 });
@@ -248,7 +221,7 @@ describe('delete', () => {
   });
 
   it('with fields writes nothing when the key or the fields are absent', async () => {
-    const store = newStore();
+    const store = subject();
     await store.put('k', { a: 1 });
     table.dynamodb.resetHistory();
     await store.delete('k', ['zzz']);
@@ -260,7 +233,7 @@ describe('delete', () => {
 
 describe('patch', () => {
   it('with an object merges shallowly and resolves the previous value', async () => {
-    const store = newStore();
+    const store = subject();
     await store.put('authToken', { token: 'old', siteId: 123, extra: { a: 1 } });
     const previous = await store.patch('authToken', { token: 'new', extra: { b: 2 } });
     expect(previous).toEqual({ token: 'old', siteId: 123, extra: { a: 1 } });
@@ -268,14 +241,14 @@ describe('patch', () => {
   });
 
   it('with an object removes fields set to undefined', async () => {
-    const store = newStore();
+    const store = subject();
     await store.put('k', { a: 1, b: 2 });
     await store.patch<{ a?: number; b?: number }>('k', { b: undefined });
     expect(await store.get('k')).toStrictEqual({ a: 1 });
   });
 
   it('creates an absent secret with attribute_not_exists and resolves {}', async () => {
-    const store = newStore();
+    const store = subject();
     expect(await store.patch('new', { a: 1 })).toEqual({});
     expect(table.dynamodb).toHaveReceivedCommandWith(UpdateItemCommand, {
       TableName: TABLE,
@@ -287,7 +260,7 @@ describe('patch', () => {
   });
 
   it('writes conditioned on the writeId it read, with ALL_OLD on a failed condition, and adds its id to the history', async () => {
-    const store = newStore();
+    const store = subject();
     await store.put('k', { a: 1 });
     await store.put('k', { a: 2 });
     const read = await table.item(NAMESPACE, 'k');
@@ -309,7 +282,7 @@ describe('patch', () => {
   });
 
   it('with an updater passes a deep copy and stores what it returns', async () => {
-    const store = newStore();
+    const store = subject();
     await store.put('rate', { counter: 1, hour: 5, nested: { a: [1] } });
     let seen: unknown;
     const previous = await store.patch<{ counter: number; hour: number; nested: { a: number[] } }>(
@@ -327,14 +300,14 @@ describe('patch', () => {
   });
 
   it('the updater gets {} when the secret is absent', async () => {
-    const store = newStore();
+    const store = subject();
     const updater = vi.fn(() => ({ counter: 1 }));
     await store.patch('rate', updater);
     expect(updater).toHaveBeenCalledWith({});
   });
 
   it('if the updater throws, its error reaches the caller unchanged and nothing is written', async () => {
-    const store = newStore();
+    const store = subject();
     await store.put('k', { a: 1 });
     const failure = new RangeError('no');
     table.dynamodb.resetHistory();
@@ -348,7 +321,7 @@ describe('patch', () => {
   });
 
   it('an updater that returns nothing or a Promise is an InvalidValueError, nothing written', async () => {
-    const store = newStore();
+    const store = subject();
     await store.put('k', { a: 1 });
     table.dynamodb.resetHistory();
     await expect(store.patch('k', (() => undefined) as never)).rejects.toThrow(InvalidValueError);
@@ -359,17 +332,18 @@ describe('patch', () => {
   });
 
   it('re-uses the data key it just decrypted: a warm patch makes no KMS call', async () => {
-    const store = newStore();
+    const store = subject();
     await store.put('counter', { n: 0 });
     await store.get('counter');
+    const { dataKey } = (await table.item(NAMESPACE, 'counter')) ?? {};
     const made = await calls(() => store.patch('counter', { n: 1 }));
     expect(made).toEqual({ dynamodb: 2, kms: 0 });
-    expect((await table.item(NAMESPACE, 'counter'))?.dataKey).toBeDefined();
+    expect((await table.item(NAMESPACE, 'counter'))?.dataKey).toEqual(dataKey);
   });
 
   it('asks for a new data key once the current one is older than dataKeyMaxAgeMs', async () => {
     vi.useFakeTimers({ toFake: ['Date'] });
-    const store = newStore({ dataKeyMaxAgeMs: 1000 });
+    const store = subject({ dataKeyMaxAgeMs: 1000 });
     await store.put('counter', { n: 0 });
     const wrappedKey = async () =>
       Buffer.from((await table.item(NAMESPACE, 'counter'))?.dataKey?.B ?? []).toString('hex');
@@ -386,7 +360,7 @@ describe('patch', () => {
 
 describe('keys and forNamespace', () => {
   it('lists the namespace keys over several pages, projecting sk and the tombstone mark only, skipping tombstones', async () => {
-    const store = newStore();
+    const store = subject();
     for (const key of ['c', 'a', 'b', 'd', 'e', 'f']) await store.put(key, { v: key });
     await store.delete('f');
     await store.forNamespace('other').put('x', { v: 1 });
@@ -403,7 +377,7 @@ describe('keys and forNamespace', () => {
   });
 
   it('never lists the uninstall marker', async () => {
-    const store = newStore();
+    const store = subject();
     await store.put('a', { v: 1 });
     await table.putItem({ pk: { S: NAMESPACE }, sk: { S: '\u0000uninstalled' } });
     const keys: string[] = [];
@@ -412,7 +386,7 @@ describe('keys and forNamespace', () => {
   });
 
   it('forNamespace shares the clients and the data-key cache', async () => {
-    const store = newStore();
+    const store = subject();
     const other = store.forNamespace('app-1:install-8');
     expect(other.namespace).toBe('app-1:install-8');
     await other.put('k', { v: 'other' });
@@ -422,7 +396,7 @@ describe('keys and forNamespace', () => {
   });
 
   it('forNamespace validates the namespace', () => {
-    expect(() => newStore().forNamespace('bad namespace')).toThrow(InvalidKeyError);
+    expect(() => subject().forNamespace('bad namespace')).toThrow(InvalidKeyError);
   });
 });
 
@@ -452,15 +426,15 @@ describe('round trips per operation (DynamoDB + KMS), as in the design', () => {
       { dynamodb: 2, kms: 0 },
     ],
   ] as const)('%s', async (_name, cache, operation, expected) => {
-    const writer = newStore();
+    const writer = subject();
     await writer.put('k', { v: 1 });
     // A cold cache is a new process: a store with a cache of its own.
-    const store = cache === 'cold' ? newStore() : writer;
+    const store = cache === 'cold' ? subject() : writer;
     expect(await calls(() => operation(store))).toEqual(expected);
   });
 
   it('dataKeyCache: false makes every read call KMS', async () => {
-    const store = newStore({ dataKeyCache: false });
+    const store = subject({ dataKeyCache: false });
     await store.put('k', { v: 1 });
     expect(await calls(() => store.get('k'))).toEqual({ dynamodb: 1, kms: 1 });
     expect(await calls(() => store.get('k'))).toEqual({ dynamodb: 1, kms: 1 });
@@ -486,14 +460,14 @@ describe('bad input is refused before any AWS call', () => {
       ],
     ];
   it.each(cases)('%s', async (_name, operation, errorClass) => {
-    const store = newStore();
+    const store = subject();
     await expect(operation(store)).rejects.toBeInstanceOf(errorClass);
     expect(table.dynamodb.calls()).toHaveLength(0);
     expect(kms.kms.calls()).toHaveLength(0);
   });
 
   it('a too-large value reports sizes, not content', async () => {
-    const error = await newStore()
+    const error = await subject()
       .put('k', { big: 'SECRET'.repeat(80_000) })
       .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ValueTooLargeError);
@@ -503,11 +477,11 @@ describe('bad input is refused before any AWS call', () => {
   });
 
   it('configuration mistakes are ConfigurationErrors', () => {
-    expect(() => newStore({ tableName: '' })).toThrow(ConfigurationError);
-    expect(() => newStore({ namespace: 'has space' })).toThrow(InvalidKeyError);
-    expect(() => newStore({ patchRetry: { maxAttempts: 0 } })).toThrow(ConfigurationError);
-    expect(() => newStore({ dataKeyCache: { maxEntries: -1 } })).toThrow(ConfigurationError);
-    expect(() => newStore({ dataKeyMaxAgeMs: -5 })).toThrow(ConfigurationError);
+    expect(() => subject({ tableName: '' })).toThrow(ConfigurationError);
+    expect(() => subject({ namespace: 'has space' })).toThrow(InvalidKeyError);
+    expect(() => subject({ patchRetry: { maxAttempts: 0 } })).toThrow(ConfigurationError);
+    expect(() => subject({ dataKeyCache: { maxEntries: -1 } })).toThrow(ConfigurationError);
+    expect(() => subject({ dataKeyMaxAgeMs: -5 })).toThrow(ConfigurationError);
   });
 });
 
@@ -515,7 +489,7 @@ describe('failures are typed and carry no plaintext', () => {
   const CANARY = 'canary-7f3a9c-do-not-leak';
 
   it('a DynamoDB failure is a StorageError with the SDK error as cause', async () => {
-    const store = newStore();
+    const store = subject();
     table.dynamodb.on(UpdateItemCommand).rejects(
       Object.assign(new Error('Throughput exceeds the current capacity'), {
         name: 'ProvisionedThroughputExceededException',
@@ -531,7 +505,7 @@ describe('failures are typed and carry no plaintext', () => {
   });
 
   it('a network failure names the system error code in the message', async () => {
-    const store = newStore();
+    const store = subject();
     table.dynamodb
       .on(GetItemCommand)
       .rejects(
@@ -543,14 +517,14 @@ describe('failures are typed and carry no plaintext', () => {
   });
 
   it('a ciphertext swapped between two keys fails with DecryptionError', async () => {
-    const store = newStore();
+    const store = subject();
     await store.put('a', { token: CANARY });
     await store.put('b', { token: 'other' });
     const a = await table.item(NAMESPACE, 'a');
     const b = await table.item(NAMESPACE, 'b');
     if (!a || !b) throw new Error('items missing');
     await table.putItem({ ...b, ciphertext: a.ciphertext as never, dataKey: a.dataKey as never });
-    const error = await newStore()
+    const error = await subject()
       .get('b')
       .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(DecryptionError);
@@ -561,7 +535,7 @@ describe('failures are typed and carry no plaintext', () => {
   });
 
   it('a malformed item is a DecryptionError naming the attribute', async () => {
-    const store = newStore();
+    const store = subject();
     await store.put('k', { a: 1 });
     const item = await table.item(NAMESPACE, 'k');
     if (item) delete item.ciphertext;
@@ -572,11 +546,13 @@ describe('failures are typed and carry no plaintext', () => {
 
 describe('item size', () => {
   it('a small secret under KMS (a 40-character token) with a full history of 8 write ids stays under 1 KB: one write capacity unit; 8 more ids would pass it', async () => {
-    const store = newStore();
+    const store = subject();
     await store.put('authToken', { token: 't'.repeat(40), siteId: 123 });
+    const putId = table.memory.items(TABLE)[0]?.writeId;
     for (let write = 1; write < 8; write++) await store.patch('authToken', { siteId: 123 + write });
     const [item] = table.memory.items(TABLE);
-    expect(item?.priorWriteId7).toBeDefined();
+    // The history is full: the put's id is its oldest entry.
+    expect(item?.priorWriteId7).toEqual(putId);
     const bytes = itemSize(item ?? {});
     expect(bytes).toBeLessThan(1024);
     // A history of 16: eight more attributes (`priorWriteId8`..`15`) of 22-character ids.

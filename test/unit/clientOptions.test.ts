@@ -31,13 +31,6 @@ describe('SecretsStore client options', () => {
     expect(dynamodb.commandCalls(GetItemCommand)).toHaveLength(1);
   });
 
-  it('still takes the deprecated dynamoDBClient', async () => {
-    const table = new MemoryTable();
-    const store = new SecretsStore({ ...base(), dynamoDBClient: table.client() });
-    await store.put('k', { v: 1 });
-    expect(table.items()).toHaveLength(1);
-  });
-
   it('makes its client from clientConfig', async () => {
     const table = new MemoryTable();
     const store = new SecretsStore({
@@ -68,18 +61,6 @@ describe('SecretsStore client options', () => {
     expect(() => new SecretsStore({ ...base(), client: {} as unknown as DynamoDBClient })).toThrow(
       new ConfigurationError(
         "SecretsStore's client must be an AWS SDK v3 client (with send), received object",
-      ),
-    );
-    expect(
-      () =>
-        new SecretsStore({
-          ...base(),
-          client: new DynamoDBClient({}),
-          dynamoDBClient: new DynamoDBClient({}),
-        }),
-    ).toThrow(
-      new ConfigurationError(
-        'SecretsStore takes client (or its former name dynamoDBClient), not both',
       ),
     );
   });

@@ -38,7 +38,7 @@ describe('DataKeyCache', () => {
     const cache = new DataKeyCache({ maxAgeMs: 1000 });
     cache.set('a', key(1));
     vi.advanceTimersByTime(999);
-    expect(cache.get('a')).toBeDefined();
+    expect(cache.get('a')).toEqual(key(1));
     vi.advanceTimersByTime(1);
     expect(cache.get('a')).toBeUndefined();
     expect(cache.size).toBe(0);
@@ -74,6 +74,111 @@ describe('DataKeyCache', () => {
       'kms down',
     );
     await expect(cache.getOrLoad('a', async () => key(1))).resolves.toEqual(key(1));
+  });
+
+  // issue 22, point 6: an expired key was zero-filled only when touched or pushed out, so a
+  // plaintext data key stayed in the heap long after maxAgeMs.
+  describe('the sweep', () => {
+    /** The cache's own buffer for the key `set` stores next. */
+    function setAndHold(cache: DataKeyCache, id: string, byte: number): Buffer {
+      const spy = vi.spyOn(Buffer, 'from');
+      cache.set(id, key(byte));
+      const stored = spy.mock.results.at(-1)?.value as Buffer;
+      spy.mockRestore();
+      return stored;
+    }
+    const zeroed = (buffer: Buffer) => buffer.every((byte) => byte === 0);
+
+    it('zero-fills an expired key at maxAgeMs without anyone touching the cache', () => {
+      vi.useFakeTimers();
+      const cache = new DataKeyCache({ maxAgeMs: 100 });
+      const stored = setAndHold(cache, 'a', 1);
+      vi.advanceTimersByTime(99);
+      expect(zeroed(stored)).toBe(false);
+      vi.advanceTimersByTime(1);
+      expect(zeroed(stored)).toBe(true);
+      expect(cache.size).toBe(0);
+      expect(vi.getTimerCount()).toBe(0);
+    });
+
+    it('sweeps each key at its own expiry, one timer at a time', () => {
+      vi.useFakeTimers();
+      const cache = new DataKeyCache({ maxAgeMs: 100 });
+      const first = setAndHold(cache, 'a', 1);
+      vi.advanceTimersByTime(60);
+      const second = setAndHold(cache, 'b', 2);
+      expect(vi.getTimerCount()).toBe(1);
+      vi.advanceTimersByTime(40);
+      expect([zeroed(first), zeroed(second)]).toEqual([true, false]);
+      expect(cache.size).toBe(1);
+      vi.advanceTimersByTime(59);
+      expect(zeroed(second)).toBe(false);
+      vi.advanceTimersByTime(1);
+      expect(zeroed(second)).toBe(true);
+      expect(cache.size).toBe(0);
+      expect(vi.getTimerCount()).toBe(0);
+    });
+
+    it('a key set again lives maxAgeMs from then', () => {
+      vi.useFakeTimers();
+      const cache = new DataKeyCache({ maxAgeMs: 100 });
+      setAndHold(cache, 'a', 1);
+      vi.advanceTimersByTime(50);
+      const again = setAndHold(cache, 'a', 1);
+      vi.advanceTimersByTime(50);
+      expect(zeroed(again)).toBe(false);
+      expect(cache.get('a')?.equals(key(1))).toBe(true);
+      vi.advanceTimersByTime(50);
+      expect(zeroed(again)).toBe(true);
+    });
+
+    it("never keeps the process alive: the timer is unref'd", () => {
+      const unref = vi.fn();
+      const setTimer = vi
+        .spyOn(globalThis, 'setTimeout')
+        .mockImplementation(() => ({ unref }) as unknown as ReturnType<typeof setTimeout>);
+      const cache = new DataKeyCache({ maxAgeMs: 100 });
+      cache.set('a', key(1));
+      expect(setTimer).toHaveBeenCalledTimes(1);
+      expect(setTimer).toHaveBeenCalledWith(expect.any(Function), 100);
+      expect(unref).toHaveBeenCalledTimes(1);
+      setTimer.mockRestore();
+    });
+
+    it('clear stops the sweep', () => {
+      vi.useFakeTimers();
+      const cache = new DataKeyCache({ maxAgeMs: 100 });
+      cache.set('a', key(1));
+      cache.clear();
+      expect(vi.getTimerCount()).toBe(0);
+    });
+  });
+
+  describe('a caller that aborts during a shared load', () => {
+    it("leaves at once with the signal's reason; the load goes on for the others", async () => {
+      const cache = new DataKeyCache();
+      let release: (value: Buffer) => void = () => {};
+      const load = vi.fn(() => new Promise<Buffer>((resolve) => (release = resolve)));
+      const controller = new AbortController();
+      const leaving = cache.getOrLoad('a', load, controller.signal);
+      const staying = cache.getOrLoad('a', load);
+      const reason = new Error('the caller gave up');
+      controller.abort(reason);
+      await expect(leaving).rejects.toMatchObject({ name: 'AbortError', cause: reason });
+      release(key(9));
+      expect((await staying).equals(key(9))).toBe(true);
+      expect(load).toHaveBeenCalledTimes(1);
+      expect(cache.get('a')?.equals(key(9))).toBe(true);
+    });
+
+    it('an already aborted signal: rejects before any load', async () => {
+      const cache = new DataKeyCache();
+      const load = vi.fn(async () => key(1));
+      await expect(
+        cache.getOrLoad('a', load, AbortSignal.abort(new Error('late'))),
+      ).rejects.toMatchObject({ name: 'AbortError' });
+      expect(load).not.toHaveBeenCalled();
+    });
   });
 
   it('clear zero-fills every key', () => {

@@ -99,9 +99,4 @@ describe('listNamespaces', () => {
     );
     expect(dynamodb.calls()).toHaveLength(0);
   });
-
-  it('still takes the deprecated positional (client, tableName)', async () => {
-    dynamodb.on(ScanCommand).resolvesOnce({ Items: [{ pk: { S: 'a' } }] });
-    expect(await listNamespaces(client, 'secrets')).toEqual(['a']);
-  });
 });

@@ -495,7 +495,7 @@ describe('a refresh of an absent secret', () => {
     const held = store.refresh<Token>('k', up.options()).catch((error: unknown) => error);
     await up.entered;
     expect(item('k')?.leaseMs).toEqual({ N: '10000' });
-    expect(await listNamespaces(table.client(), 'secrets')).toEqual([]);
+    expect(await listNamespaces({ client: table.client(), tableName: 'secrets' })).toEqual([]);
     expect(await store.purge()).toBe(0);
     expect(table.items('secrets')).toEqual([]);
     up.answer.resolve({ token: 'new', refreshToken: 'r2' });

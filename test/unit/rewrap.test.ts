@@ -9,15 +9,13 @@ import {
   DecryptionError,
   KmsKeyring,
   LocalKeyring,
-  SecretsStore,
+  type SecretsStore,
   type SecretsStoreOptions,
 } from '@secrets-store/core';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { fakeKms, KEY_ARN, PREVIOUS_KEY_ARN } from '../support/fakeKms.ts';
-import { type FakeTable, fakeTable } from '../support/fakeTable.ts';
+import { describe, expect, it } from 'vitest';
+import { KEY_ARN, PREVIOUS_KEY_ARN } from '../support/fakeKms.ts';
+import { kms, NAMESPACE, rival, subject, table, useStoreHarness } from '../support/storeHarness.ts';
 
-const TABLE = 'secrets';
-const NAMESPACE = 'app-1:install-7';
 const masterA = LocalKeyring.generateMasterKey();
 const masterB = LocalKeyring.generateMasterKey();
 const keyIdA = LocalKeyring.keyIdOf(masterA);
@@ -26,19 +24,10 @@ const onlyA = () => new LocalKeyring({ masterKey: masterA });
 const bAfterA = () => new LocalKeyring({ masterKey: masterB, previousMasterKeys: [masterA] });
 const onlyB = () => new LocalKeyring({ masterKey: masterB });
 
-let table: FakeTable;
-
-beforeEach(() => {
-  table = fakeTable(TABLE);
-});
-
-afterEach(() => {
-  table.dynamodb.restore();
-  expect(table.memory.pendingHooks).toBe(0);
-});
+useStoreHarness();
 
 function store(keyring: SecretsStoreOptions['keyring'], namespace = NAMESPACE): SecretsStore {
-  return new SecretsStore({ tableName: TABLE, namespace, keyring, client: table.client });
+  return subject({ keyring, namespace });
 }
 
 async function keyIdsOf(keys: string[], namespace = NAMESPACE): Promise<(string | undefined)[]> {
@@ -125,12 +114,7 @@ describe('rewrap under concurrent writes: no lost update', () => {
     const paused = table.memory.pauseNext('UpdateItem');
     const rewrapping = store(bAfterA()).rewrap();
     await paused.reached;
-    const oldLambda = new SecretsStore({
-      tableName: TABLE,
-      namespace: NAMESPACE,
-      keyring: onlyA(),
-      client: table.memory.client(),
-    });
+    const oldLambda = rival({ keyring: onlyA() });
     await oldLambda.patch<{ ids: string[] }>('log', (value) => ({ ids: [...value.ids, 'patch'] }));
     paused.release();
     expect(await rewrapping).toMatchObject({ moved: 1, failed: 0 });
@@ -149,12 +133,7 @@ describe('rewrap under concurrent writes: no lost update', () => {
   it('20 patchers on another store while the rewrap runs: every id once, every secret on the new key', async () => {
     for (const key of KEYS) await store(onlyA()).put(key, { ids: [] });
     // Deployed first, as the README says: every Lambda knows both keys before the rewrap starts.
-    const writer = new SecretsStore({
-      tableName: TABLE,
-      namespace: NAMESPACE,
-      keyring: bAfterA(),
-      client: table.memory.client(),
-    });
+    const writer = rival({ keyring: bAfterA() });
     const ids = Array.from({ length: 20 }, (_, index) => `patch-${index}`);
     const [summary] = await Promise.all([
       store(bAfterA()).rewrap({ concurrency: 2 }),
@@ -176,8 +155,7 @@ describe('rewrap under concurrent writes: no lost update', () => {
 
 describe('rewrap with KMS', () => {
   it('uses ReEncrypt (the data key never leaves KMS): one GetItem, one ReEncrypt and one UpdateItem per secret, no Decrypt', async () => {
-    const kms = fakeKms();
-    try {
+    {
       const previous = new KmsKeyring({ keyId: PREVIOUS_KEY_ARN, client: kms.client });
       for (const key of ['a', 'b']) await store(previous).put(key, { v: key });
       const current = new KmsKeyring({
@@ -206,8 +184,6 @@ describe('rewrap with KMS', () => {
       expect(await keyIdsOf(['a', 'b'])).toEqual([KEY_ARN, KEY_ARN]);
       const afterMove = new KmsKeyring({ keyId: KEY_ARN, client: kms.client });
       expect(await store(afterMove).get('a')).toEqual({ v: 'a' });
-    } finally {
-      kms.kms.restore();
     }
   });
 });

@@ -116,7 +116,7 @@ describe('storage.secrets', () => {
       }),
     ).toThrow(
       new ConfigurationError(
-        'SECRETS_STORE_PREVIOUS_KEY_IDS has an empty entry: expected key ARNs separated by commas',
+        `SECRETS_STORE_PREVIOUS_KEY_IDS has an empty entry: expected key ARNs separated by commas, received "${PREVIOUS_KEY_ARN},"`,
       ),
     );
   });

@@ -44,7 +44,7 @@ function sqsEvent(...bodies: unknown[]): SQSEvent {
 }
 
 /** One record as SQS delivers it, stamped by SQS's clock. */
-function sqsRecord(body: unknown, sentTimestamp: number): SQSEvent {
+function sqsRecord(body: unknown, sentTimestamp: number | string): SQSEvent {
   const event = sqsEvent(body);
   (event.Records[0] as { attributes: object }).attributes = {
     SentTimestamp: String(sentTimestamp),
@@ -164,6 +164,68 @@ describe('AppUninstalled', () => {
   it('dated before SQS received it: the event time stands', async () => {
     await handle(sqsRecord(uninstalled('app:1'), NOW - 1000), plenty, config);
     expect(queriedCutoffs()).toEqual([EVENT_MS]);
+  });
+
+  // issue 22, point 5: the earlier of the two times was taken whatever SentTimestamp held, so a
+  // bogus one made a cutoff in 1970 that deleted nothing, silently.
+  it.each([
+    ['"1"', '1'],
+    ['"1e3"', '1e3'],
+    ['in seconds, not milliseconds', String(Math.floor((NOW - 1000) / 1000))],
+    ['a 2019 date', String(Date.UTC(2019, 5, 1))],
+    ['an hour past the handler clock', String(NOW + 3_600_000)],
+    ['not digits', ' 1764237600000'],
+    ['empty', ''],
+  ])(
+    'a SentTimestamp %s is unusable: the event time decides, and the log says why',
+    async (_, sentTimestamp) => {
+      await handle(sqsRecord(uninstalled('app:1'), sentTimestamp), plenty, config);
+      expect(dynamodb).toHaveReceivedCommandWith(UpdateItemCommand, {
+        ExpressionAttributeValues: { ':time': { N: String(EVENT_MS) }, ':id': { S: 'e-1' } },
+      });
+      expect(queriedCutoffs()).toEqual([EVENT_MS]);
+      expect(sqs).toHaveReceivedCommandWith(SendMessageCommand, {
+        MessageBody: JSON.stringify(sweep(EVENT_MS)),
+      });
+      expect(logs).toContainEqual(
+        expect.objectContaining({
+          level: 'warn',
+          messageId: 'm0',
+          reason: expect.stringMatching(
+            /^SentTimestamp .* is unusable \(.+\): the event's own time decides$/,
+          ),
+        }),
+      );
+    },
+  );
+
+  it('a SentTimestamp that is usable gives no notice', async () => {
+    await handle(sqsRecord(uninstalled('app:1'), NOW - 1000), plenty, config);
+    expect(logs.filter((line) => line.level === 'warn')).toEqual([]);
+  });
+
+  it('a sweep whose SentTimestamp is unusable sweeps from its own uninstall time', async () => {
+    const due = EVENT_MS + 900_000;
+    vi.setSystemTime(due + 1000);
+    await handle(sqsRecord(sweep(EVENT_MS), '1'), plenty, config);
+    expect(queriedCutoffs()).toEqual([due]);
+  });
+
+  it('neither time sane (a 2019 event, SentTimestamp "1"): refused and logged, nothing deleted', async () => {
+    await handle(
+      sqsRecord(uninstalled('app:1', { time: '2019-06-01T00:00:00Z' }), '1'),
+      plenty,
+      config,
+    );
+    expect(dynamodb.calls()).toHaveLength(0);
+    expect(sqs.calls()).toHaveLength(0);
+    expect(logs).toContainEqual(
+      expect.objectContaining({
+        level: 'error',
+        message: 'message refused',
+        reason: expect.stringContaining('dated 2019-06-01T00:00:00.000Z, before 2020'),
+      }),
+    );
   });
 
   it('fails the message (SQS redelivers it) and sends no sweep when DynamoDB keeps failing', async () => {
@@ -462,7 +524,19 @@ describe('a direct invocation', () => {
 it('logs JSON lines with counts, never key names', async () => {
   dynamodb.on(QueryCommand).resolves({ Items: [{ sk: { S: 'secret-key-name' } }] });
   await handle(sqsEvent(uninstalled('app:1')), plenty, config);
-  expect(logs.length).toBeGreaterThan(0);
+  expect(logs).toEqual([
+    {
+      level: 'info',
+      message: 'task done',
+      messageId: 'm0',
+      kind: 'uninstall',
+      namespace: 'app:1',
+      writtenBefore: EVENT_MS,
+      deleted: 1,
+      spared: 0,
+      complete: true,
+    },
+  ]);
   expect(JSON.stringify(logs)).not.toContain('secret-key-name');
 });
 

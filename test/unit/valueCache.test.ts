@@ -17,61 +17,38 @@ import {
   ValueCache,
 } from '@secrets-store/core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { valueCacheFromEnvironment } from '../../packages/core/src/valueCache.ts';
-import { fakeKms, KEY_ARN } from '../support/fakeKms.ts';
-import { type FakeTable, fakeTable } from '../support/fakeTable.ts';
+import { valueCacheFrom as valueCacheFromEnvironment } from '../../packages/core/src/environment.ts';
+import { KEY_ARN } from '../support/fakeKms.ts';
+import type { FakeTable } from '../support/fakeTable.ts';
+import {
+  type CacheHarness,
+  cacheHarness,
+  NAMESPACE,
+  NONE,
+  ONE_READ,
+  TABLE,
+} from '../support/valueCacheHarness.ts';
 
-const TABLE = 'secrets';
-const NAMESPACE = 'app-1:install-7';
-
+let harness: CacheHarness;
 let table: FakeTable;
-let kms: ReturnType<typeof fakeKms>;
+let kms: CacheHarness['kms'];
 
 beforeEach(() => {
-  table = fakeTable(TABLE);
-  kms = fakeKms();
+  harness = cacheHarness();
+  ({ table, kms } = harness);
 });
 
 afterEach(() => {
-  table.dynamodb.restore();
-  kms.kms.restore();
+  harness.restore();
   vi.useRealTimers();
   vi.restoreAllMocks();
   expect(table.memory.pendingHooks).toBe(0);
 });
 
-/** The store under test: value cache on (defaults unless given), on the watched client. */
-function subject(options: Partial<SecretsStoreOptions> = {}): SecretsStore {
-  return new SecretsStore({
-    tableName: TABLE,
-    namespace: NAMESPACE,
-    keyring: new KmsKeyring({ keyId: KEY_ARN, client: kms.client }),
-    client: table.client,
-    valueCache: {},
-    ...options,
-  });
-}
-
-/** Another Lambda container: its own client and caches, on the same table. */
-function otherContainer(): SecretsStore {
-  return new SecretsStore({
-    tableName: TABLE,
-    namespace: NAMESPACE,
-    keyring: new KmsKeyring({ keyId: KEY_ARN, client: kms.client }),
-    client: table.memory.client(),
-  });
-}
-
-/** AWS calls made by `action` on the watched clients, as DynamoDB + KMS. */
-async function calls(action: () => Promise<unknown>): Promise<{ dynamodb: number; kms: number }> {
-  table.dynamodb.resetHistory();
-  kms.kms.resetHistory();
-  await action();
-  return { dynamodb: table.dynamodb.calls().length, kms: kms.kms.calls().length };
-}
-
-const NONE = { dynamodb: 0, kms: 0 };
-const ONE_READ = { dynamodb: 1, kms: 0 };
+const subject = (options: Partial<SecretsStoreOptions> = {}): SecretsStore =>
+  harness.subject(options);
+const otherContainer = (): SecretsStore => harness.otherContainer();
+const calls = (action: () => Promise<unknown>) => harness.calls(action);
 
 describe('off by default', () => {
   it('every get reads the table', async () => {

@@ -18,6 +18,8 @@ import {
   StorageError,
 } from '@secrets-store/core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { tombstoneExpiry } from '../../packages/core/src/item.ts';
+import { MAX_RESENDS } from '../../packages/core/src/secretWriter.ts';
 import { fakeKms, KEY_ARN } from '../support/fakeKms.ts';
 import { type FakeTable, fakeTable } from '../support/fakeTable.ts';
 
@@ -272,7 +274,7 @@ describe('a write that certainly did not land', () => {
   it('a 500 on every copy of every send: OutcomeUnknownError once the re-sends are spent (a 5xx may have been applied), never StorageError', async () => {
     const store = subject({ client: table.memory.client({ maxAttempts: 2 }) });
     await store.put('log', { ids: ['before'] });
-    const sends = 5; // the first send and its 4 re-sends (secretWriter.ts, MAX_RESENDS)
+    const sends = 1 + MAX_RESENDS; // the first send and its re-sends
     table.memory.failNext('UpdateItem', 'InternalServerError', undefined, { times: sends });
     const error = await store
       .patch<Log>('log', appender('subject'))
@@ -589,6 +591,47 @@ describe('item sanity: damaged metadata is handled in bounded time', () => {
     expect(writes).toEqual(['put', 'repair']);
     expect((await table.item(NAMESPACE, 'k'))?.version).toEqual({ N: '1' });
     expect(await store.get('k')).toEqual({ a: 3 });
+  });
+
+  // Outside DynamoDB's range of counts a put can take: `+ 1` is a ValidationException there.
+  it.each([
+    ['9.99E125', { N: '9.99E125' }],
+    ['1E38', { N: '1E38' }],
+    ['1E-130', { N: '1E-130' }],
+    ['-9.99E125', { N: '-9.99E125' }],
+    ['38 nines', { N: '9'.repeat(38) }],
+    ['0', { N: '0' }],
+    ['a boolean', { BOOL: true }],
+  ])(
+    'a version of %s is corrupt: the next put replaces it with one more request',
+    async (_, version) => {
+      const store = subject();
+      await store.put('k', { a: 1 });
+      await damage('k', { version });
+      table.dynamodb.resetHistory();
+      await store.put('k', { a: 2 });
+      // The put, refused, then the repair: a whole write of the secret.
+      expect(table.dynamodb).toHaveReceivedCommandTimes(UpdateItemCommand, 2);
+      expect(table.dynamodb).toHaveReceivedCommandTimes(GetItemCommand, 0);
+      expect((await table.item(NAMESPACE, 'k'))?.version).toEqual({ N: '1' });
+      expect(await store.get('k')).toEqual({ a: 2 });
+      await store.put('k', { a: 3 });
+      expect((await table.item(NAMESPACE, 'k'))?.version).toEqual({ N: '2' });
+    },
+  );
+
+  it.each([
+    ['9.99E125', 'patch'],
+    ['-9.99E125', 'a field delete'],
+  ])('a version of %s is replaced by %s in its one write', async (number, write) => {
+    const store = subject();
+    await store.put('k', { a: 1, b: 2 });
+    await damage('k', { version: { N: number } });
+    table.dynamodb.resetHistory();
+    if (write === 'patch') await store.patch('k', { a: 2 });
+    else await store.delete('k', ['b']);
+    expect(table.dynamodb).toHaveReceivedCommandTimes(UpdateItemCommand, 1);
+    expect((await table.item(NAMESPACE, 'k'))?.version).toEqual({ N: '1' });
   });
 
   it('a version above 2^53 counts on exactly', async () => {
@@ -972,10 +1015,16 @@ describe('v3: tombstones keep re-sent writes from landing again across a delete'
       const store = subject({ client: table.memory.client({ maxAttempts: 1 }) });
       const held = table.memory.holdNext(operation);
       await write(store);
-      await rival().delete('log');
+      const deletedAt = Date.now();
+      vi.useFakeTimers({ toFake: ['Date'], now: deletedAt });
+      await rival()
+        .delete('log')
+        .finally(() => vi.useRealTimers());
       expect(await held.deliver()).toBe(false);
       expect(await store.exists('log')).toBe(false);
-      expect((await table.item(NAMESPACE, 'log'))?.expiresAt).toBeDefined();
+      expect((await table.item(NAMESPACE, 'log'))?.expiresAt).toEqual({
+        N: String(tombstoneExpiry(deletedAt)),
+      });
     },
   );
 

@@ -6,8 +6,10 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import {
   ConfigurationError,
   checkNamespace,
+  ENVIRONMENT_VARIABLES,
   type Keyring,
   KmsKeyring,
+  previousKeyIdsFrom,
   SecretsStore,
 } from '@secrets-store/core';
 import { usageError } from './errors.ts';
@@ -37,7 +39,7 @@ function chooseNamespace(
     checkNamespace(option); // `--namespace ''` is a mistake, not "unset"
     return option;
   }
-  return environment.SECRETS_STORE_NAMESPACE || undefined; // an empty variable counts as unset
+  return environment[ENVIRONMENT_VARIABLES.namespace] || undefined; // an empty variable counts as unset
 }
 
 /** A table and the keyring to use on it, before a namespace is chosen. */
@@ -70,7 +72,7 @@ function refuseEmptyOptions(options: TargetOptions): void {
 }
 
 /**
- * The previous KMS keys: `--previous-key-id` (repeated), else `SECRETS_STORE_PREVIOUS_KEY_IDS`
+ * The previous KMS keys: `--previous-key-id` (repeated), else the environment's list
  * (comma-separated). An empty entry is a mistake, not "none".
  */
 function choosePreviousKeyIds(
@@ -83,15 +85,12 @@ function choosePreviousKeyIds(
       throw usageError(`--previous-key-id number ${empty + 1} was given an empty value`);
     return [...option];
   }
-  const variable = environment.SECRETS_STORE_PREVIOUS_KEY_IDS;
-  if (!variable) return []; // an empty variable counts as unset
-  const keyIds = variable.split(',').map((keyId) => keyId.trim());
-  if (keyIds.includes('')) {
-    throw usageError(
-      `SECRETS_STORE_PREVIOUS_KEY_IDS has an empty entry: expected key ARNs separated by commas, received ${JSON.stringify(variable)}`,
-    );
+  try {
+    return previousKeyIdsFrom(environment);
+  } catch (error) {
+    // The same rule as storage.secrets, told as a usage error of the command line.
+    throw usageError(error instanceof ConfigurationError ? error.message : String(error));
   }
-  return keyIds;
 }
 
 /**
@@ -132,12 +131,14 @@ export async function openTable(
       close: local.close,
     };
   }
-  const tableName = options.table || environment.SECRETS_STORE_TABLE || undefined;
-  const keyId = options.keyId || environment.SECRETS_STORE_KEY_ID || undefined;
+  const tableName = options.table || environment[ENVIRONMENT_VARIABLES.tableName] || undefined;
+  const keyId = options.keyId || environment[ENVIRONMENT_VARIABLES.keyId] || undefined;
   const missing = [
-    tableName ? undefined : '--table (or SECRETS_STORE_TABLE)',
-    keyId ? undefined : '--key-id (or SECRETS_STORE_KEY_ID)',
-    namespace || !namespaceRequired ? undefined : '--namespace (or SECRETS_STORE_NAMESPACE)',
+    tableName ? undefined : `--table (or ${ENVIRONMENT_VARIABLES.tableName})`,
+    keyId ? undefined : `--key-id (or ${ENVIRONMENT_VARIABLES.keyId})`,
+    namespace || !namespaceRequired
+      ? undefined
+      : `--namespace (or ${ENVIRONMENT_VARIABLES.namespace})`,
   ].filter((name) => name !== undefined);
   if (missing.length > 0 || !tableName || !keyId) {
     throw usageError(

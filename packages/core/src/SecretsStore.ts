@@ -4,11 +4,13 @@ import {
   GetItemCommand,
   QueryCommand,
 } from '@aws-sdk/client-dynamodb';
+import { causedByAbort, checkSignal, raceAbort } from './abort.ts';
 import { DEFAULT_PATCH_RETRY, type PatchRetryOptions, retryPolicy } from './backoff.ts';
 import { type BatchReadContext, distinctKeys, readMany } from './batchRead.ts';
+import { withDefaultTimeouts } from './clientTimeouts.ts';
 import { DataKeyCache, type DataKeyCacheOptions } from './dataKeyCache.ts';
-import { type CallSite, callDynamo } from './dynamoCall.ts';
-import { ConfigurationError, InvalidValueError } from './errors.ts';
+import { abortedError, type CallSite, callDynamo, sendDynamo } from './dynamoCall.ts';
+import { ConfigurationError, InvalidValueError, OutcomeUnknownError } from './errors.ts';
 import {
   existsInput,
   fromItem,
@@ -24,28 +26,43 @@ import { checkKey, checkNamespace, RESERVED_KEY_PREFIX } from './keys.ts';
 import { purgeNamespace } from './purge.ts';
 import { checkRefreshOptions, Refresher, type RefreshOptions } from './refresh.ts';
 import { type RewrapOptions, type RewrapSummary, rewrapKeys } from './rewrap.ts';
-import { resolveClient, storeClientOptions } from './sdkClient.ts';
+import { resolveClient } from './sdkClient.ts';
 import { type SecretName, SecretSealer } from './secretSealer.ts';
 import { NO_CHANGE, SecretWriter } from './secretWriter.ts';
 import {
   ABSENT,
   type CachedValue,
   copyCached,
+  type ReadFill,
   ValueCache,
   type ValueCacheOptions,
   valueCacheId,
   writeThrough,
 } from './valueCache.ts';
 import {
-  checkFields,
+  checkDeleteOptions,
   checkGetOptions,
   copyValue,
+  type DeleteOptions,
   type GetOptions,
   type PatchUpdater,
   pickFields,
   type StorableHash,
   type ValueHash,
 } from './values.ts';
+
+/**
+ * What every operation takes besides its own options (DESIGN.md, "Deadlines and cancellation").
+ */
+export interface OperationOptions {
+  /**
+   * Aborts the operation (`AbortSignal.timeout(ms)` for a deadline). A read rejects at once with
+   * a `StorageError` whose cause is the signal's reason. A write stops at once and is told
+   * truly: `StorageError` when no copy of it can land, `OutcomeUnknownError` when one may (a
+   * request in flight). A signal already aborted rejects before any call. @default none
+   */
+  readonly signal?: AbortSignal;
+}
 
 export interface SecretsStoreOptions {
   /** The DynamoDB table (partition key `pk`, sort key `sk`, both strings). */
@@ -56,10 +73,18 @@ export interface SecretsStoreOptions {
   readonly keyring: Keyring;
   /** A DynamoDB client of your own. @default a new `DynamoDBClient(clientConfig)` */
   readonly client?: DynamoDBClient;
-  /** The configuration of the DynamoDB client made when `client` is not given. @default `{}` */
+  /**
+   * The configuration of the DynamoDB client made when `client` is not given. That client gets
+   * finite timeouts that throw, so that no call hangs: `requestHandler: { connectionTimeout:
+   * 3000, requestTimeout: 5000, socketTimeout: 5000, throwOnRequestTimeout: true }` (per
+   * attempt; the SDK makes up to 3). Set any of them in `clientConfig.requestHandler` to change
+   * it; a handler instance there, or a `client` of your own, keeps its own settings.
+   * @default `{}` (and the timeouts above)
+   *
+   * @example
+   * new SecretsStore({ ...options, clientConfig: { requestHandler: { requestTimeout: 2_000 } } });
+   */
   readonly clientConfig?: DynamoDBClientConfig;
-  /** @deprecated the former name of `client`. */
-  readonly dynamoDBClient?: DynamoDBClient;
   /** Strongly consistent reads, so that a `get` sees the previous write. @default true */
   readonly consistentRead?: boolean;
   /**
@@ -76,9 +101,11 @@ export interface SecretsStoreOptions {
   readonly dataKeyMaxAgeMs?: number;
   /**
    * In-process cache of decrypted values (or an existing cache to share), `false` for none. A
-   * `get` within `maxAgeMs` of the last read or write of its key in this process makes no call;
-   * this process's own writes update it as they land (so it never serves its own stale write);
-   * another process's write shows after at most `maxAgeMs`. Shared with `forNamespace` stores.
+   * `get` within `maxAgeMs` of DynamoDB's answer to the last read or write of its key in this
+   * process makes no call; this process's own writes update it in the table's order (so it never
+   * serves its own stale write, whatever order the answers arrive in); another process's write
+   * shows after at most `maxAgeMs`. Shared with `forNamespace` stores, and by stores of several
+   * tables if you pass one instance. Expired values are dropped on a timer.
    * `{}` turns it on with the defaults `{ maxAgeMs: 5000, maxEntries: 1000 }`.
    * @default false
    */
@@ -124,8 +151,8 @@ export class SecretsStore {
     this.namespace = options.namespace;
     this.#client = resolveClient(
       'SecretsStore',
-      storeClientOptions(options),
-      (config) => new DynamoDBClient(config),
+      options,
+      (config) => new DynamoDBClient(withDefaultTimeouts(config)),
     );
     const option = options.dataKeyCache;
     const cache =
@@ -157,10 +184,16 @@ export class SecretsStore {
       namespace: this.namespace,
       sealer: this.#sealer,
       retry,
-      // The value cache follows the patch batches as they land (put and delete: below).
+      // The value cache follows the patch batches in the table's order (put and delete: below).
       listener: valueCache && {
-        landed: (key, value) => valueCache.wrote(this.#cacheId(key), copyCached(value)),
-        failed: (key) => valueCache.evict(this.#cacheId(key)),
+        started: (key) => {
+          const watch = valueCache.startWrite(this.#cacheId(key));
+          return {
+            landed: (state, value) => watch.landed(state, copyCached(value)),
+            failed: () => watch.failed(),
+            ended: () => watch.ended(),
+          };
+        },
       },
     });
     this.#batchRead = {
@@ -169,7 +202,7 @@ export class SecretsStore {
       namespace: this.namespace,
       consistentRead: this.#consistentRead,
       valueCache: this.#valueCache,
-      open: (key, item) => this.#openValue(key, item),
+      open: (key, item, signal) => this.#openValue(key, item, signal),
     };
     this.#refresher = new Refresher({
       client: this.#client,
@@ -183,7 +216,6 @@ export class SecretsStore {
       ...options,
       client: this.#client,
       clientConfig: undefined,
-      dynamoDBClient: undefined,
       dataKeyCache: cache ?? false,
       valueCache: this.#valueCache ?? false,
     };
@@ -209,10 +241,19 @@ export class SecretsStore {
     options?: string[] | GetOptions,
   ): Promise<T> {
     checkKey(key);
-    const { fields, forceFetch } = checkGetOptions(options);
-    const value = this.#valueCache
-      ? await this.#valueCache.get(this.#cacheId(key), () => this.#readValue(key), forceFetch)
-      : await this.#readValue(key);
+    const { fields, forceFetch, signal } = checkGetOptions(options);
+    const cache = this.#valueCache;
+    // A cached read may be shared with other callers: it is not sent with this caller's signal.
+    const value = await this.#reading(this.#site('get', key), signal, () =>
+      cache
+        ? cache.get(
+            this.#cacheId(key),
+            (fill) => this.#readValue(key, fill),
+            forceFetch,
+            this.#consistentRead,
+          )
+        : this.#readValue(key, undefined, signal),
+    );
     if (value === ABSENT) return {} as T;
     return (fields ? pickFields(value, fields) : value) as T;
   }
@@ -232,9 +273,11 @@ export class SecretsStore {
     keys: Iterable<string>,
     options?: GetOptions,
   ): Promise<Map<string, T>> {
-    const { fields, forceFetch } = checkGetOptions(options ?? {});
+    const { fields, forceFetch, signal } = checkGetOptions(options ?? {});
     const distinct = distinctKeys(keys);
-    const values = await readMany(this.#batchRead, distinct, forceFetch);
+    const values = await this.#reading(this.#site('getMany'), signal, () =>
+      readMany(this.#batchRead, distinct, forceFetch, signal),
+    );
     const found = new Map<string, T>();
     for (const key of distinct) {
       const value = values.get(key);
@@ -246,17 +289,20 @@ export class SecretsStore {
   /**
    * Stores `value` under `key`, replacing what was there, with a fresh data key. Resolves `true`.
    * Exactly once: a copy of the request that the SDK sends again after a lost response never
-   * overwrites the writes that came after the first copy.
+   * overwrites the writes that came after the first copy. With `signal`, see {@link OperationOptions}.
    */
-  async put<T extends object = ValueHash>(key: string, value: T & StorableHash<T>): Promise<true> {
+  async put<T extends object = ValueHash>(
+    key: string,
+    value: T & StorableHash<T>,
+    options?: OperationOptions,
+  ): Promise<true> {
     checkKey(key);
+    const signal = checkSignal(options?.signal);
+    const site = this.#site('put', key);
     const encoded = this.#sealer.encode(this.#name(key), value);
     try {
-      await writeThrough(
-        this.#valueCache,
-        this.#cacheId(key),
-        encoded.value,
-        this.#writer.put(key, encoded),
+      await writeThrough(this.#valueCache, this.#cacheId(key), encoded.value, () =>
+        this.#writing(site, signal, () => this.#writer.put(key, encoded, signal)),
       );
       return true;
     } finally {
@@ -273,7 +319,9 @@ export class SecretsStore {
    *   race; if it throws, nothing is written and its error reaches the caller unchanged.
    *
    * Concurrent patches of one key in one store share one write: each sees the value left by the
-   * one before it and resolves to that value.
+   * one before it and resolves to that value. A patch whose `signal` aborts leaves at once and
+   * the others' write goes on: `StorageError` while no write holding its change was sent (none
+   * will be), `OutcomeUnknownError` while one is in flight.
    *
    * @example
    * await store.patch<RateLimit>('rate', (v) => ({ ...v, counter: (v.counter ?? 0) + 1 }));
@@ -281,12 +329,15 @@ export class SecretsStore {
   async patch<T extends object = ValueHash>(
     key: string,
     update: (Partial<T> & StorableHash<Partial<T>>) | PatchUpdater<T>,
+    options?: OperationOptions,
   ): Promise<T> {
     checkKey(key);
+    const signal = checkSignal(options?.signal);
+    const site = this.#site('patch', key);
     if (typeof update === 'function') {
       const updater = update as unknown as (previous: ValueHash) => unknown;
-      return (await this.#writer.update(key, true, (previous) =>
-        checkUpdaterResult(updater(previous)),
+      return (await this.#writing(site, signal, () =>
+        this.#writer.update(key, true, (previous) => checkUpdaterResult(updater(previous)), signal),
       )) as T;
     }
     // The partial is checked before any AWS call; the merged value again before writing.
@@ -294,31 +345,52 @@ export class SecretsStore {
     const removed = Object.keys(update as object).filter(
       (field) => (update as Record<string, unknown>)[field] === undefined,
     );
-    return (await this.#writer.update(key, true, (previous) => {
-      const merged: ValueHash = { ...previous, ...partial };
-      for (const field of removed) delete merged[field];
-      return merged;
-    })) as T;
+    return (await this.#writing(site, signal, () =>
+      this.#writer.update(
+        key,
+        true,
+        (previous) => {
+          const merged: ValueHash = { ...previous, ...partial };
+          for (const field of removed) delete merged[field];
+          return merged;
+        },
+        signal,
+      ),
+    )) as T;
   }
 
   /**
-   * Deletes the secret under `key`; with `fields`, atomically removes only those fields (the
-   * secret stays, possibly as `{}`). Deleting what does not exist is not an error. Resolves `true`.
+   * Deletes the secret under `key`; with `fields` (an array, or `{ fields }`), atomically removes
+   * only those fields (the secret stays, possibly as `{}`). Deleting what does not exist is not
+   * an error. Resolves `true`. With `{ signal }`, see {@link OperationOptions}.
+   *
+   * @example
+   * await store.delete('authToken', { fields: ['refreshToken'], signal: AbortSignal.timeout(2_000) });
    */
-  async delete(key: string, fields?: string[]): Promise<true> {
+  async delete(key: string, fields?: string[] | DeleteOptions): Promise<true> {
     checkKey(key);
-    checkFields(fields);
-    if (fields) {
-      await this.#writer.update(key, false, (previous) => {
-        const present = fields.filter((field) => Object.hasOwn(previous, field));
-        if (present.length === 0) return NO_CHANGE;
-        const next = { ...previous };
-        for (const field of present) delete next[field];
-        return next;
-      });
+    const { fields: only, signal } = checkDeleteOptions(fields);
+    if (only) {
+      await this.#writing(this.#site('patch', key), signal, () =>
+        this.#writer.update(
+          key,
+          false,
+          (previous) => {
+            const present = only.filter((field) => Object.hasOwn(previous, field));
+            if (present.length === 0) return NO_CHANGE;
+            const next = { ...previous };
+            for (const field of present) delete next[field];
+            return next;
+          },
+          signal,
+        ),
+      );
       return true;
     }
-    await writeThrough(this.#valueCache, this.#cacheId(key), ABSENT, this.#writer.delete(key));
+    const site = this.#site('delete', key);
+    await writeThrough(this.#valueCache, this.#cacheId(key), ABSENT, () =>
+      this.#writing(site, signal, () => this.#writer.delete(key, signal)),
+    );
     return true;
   }
 
@@ -326,24 +398,38 @@ export class SecretsStore {
    * Whether a secret is stored under `key`. Reads the key only: never calls KMS. With the value
    * cache on, a fresh cached entry answers without a call.
    */
-  async exists(key: string): Promise<boolean> {
+  async exists(key: string, options?: OperationOptions): Promise<boolean> {
     checkKey(key);
-    const known = this.#valueCache?.exists(this.#cacheId(key));
-    if (known !== undefined) return known;
-    const response = await callDynamo(this.#site('exists', key), () =>
-      this.#client.send(new GetItemCommand(existsInput(this.#address(key), this.#consistentRead))),
-    );
-    return isLive(response.Item);
+    const signal = checkSignal(options?.signal);
+    const site = this.#site('exists', key);
+    return this.#reading(site, signal, async () => {
+      const known = this.#valueCache?.exists(this.#cacheId(key));
+      if (known !== undefined) return known;
+      const response = await callDynamo(site, () =>
+        sendDynamo(
+          this.#client,
+          new GetItemCommand(existsInput(this.#address(key), this.#consistentRead)),
+          { signal },
+        ),
+      );
+      return isLive(response.Item);
+    });
   }
 
   /** The names of the namespace's secrets, in key order. Never decrypts anything. */
-  async *keys(): AsyncIterable<string> {
+  async *keys(options?: OperationOptions): AsyncIterable<string> {
+    const signal = checkSignal(options?.signal);
+    const site = this.#site('keys');
     let startKey: Item | undefined;
     do {
-      const page = await callDynamo(this.#site('keys'), () =>
-        this.#client.send(
-          new QueryCommand(
-            queryKeysInput(this.tableName, this.namespace, this.#consistentRead, startKey),
+      const page = await this.#reading(site, signal, () =>
+        callDynamo(site, () =>
+          sendDynamo(
+            this.#client,
+            new QueryCommand(
+              queryKeysInput(this.tableName, this.namespace, this.#consistentRead, startKey),
+            ),
+            { signal },
           ),
         ),
       );
@@ -385,12 +471,15 @@ export class SecretsStore {
    * Deletes every secret of the namespace (what uninstall does) and resolves to how many there
    * were. Needs only `dynamodb:Query` and `dynamodb:BatchWriteItem`; never calls the keyring.
    */
-  async purge(): Promise<number> {
+  async purge(options?: OperationOptions): Promise<number> {
+    const signal = checkSignal(options?.signal);
+    if (signal?.aborted) throw abortedError(this.#site('purge'), signal.reason, 'nothing deleted');
     const { deleted } = await purgeNamespace({
       client: this.#client,
       tableName: this.tableName,
       namespace: this.namespace,
-    }).finally(() => this.#valueCache?.clearNamespace(this.namespace));
+      signal,
+    }).finally(() => this.#valueCache?.clearNamespace(this.tableName, this.namespace));
     return deleted;
   }
 
@@ -407,37 +496,86 @@ export class SecretsStore {
    * const { moved, alreadyCurrent, failures } = await store.rewrap({ onProgress: console.log });
    */
   rewrap(options?: RewrapOptions): Promise<RewrapSummary> {
-    return rewrapKeys(this.keys(), (key) => this.#writer.rewrap(key), options).finally(() =>
-      this.#valueCache?.clearNamespace(this.namespace),
-    );
+    const signal = checkSignal(options?.signal);
+    const site = this.#site('rewrap');
+    return this.#writing(site, signal, () =>
+      rewrapKeys(this.keys({ signal }), (key) => this.#writer.rewrap(key, signal), options),
+    ).finally(() => this.#valueCache?.clearNamespace(this.tableName, this.namespace));
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Cancellation
+
+  /**
+   * A read with the caller's signal: one already aborted rejects before any call, and an abort
+   * ends the wait at once (shared work goes on for its other callers), as a StorageError whose
+   * cause is the signal's reason.
+   */
+  async #reading<T>(site: CallSite, signal: AbortSignal | undefined, read: () => Promise<T>) {
+    if (signal?.aborted) throw abortedError(site, signal.reason);
+    try {
+      return await raceAbort(read(), signal);
+    } catch (error) {
+      throw signal?.aborted ? abortedError(site, signal.reason) : error;
+    }
+  }
+
+  /**
+   * A write with the caller's signal. The write loop tells an abort from its copies' answers
+   * (secretWriter.ts); what an abort ended before any copy was sent (a KMS call, a sleep) is a
+   * StorageError: nothing of it was written. Any other error, and an OutcomeUnknownError, as is.
+   */
+  async #writing<T>(site: CallSite, signal: AbortSignal | undefined, write: () => Promise<T>) {
+    if (signal?.aborted) throw abortedError(site, signal.reason, 'nothing of it was written');
+    try {
+      return await write();
+    } catch (error) {
+      const told =
+        error instanceof OutcomeUnknownError ||
+        (error instanceof Error && error.cause === signal?.reason);
+      if (signal?.aborted && !told && causedByAbort(error, signal.reason)) {
+        throw abortedError(site, signal.reason, 'nothing of it was written');
+      }
+      throw error;
+    }
   }
 
   // -------------------------------------------------------------------------------------------
   // Reading
 
-  async #read(operation: string, key: string): Promise<Item | undefined> {
+  async #read(operation: string, key: string, signal?: AbortSignal): Promise<Item | undefined> {
     const response = await callDynamo(this.#site(operation, key), () =>
-      this.#client.send(
+      sendDynamo(
+        this.#client,
         new GetItemCommand(getSecretInput(this.#address(key), this.#consistentRead)),
+        { signal },
       ),
     );
     return response.Item;
   }
 
-  /** The value of `key` as the table holds it now; `ABSENT` for no item or a tombstone. */
-  async #readValue(key: string): Promise<CachedValue> {
-    const item = await this.#read('get', key);
-    return isLive(item) ? this.#openValue(key, item) : ABSENT;
+  /**
+   * The value of `key` as the table holds it now; `ABSENT` for no item or a tombstone. The value
+   * cache's `fill` learns of the answer before the decrypt, so that `maxAgeMs` counts from it.
+   */
+  async #readValue(key: string, fill?: ReadFill, signal?: AbortSignal): Promise<CachedValue> {
+    const item = await this.#read('get', key, signal);
+    fill?.answered(item);
+    return isLive(item) ? this.#openValue(key, item, signal) : ABSENT;
   }
 
-  async #openValue(key: string, item: Item): Promise<ValueHash> {
-    const { value, dataKey } = await this.#sealer.open(this.#name(key), fromItem(item, key));
+  async #openValue(key: string, item: Item, signal?: AbortSignal): Promise<ValueHash> {
+    const { value, dataKey } = await this.#sealer.open(
+      this.#name(key),
+      fromItem(item, key),
+      signal,
+    );
     dataKey.fill(0);
     return value;
   }
 
   #cacheId(key: string): string {
-    return valueCacheId(this.namespace, key);
+    return valueCacheId(this.tableName, this.namespace, key);
   }
 
   #address(key: string) {

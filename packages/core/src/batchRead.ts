@@ -9,8 +9,9 @@ import {
   type DynamoDBClient,
   type KeysAndAttributes,
 } from '@aws-sdk/client-dynamodb';
-import { fullJitterDelay, type RetryPolicy, sleep } from './backoff.ts';
-import { type CallSite, callDynamo } from './dynamoCall.ts';
+import { sleepUnlessAborted } from './abort.ts';
+import { fullJitterDelay, type RetryPolicy } from './backoff.ts';
+import { type CallSite, callDynamo, sendDynamo } from './dynamoCall.ts';
 import { InvalidKeyError, StorageError } from './errors.ts';
 import {
   ATTRIBUTE,
@@ -25,7 +26,7 @@ import {
   ABSENT,
   type CachedValue,
   copyCached,
-  type FillTicket,
+  type ReadFill,
   type ValueCache,
   valueCacheId,
 } from './valueCache.ts';
@@ -42,7 +43,7 @@ export interface BatchReadContext {
   readonly consistentRead: boolean;
   readonly valueCache: ValueCache | undefined;
   /** Decrypts the item of `key` (a live secret, not a tombstone). */
-  readonly open: (key: string, item: Item) => Promise<ValueHash>;
+  readonly open: (key: string, item: Item, signal?: AbortSignal) => Promise<ValueHash>;
 }
 
 /** Precondition: every key is valid, checked before any call; duplicates collapse, in first order. */
@@ -72,46 +73,66 @@ export async function readMany(
   context: BatchReadContext,
   keys: readonly string[],
   forceFetch: boolean,
+  signal?: AbortSignal,
 ): Promise<Map<string, CachedValue>> {
-  const { valueCache: cache, namespace } = context;
+  const { valueCache: cache, namespace, tableName } = context;
   const found = new Map<string, CachedValue>();
   const missing: string[] = [];
   for (const key of keys) {
-    const cached = forceFetch ? undefined : cache?.lookup(valueCacheId(namespace, key));
+    const cached = forceFetch ? undefined : cache?.lookup(valueCacheId(tableName, namespace, key));
     if (cached === undefined) missing.push(key);
     else found.set(key, cached);
   }
   if (missing.length === 0) return found;
-  const tickets: FillTicket[] = cache
-    ? missing.map((key) => cache.startRead(valueCacheId(namespace, key)))
-    : [];
+  // Each key's fill learns when the table answered it, before the decrypt (maxAgeMs counts from
+  // there), and is judged against what the cache learned meanwhile (a purge, a delete, a write).
+  const fills = new Map<string, ReadFill>();
+  if (cache) {
+    for (const key of missing) {
+      fills.set(
+        key,
+        cache.startRead(valueCacheId(tableName, namespace, key), context.consistentRead),
+      );
+    }
+  }
   let read: Map<string, CachedValue>;
   try {
-    read = await readFromTable(context, missing);
+    read = await readFromTable(
+      context,
+      missing,
+      cache && ((key, item) => fills.get(key)?.answered(item)),
+      signal,
+    );
   } catch (error) {
-    for (const ticket of tickets) cache?.finishRead(ticket);
+    for (const fill of fills.values()) fill.abandon();
     throw error;
   }
-  missing.forEach((key, index) => {
+  for (const key of missing) {
     const value = read.get(key) ?? ABSENT;
-    const ticket = tickets[index];
-    if (cache && ticket) cache.finishRead(ticket, copyCached(value));
+    fills.get(key)?.fill(copyCached(value));
     found.set(key, value);
-  });
+  }
   return found;
 }
+
+/** Told that the table answered `key` with `item` (`undefined`: no such item). */
+type Answered = (key: string, item: Item | undefined) => void;
 
 /** Reads and opens `keys` from the table: `BatchGetItem` calls of 100 keys, in parallel. */
 async function readFromTable(
   context: BatchReadContext,
   keys: readonly string[],
+  answered: Answered | undefined,
+  signal: AbortSignal | undefined,
 ): Promise<Map<string, CachedValue>> {
   const chunks: string[][] = [];
   for (let start = 0; start < keys.length; start += MAX_BATCH_GET_KEYS) {
     chunks.push(keys.slice(start, start + MAX_BATCH_GET_KEYS));
   }
   // Every call runs to its end, so that keys left unread are named together, across calls.
-  const settled = await Promise.allSettled(chunks.map((chunk) => readChunk(context, chunk)));
+  const settled = await Promise.allSettled(
+    chunks.map((chunk) => readChunk(context, chunk, answered, signal)),
+  );
   const pages: Item[][] = [];
   const unread: string[] = [];
   for (const outcome of settled) {
@@ -133,7 +154,7 @@ async function readFromTable(
   // Opened together: the data-key cache lets concurrent misses of one data key share a call.
   await Promise.all(
     [...items].map(async ([key, item]) => {
-      values.set(key, isTombstone(item) ? ABSENT : await context.open(key, item));
+      values.set(key, isTombstone(item) ? ABSENT : await context.open(key, item, signal));
     }),
   );
   return values;
@@ -146,6 +167,8 @@ async function readFromTable(
 async function readChunk(
   context: BatchReadContext,
   keys: readonly string[],
+  answered: Answered | undefined,
+  signal: AbortSignal | undefined,
 ): Promise<{ items: Item[]; unread: string[] }> {
   const site: CallSite = {
     operation: 'getMany',
@@ -161,16 +184,43 @@ async function readChunk(
   ).RequestItems as Record<string, KeysAndAttributes>;
   for (let attempt = 1; ; attempt++) {
     const response = await callDynamo(site, () =>
-      context.client.send(new BatchGetItemCommand({ RequestItems: request })),
+      sendDynamo(context.client, new BatchGetItemCommand({ RequestItems: request }), { signal }),
     );
-    items.push(...(response.Responses?.[context.tableName] ?? []));
+    const page = response.Responses?.[context.tableName] ?? [];
+    items.push(...page);
     const unprocessed = response.UnprocessedKeys?.[context.tableName];
+    if (answered) tellAnswered(context, request, page, unprocessed, answered);
     if (!unprocessed?.Keys?.length) return { items, unread: [] };
     if (attempt >= BATCH_READ_RETRY.maxAttempts) {
       return { items, unread: unprocessed.Keys.map((key) => keyOf(key) ?? '?') };
     }
     request = { [context.tableName]: unprocessed };
-    await sleep(fullJitterDelay(attempt, BATCH_READ_RETRY));
+    await sleepUnlessAborted(fullJitterDelay(attempt, BATCH_READ_RETRY), signal);
+  }
+}
+
+/**
+ * Tells which keys of a request this response answered: those it returned (of this namespace),
+ * and those it neither returned nor left unprocessed (no such item).
+ */
+function tellAnswered(
+  context: BatchReadContext,
+  request: Record<string, KeysAndAttributes>,
+  page: readonly Item[],
+  unprocessed: KeysAndAttributes | undefined,
+  answered: Answered,
+): void {
+  const left = new Set((unprocessed?.Keys ?? []).map((key) => keyOf(key)));
+  const asked = new Set((request[context.tableName]?.Keys ?? []).map((key) => keyOf(key)));
+  for (const item of page) {
+    const key = keyOf(item);
+    if (key === undefined || !asked.has(key) || item[ATTRIBUTE.namespace]?.S !== context.namespace)
+      continue;
+    asked.delete(key);
+    answered(key, item);
+  }
+  for (const key of asked) {
+    if (key !== undefined && !left.has(key)) answered(key, undefined);
   }
 }
 

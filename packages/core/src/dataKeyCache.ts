@@ -1,3 +1,4 @@
+import { raceAbort, throwIfAborted } from './abort.ts';
 import { ConfigurationError } from './errors.ts';
 
 export interface DataKeyCacheOptions {
@@ -15,10 +16,14 @@ interface Entry {
 /**
  * An in-process LRU of unwrapped data keys, so that reading a secret again costs no KMS call.
  *
- * - Keys are zero-filled when evicted, expired or cleared.
+ * - Keys are zero-filled when evicted, expired or cleared. An expired key is zero-filled by a
+ *   sweep when it expires, not only when next touched: a timer set for the earliest expiry,
+ *   unref'd so that it never keeps the process alive (as the Encryption SDK's local
+ *   cryptographic materials cache does). No plaintext key outlives `maxAgeMs` in the cache.
  * - Callers always receive their own copy and zero-fill it after use, so an eviction can never
  *   pull a key out from under an operation in flight.
- * - Concurrent misses for one entry share one keyring call.
+ * - Concurrent misses for one entry share one keyring call. A caller whose signal aborts stops
+ *   waiting at once; the call goes on for the others.
  *
  * Hand-written (a Map keeps insertion order, which is all an LRU needs) to keep the core's
  * run-time dependencies to the AWS SDK.
@@ -28,6 +33,8 @@ export class DataKeyCache {
   readonly maxAgeMs: number;
   readonly #entries = new Map<string, Entry>();
   readonly #inFlight = new Map<string, Promise<Buffer>>();
+  /** The sweep, set for the earliest expiry while the cache holds a key. */
+  #sweep: ReturnType<typeof setTimeout> | undefined;
 
   constructor(options: DataKeyCacheOptions = {}) {
     this.maxEntries = options.maxEntries ?? 1000;
@@ -66,19 +73,23 @@ export class DataKeyCache {
   set(id: string, key: Uint8Array): void {
     this.#entries.get(id)?.key.fill(0);
     this.#entries.delete(id);
-    this.#entries.set(id, { key: Buffer.from(key), expiresAt: Date.now() + this.maxAgeMs });
+    const expiresAt = Date.now() + this.maxAgeMs;
+    this.#entries.set(id, { key: Buffer.from(key), expiresAt });
     for (const [oldest, entry] of this.#entries) {
       if (this.#entries.size <= this.maxEntries) break;
       entry.key.fill(0);
       this.#entries.delete(oldest);
     }
+    // Every entry lives maxAgeMs: a sweep already set is due no later than this one.
+    if (this.#sweep === undefined) this.#scheduleSweep(expiresAt);
   }
 
   /**
    * A copy of the key for `id`, from memory or else from `load` (whose buffer the cache then
    * owns). Concurrent calls for one missing `id` share a single `load`.
    */
-  async getOrLoad(id: string, load: () => Promise<Buffer>): Promise<Buffer> {
+  async getOrLoad(id: string, load: () => Promise<Buffer>, signal?: AbortSignal): Promise<Buffer> {
+    throwIfAborted(signal);
     const cached = this.get(id);
     if (cached) return cached;
     let flight = this.#inFlight.get(id);
@@ -92,12 +103,36 @@ export class DataKeyCache {
       flight = started.finally(() => this.#inFlight.delete(id));
       this.#inFlight.set(id, flight);
     }
-    return Buffer.from(await flight);
+    return Buffer.from(await raceAbort(flight, signal));
   }
 
   /** Zero-fills and drops every key. */
   clear(): void {
     for (const entry of this.#entries.values()) entry.key.fill(0);
     this.#entries.clear();
+    clearTimeout(this.#sweep);
+    this.#sweep = undefined;
+  }
+
+  /** Zero-fills and drops every expired key, then sets the sweep for the next expiry. */
+  #sweepExpired(): void {
+    this.#sweep = undefined;
+    const now = Date.now();
+    let next = Number.POSITIVE_INFINITY;
+    for (const [id, entry] of this.#entries) {
+      if (entry.expiresAt <= now) {
+        entry.key.fill(0);
+        this.#entries.delete(id);
+      } else {
+        next = Math.min(next, entry.expiresAt);
+      }
+    }
+    if (next !== Number.POSITIVE_INFINITY) this.#scheduleSweep(next);
+  }
+
+  #scheduleSweep(at: number): void {
+    this.#sweep = setTimeout(() => this.#sweepExpired(), Math.max(0, at - Date.now()));
+    // A cache must not keep a process (a CLI, a test runner) alive.
+    this.#sweep.unref?.();
   }
 }

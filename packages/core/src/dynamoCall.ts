@@ -1,11 +1,51 @@
 /**
- * How the store talks to DynamoDB: one call, its failure turned into a {@link StorageError} that
- * names the AWS error (and, for network failures, the system code: `ECONNREFUSED`, see
- * awsErrors.ts). Writes go through the write loop (secretWriter.ts), which also accounts for
- * every copy the SDK sent (copyAnswers.ts).
+ * How the store talks to DynamoDB. Every command core sends goes through {@link sendDynamo}, the
+ * one place where a command meets the client's `send` (what every request carries, or is
+ * counted by, belongs there). {@link callDynamo} turns a call's failure into a
+ * {@link StorageError} that names the AWS error (and, for network failures, the system code:
+ * `ECONNREFUSED`, see awsErrors.ts). Writes go through the write loop (secretWriter.ts), which
+ * also accounts for every copy the SDK sent (copyAnswers.ts).
  */
+import type {
+  DynamoDBClient,
+  ServiceInputTypes,
+  ServiceOutputTypes,
+} from '@aws-sdk/client-dynamodb';
+import { reasonName } from './abort.ts';
 import { describeAwsError } from './awsErrors.ts';
 import { StorageError } from './errors.ts';
+
+/** How one command is sent; grows with what a send needs to know. */
+export interface SendOptions {
+  /** Aborts the request (the SDK's `abortSignal`). */
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** Any command of an AWS SDK v3 client: what its middleware resolves to tells its output. */
+export interface SdkCommand<Output> {
+  resolveMiddleware(
+    ...args: never[]
+  ): (...handlerArgs: never[]) => Promise<{ readonly output: Output }>;
+}
+
+/** The output type of an SDK command. */
+export type OutputOf<Command> = Command extends SdkCommand<infer Output> ? Output : never;
+
+/** A DynamoDB command (`new GetItemCommand(...)`). */
+type DynamoCommand = { readonly input: ServiceInputTypes } & SdkCommand<ServiceOutputTypes>;
+
+/** Sends one DynamoDB command: the only `client.send` of the store's DynamoDB commands. */
+export function sendDynamo<Command extends DynamoCommand>(
+  client: DynamoDBClient,
+  command: Command,
+  call: SendOptions = {},
+): Promise<OutputOf<Command>> {
+  const sent =
+    call.signal === undefined
+      ? client.send(command as never)
+      : client.send(command as never, { abortSignal: call.signal });
+  return sent as Promise<OutputOf<Command>>;
+}
 
 /** What the store is doing, for error messages: `put of "k" in namespace n (table t)`. */
 export interface CallSite {
@@ -25,6 +65,17 @@ export function storageError(site: CallSite, error: unknown): StorageError {
   return new StorageError(
     `DynamoDB failed ${describeSite(site)} (table ${site.tableName}): ${describeAwsError(error)}`,
     { cause: error },
+  );
+}
+
+/**
+ * The error of an operation its caller aborted (the signal's reason is its cause): a read, or a
+ * write of which nothing can land (`detail` says so).
+ */
+export function abortedError(site: CallSite, reason: unknown, detail?: string): StorageError {
+  return new StorageError(
+    `${describeSite(site)} (table ${site.tableName}) was aborted (${reasonName(reason)})${detail === undefined ? '' : `: ${detail}`}`,
+    { cause: reason },
   );
 }
 

@@ -1,6 +1,12 @@
 export type { PatchRetryOptions, RetryOptions } from './backoff.ts';
 export { DataKeyCache, type DataKeyCacheOptions } from './dataKeyCache.ts';
 export {
+  ENVIRONMENT_VARIABLES,
+  environmentOf,
+  previousKeyIdsFrom,
+  type StoreSettings,
+} from './environment.ts';
+export {
   ConcurrentUpdateError,
   ConfigurationError,
   DecryptionError,
@@ -21,11 +27,13 @@ export type {
   EncryptionContext,
   GeneratedDataKey,
   Keyring,
+  KeyringCallOptions,
   RewrappedDataKey,
 } from './keyrings/Keyring.ts';
 export { KmsKeyring, type KmsKeyringOptions } from './keyrings/KmsKeyring.ts';
 export { LocalKeyring, type LocalKeyringOptions } from './keyrings/LocalKeyring.ts';
 export { checkNamespace, MAX_KEY_BYTES, MAX_NAMESPACE_LENGTH } from './keys.ts';
+export { DEFAULT_EVENT_SOURCE, INSTALLED_EVENT, UNINSTALLED_EVENT } from './lifecycleEvents.ts';
 export { type ListNamespacesOptions, listNamespaces } from './listNamespaces.ts';
 export { type PurgeOptions, type PurgeResult, purgeNamespace } from './purge.ts';
 export type { RefreshContext, RefreshOptions } from './refresh.ts';
@@ -35,15 +43,21 @@ export type {
   RewrapProgress,
   RewrapSummary,
 } from './rewrap.ts';
-export { SecretsStore, type SecretsStoreOptions } from './SecretsStore.ts';
+export {
+  type OperationOptions,
+  SecretsStore,
+  type SecretsStoreOptions,
+} from './SecretsStore.ts';
 export {
   resetSecretsStore,
   secretsStoreFromEnvironment,
   setSecretsStore,
   storage,
 } from './storage.ts';
+export { TABLE_SCHEMA } from './tableSchema.ts';
 export { ValueCache, type ValueCacheOptions } from './valueCache.ts';
 export type {
+  DeleteOptions,
   GetOptions,
   PatchUpdater,
   Primitive,

@@ -32,6 +32,7 @@ import type {
   WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { DecryptionError } from './errors.ts';
+import { TABLE_SCHEMA } from './tableSchema.ts';
 
 export type Item = Record<string, AttributeValue>;
 
@@ -45,8 +46,8 @@ const PRIOR_WRITE_IDS = Array.from(
 
 /** Attribute names, in one place. */
 export const ATTRIBUTE = {
-  namespace: 'pk',
-  key: 'sk',
+  namespace: TABLE_SCHEMA.partitionKey,
+  key: TABLE_SCHEMA.sortKey,
   version: 'version',
   ciphertext: 'ciphertext',
   dataKey: 'dataKey',
@@ -55,7 +56,7 @@ export const ATTRIBUTE = {
   updatedAt: 'updatedAt',
   writeId: 'writeId',
   /** Epoch seconds; present only on a tombstone, and the table's TTL attribute. */
-  expiresAt: 'expiresAt',
+  expiresAt: TABLE_SCHEMA.timeToLiveAttribute,
   /**
    * The secret's lease (`refresh`, leaseItem.ts): a random id that every lease write replaces
    * (take, renew, release, the holder's final write), the fencing token. Once set it stays: an
@@ -92,12 +93,17 @@ export interface SecretAddress {
 /** What the write protocol needs of an item: its last write id, the history and the count. */
 export interface WriteState {
   /**
-   * The write count as DynamoDB holds it (a decimal string), or `undefined` when it is not a
-   * non-negative integer: a damaged count is restarted by the next write, never trusted.
+   * The write count as DynamoDB holds it (a decimal string), or `undefined` when it is corrupt
+   * (see `versionIsCorrupt`): a damaged count is restarted by the next write, never trusted.
    */
   readonly version: string | undefined;
-  /** Whether the count is stored with another type than N, which `put`'s increment cannot take. */
-  readonly versionTypeIsWrong: boolean;
+  /**
+   * Whether the count is one `put`'s increment cannot take: stored with another type than N, or
+   * a number that is not a count this library writes (below 1, above {@link MAX_COUNT}, not an
+   * integer: `9.99E125 + 1` and `1E-130 + 1` are a ValidationException). A whole-item write
+   * replaces it.
+   */
+  readonly versionIsCorrupt: boolean;
   /** The id of the write that made this item; `undefined` only for items not written by this library. */
   readonly writeId: string | undefined;
   /**
@@ -378,7 +384,7 @@ const PUT_EXPRESSION_REMOVE = 'REMOVE #expiresAt';
  * here too and repaired by a full write (see the store).
  */
 const PUT_CONDITION = [
-  `(attribute_not_exists(#version) OR attribute_type(#version, :numberType))`,
+  `(attribute_not_exists(#version) OR (attribute_type(#version, :numberType) AND #version BETWEEN :one AND :maxCount))`,
   `NOT ${WRITE_ID_IN_HISTORY}`,
 ].join(' AND ');
 
@@ -402,6 +408,7 @@ export function putSecretInput(
       ':one': { N: '1' },
       ':none': { S: EMPTY_SLOT },
       ':numberType': { S: 'N' },
+      ':maxCount': { N: MAX_COUNT },
     },
     ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
   };
@@ -621,6 +628,23 @@ export function historyOf(item: Item): string[] {
 
 const DECIMAL_COUNT = /^\d{1,38}$/;
 
+/**
+ * The largest count a put may increment: one more still fits DynamoDB's 38 digits of precision.
+ * A count above it, below 1 or not an integer is corrupt (see {@link WriteState.versionIsCorrupt}).
+ */
+export const MAX_COUNT = `${'9'.repeat(37)}8`;
+
+/** Whether `text`, a count as DynamoDB returns it, is one a put can increment. */
+function isCount(text: string | undefined): text is string {
+  // Digits only, not all zeros, and at most MAX_COUNT (same length: text order is number order).
+  return (
+    text !== undefined &&
+    DECIMAL_COUNT.test(text) &&
+    /[1-9]/.test(text) &&
+    (text.length < MAX_COUNT.length || text <= MAX_COUNT)
+  );
+}
+
 function safeInteger(text: string | undefined): number | undefined {
   const value = Number(text);
   return text !== undefined && Number.isSafeInteger(value) ? value : undefined;
@@ -631,9 +655,8 @@ export function writeStateOf(item: Item): WriteState {
   const version = item[ATTRIBUTE.version]?.N;
   const history = historyOf(item);
   return {
-    version: version !== undefined && DECIMAL_COUNT.test(version) ? version : undefined,
-    versionTypeIsWrong:
-      item[ATTRIBUTE.version] !== undefined && item[ATTRIBUTE.version]?.N === undefined,
+    version: isCount(version) ? version : undefined,
+    versionIsCorrupt: item[ATTRIBUTE.version] !== undefined && !isCount(version),
     writeId: history[0],
     writeIdAttribute: item[ATTRIBUTE.writeId],
     history,
@@ -662,7 +685,7 @@ export function fromItem(item: Item, key: string): StoredSecret {
   // of this function together (npm run bench, reads; see the README).
   return {
     version: state.version,
-    versionTypeIsWrong: state.versionTypeIsWrong,
+    versionIsCorrupt: state.versionIsCorrupt,
     writeId: state.writeId,
     writeIdAttribute: state.writeIdAttribute,
     history: state.history,

@@ -17,6 +17,7 @@ import {
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { describeAwsError, safeCause } from './awsErrors.ts';
+import { sendDynamo } from './dynamoCall.ts';
 import { StorageError } from './errors.ts';
 import { ATTRIBUTE, type Item, itemKey } from './item.ts';
 import { LIFECYCLE_RECORD_KEY } from './keys.ts';
@@ -122,7 +123,8 @@ export async function advanceLifecycle(
   event: LifecycleEvent,
 ): Promise<AdvanceResult> {
   try {
-    const response = await client.send(
+    const response = await sendDynamo(
+      client,
       new UpdateItemCommand(advanceLifecycleInput(tableName, namespace, transition, event)),
     );
     return { advanced: true, record: parseLifecycleRecord(response.Attributes) };
@@ -141,7 +143,10 @@ export async function readLifecycle(
   namespace: string,
 ): Promise<LifecycleRecord> {
   try {
-    const response = await client.send(new QueryCommand(readLifecycleInput(tableName, namespace)));
+    const response = await sendDynamo(
+      client,
+      new QueryCommand(readLifecycleInput(tableName, namespace)),
+    );
     return parseLifecycleRecord(response.Items?.[0]);
   } catch (error) {
     throw storageError('Query', namespace, error);

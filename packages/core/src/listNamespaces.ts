@@ -4,6 +4,7 @@
  */
 import { type DynamoDBClient, ScanCommand, type ScanCommandOutput } from '@aws-sdk/client-dynamodb';
 import { describeAwsError, safeCause } from './awsErrors.ts';
+import { sendDynamo } from './dynamoCall.ts';
 import { ConfigurationError, StorageError } from './errors.ts';
 import { type Item, namespaceOf, scanNamespacesInput } from './item.ts';
 
@@ -24,17 +25,8 @@ export interface ListNamespacesOptions {
  *   await store.forNamespace(namespace).rewrap();
  * }
  */
-export async function listNamespaces(options: ListNamespacesOptions): Promise<string[]>;
-/** @deprecated pass `{ client, tableName }`, as every other function of the package takes them. */
-export async function listNamespaces(client: DynamoDBClient, tableName: string): Promise<string[]>;
-export async function listNamespaces(
-  first: ListNamespacesOptions | DynamoDBClient,
-  second?: string,
-): Promise<string[]> {
-  const { client, tableName } =
-    second === undefined && 'tableName' in first
-      ? (first as ListNamespacesOptions)
-      : { client: first as DynamoDBClient, tableName: second };
+export async function listNamespaces(options: ListNamespacesOptions): Promise<string[]> {
+  const { client, tableName } = options;
   // A table name is checked here, before any call: an empty one would be a confusing AWS error.
   if (typeof tableName !== 'string' || tableName === '') {
     throw new ConfigurationError(
@@ -48,7 +40,10 @@ export async function listNamespaces(
     page += 1;
     let response: ScanCommandOutput;
     try {
-      response = await client.send(new ScanCommand(scanNamespacesInput(tableName, startKey)));
+      response = await sendDynamo(
+        client,
+        new ScanCommand(scanNamespacesInput(tableName, startKey)),
+      );
     } catch (error) {
       throw new StorageError(
         `DynamoDB failed the Scan of table ${tableName} (page ${page}) listing its namespaces: ${describeAwsError(error)}`,

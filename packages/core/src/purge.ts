@@ -30,6 +30,7 @@ import {
   retryPolicy,
   sleep,
 } from './backoff.ts';
+import { sendDynamo } from './dynamoCall.ts';
 import { ConfigurationError, PurgeIncompleteError, StorageError } from './errors.ts';
 import {
   batchDeleteRequest,
@@ -61,6 +62,12 @@ export interface PurgeOptions {
   readonly retry?: RetryOptions;
   /** Called after each delete call with the running count, e.g. for a progress bar. */
   readonly onProgress?: (deleted: number) => void;
+  /**
+   * Aborts the purge: no new call starts, the calls in flight are aborted, and it ends in a
+   * {@link PurgeIncompleteError} (cause: the signal's reason) that says what it deleted.
+   * @default none
+   */
+  readonly signal?: AbortSignal | undefined;
 }
 
 export interface PurgeResult {
@@ -104,7 +111,11 @@ export async function purgeNamespace(options: PurgeOptions): Promise<PurgeResult
       let unprocessed: WriteRequest[];
       try {
         const response = await send('BatchWriteItem', namespace, () =>
-          client.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: pending } })),
+          sendDynamo(
+            client,
+            new BatchWriteItemCommand({ RequestItems: { [tableName]: pending } }),
+            { signal: options.signal },
+          ),
         );
         unprocessed = response.UnprocessedItems?.[tableName] ?? [];
       } catch (error) {
@@ -162,10 +173,12 @@ export async function purgeWrittenBefore(
 
   const deleteOne = async (key: string): Promise<GroupOutcome> => {
     try {
-      await client.send(
+      await sendDynamo(
+        client,
         new DeleteItemCommand(
           deleteWrittenBeforeInput({ tableName, namespace, key }, writtenBefore),
         ),
+        { signal: options.signal },
       );
       return { deleted: 1, spared: 0, left: [] };
     } catch (error) {
@@ -216,12 +229,14 @@ export async function purgeWrittenBefore(
         return { ...rest, spared: spared + rest.spared };
       }
       try {
-        await client.send(
+        await sendDynamo(
+          client,
           new TransactWriteItemsCommand({
             TransactItems: pending.map((key) =>
               transactDeleteWrittenBefore({ tableName, namespace, key }, writtenBefore),
             ),
           }),
+          { signal: options.signal },
         );
         return { deleted: pending.length, spared, left: [] };
       } catch (error) {
@@ -338,7 +353,7 @@ async function runPurge(
   options: PurgeOptions,
   strategy: Strategy,
 ): Promise<{ deleted: number; spared: number; complete: boolean }> {
-  const { namespace, deadline } = options;
+  const { namespace, deadline, signal } = options;
   const concurrency = options.concurrency ?? strategy.defaultConcurrency;
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new ConfigurationError(`concurrency must be a positive integer, received ${concurrency}`);
@@ -350,6 +365,7 @@ async function runPurge(
   let startKey: Item | undefined;
   do {
     if (pastDeadline()) return { deleted, spared, complete: false };
+    if (signal?.aborted) throw abortedPurge(namespace, deleted, [], signal.reason);
     const page = await strategy.query(startKey);
     const groups: Group[] = [];
     for (const [keys, secrets] of [
@@ -367,6 +383,10 @@ async function runPurge(
     let firstError: unknown;
     const worker = async () => {
       while (next < groups.length && !gaveUp) {
+        if (signal?.aborted) {
+          gaveUp = true;
+          return;
+        }
         if (pastDeadline()) {
           stoppedByDeadline = true;
           return;
@@ -388,12 +408,27 @@ async function runPurge(
     await Promise.all(Array.from({ length: Math.min(concurrency, groups.length) }, worker));
     if (gaveUp) {
       left.push(...groups.slice(next).flatMap((group) => (group.secrets ? group.keys : [])));
+      // Aborted: the caller wants no more calls, not even the Queries that would list the rest.
+      if (signal?.aborted) throw abortedPurge(namespace, deleted, left, signal.reason);
       throw await incomplete(strategy, namespace, deleted, left, page.next, firstError);
     }
     if (stoppedByDeadline) return { deleted, spared, complete: false };
     startKey = page.next;
   } while (startKey);
   return { deleted, spared, complete: true };
+}
+
+/** A purge its caller aborted: what it deleted, and the keys known left (more may be). */
+function abortedPurge(
+  namespace: string,
+  deleted: number,
+  left: readonly string[],
+  reason: unknown,
+): PurgeIncompleteError {
+  return new PurgeIncompleteError(namespace, deleted, left, {
+    remainingKeysComplete: false,
+    cause: reason,
+  });
 }
 
 /** Lists the pages not yet read, so that the error names every key left. */
@@ -431,8 +466,10 @@ async function queryKeys(
 ): Promise<Page> {
   const { client, tableName, namespace } = options;
   const page = await send('Query', namespace, () =>
-    client.send(
+    sendDynamo(
+      client,
       new QueryCommand(queryKeysInput(tableName, namespace, true, startKey, writtenBefore)),
+      { signal: options.signal },
     ),
   );
   const keys: string[] = [];

@@ -3,6 +3,7 @@
  * with bounded concurrency, a progress callback and a summary. What happens to one secret is
  * the write loop's business (a conditional write on its `writeId`, see secretWriter.ts).
  */
+import { throwIfAborted } from './abort.ts';
 import { ConfigurationError, SecretsStoreError } from './errors.ts';
 
 /** What happened to one secret. */
@@ -38,6 +39,12 @@ export interface RewrapOptions {
   readonly onProgress?: (progress: RewrapProgress) => void;
   /** Secrets moved at once. @default 4 */
   readonly concurrency?: number;
+  /**
+   * Aborts the rewrap: no secret starts after it, those in flight are told as their writes
+   * decide, and the rewrap rejects with a `StorageError` (cause: the signal's reason). A rerun
+   * resumes where it stopped. @default none
+   */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -62,6 +69,7 @@ export async function rewrapKeys(
   const iterator = keys[Symbol.asyncIterator]();
   const worker = async () => {
     for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
+      throwIfAborted(options.signal);
       const key = next.value;
       try {
         const outcome = await rewrapOne(key);
@@ -69,6 +77,8 @@ export async function rewrapKeys(
         else if (outcome === 'current') alreadyCurrent++;
       } catch (error) {
         if (!(error instanceof SecretsStoreError)) throw error;
+        // Aborted: the walk stops; what the aborted write was told is the rewrap's error.
+        if (options.signal?.aborted) throw error;
         failures.push({ key, error });
       }
       options.onProgress?.({ moved, alreadyCurrent, failed: failures.length });

@@ -49,23 +49,3 @@ export function resolveClient<Client, Config>(
   }
   return make((options?.clientConfig ?? {}) as Config);
 }
-
-/**
- * The store's client options with the deprecated `dynamoDBClient` (the first name of `client`)
- * read as `client`.
- */
-export function storeClientOptions<Client, Config>(
-  options: ClientOptions<Client, Config> & { readonly dynamoDBClient?: Client },
-): ClientOptions<Client, Config> {
-  const { client, clientConfig, dynamoDBClient } = options;
-  if (client !== undefined && dynamoDBClient !== undefined && client !== dynamoDBClient) {
-    throw new ConfigurationError(
-      'SecretsStore takes client (or its former name dynamoDBClient), not both',
-    );
-  }
-  const chosen = client ?? dynamoDBClient;
-  return {
-    ...(chosen === undefined ? {} : { client: chosen }),
-    ...(clientConfig === undefined ? {} : { clientConfig }),
-  };
-}

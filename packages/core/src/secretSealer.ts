@@ -85,10 +85,10 @@ export class SecretSealer {
   }
 
   /** A new data key from the keyring, remembered by the cache for the reads that follow. */
-  async freshDataKey(name: SecretName): Promise<FreshDataKey> {
+  async freshDataKey(name: SecretName, signal?: AbortSignal): Promise<FreshDataKey> {
     const context = contextOf(name);
     const createdAt = Date.now();
-    const generated = await this.#keyring.generateDataKey(context);
+    const generated = await this.#keyring.generateDataKey(context, { signal });
     this.#cache?.set(cacheId(generated.keyId, generated.wrapped, context), generated.plaintext);
     return { ...generated, createdAt };
   }
@@ -147,21 +147,32 @@ export class SecretSealer {
   }
 
   /** The secret's data key wrapped again by the current key (KMS ReEncrypt: no plaintext here). */
-  rewrap(name: SecretName, stored: StoredSecret): Promise<RewrappedDataKey> {
-    return this.#keyring.rewrapDataKey(stored.wrappedDataKey, stored.keyId, contextOf(name));
+  rewrap(name: SecretName, stored: StoredSecret, signal?: AbortSignal): Promise<RewrappedDataKey> {
+    return this.#keyring.rewrapDataKey(stored.wrappedDataKey, stored.keyId, contextOf(name), {
+      signal,
+    });
   }
 
-  /** Unwraps the data key (from the cache when it can) and decrypts the value. */
-  async open(name: SecretName, stored: StoredSecret): Promise<OpenedSecret> {
+  /**
+   * Unwraps the data key (from the cache when it can) and decrypts the value. A caller whose
+   * `signal` aborts stops waiting; an unwrap shared with others (the cache's single flight) is
+   * not sent with any one caller's signal, and goes on for them.
+   */
+  async open(name: SecretName, stored: StoredSecret, signal?: AbortSignal): Promise<OpenedSecret> {
     const context = contextOf(name);
     const cache = this.#cache;
     const id = cache && cacheId(stored.keyId, stored.wrappedDataKey, context);
     // A hit is taken at once: no promise (and no closure) in between on a warm read.
     let dataKey = id === undefined ? undefined : cache?.get(id);
     if (!dataKey) {
-      const unwrap = () =>
-        this.#keyring.decryptDataKey(stored.wrappedDataKey, stored.keyId, context);
-      dataKey = cache && id !== undefined ? await cache.getOrLoad(id, unwrap) : await unwrap();
+      const unwrap = (own?: AbortSignal) =>
+        this.#keyring.decryptDataKey(stored.wrappedDataKey, stored.keyId, context, {
+          signal: own,
+        });
+      dataKey =
+        cache && id !== undefined
+          ? await cache.getOrLoad(id, () => unwrap(), signal)
+          : await unwrap(signal);
     }
     let plaintext: Buffer | undefined;
     try {

@@ -22,6 +22,7 @@ import {
   GetItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
+import { raceAbort, reasonName, sleepUnlessAborted } from './abort.ts';
 import { describeAwsError } from './awsErrors.ts';
 import {
   ContentionBackoff,
@@ -32,7 +33,14 @@ import {
 } from './backoff.ts';
 import { CopyLog, sdkFailure, type WriteCommand } from './copyAnswers.ts';
 import { DataKeyHolder } from './dataKeyHolder.ts';
-import { type CallSite, callDynamo, describeSite, storageError } from './dynamoCall.ts';
+import {
+  abortedError,
+  type CallSite,
+  callDynamo,
+  describeSite,
+  sendDynamo,
+  storageError,
+} from './dynamoCall.ts';
 import { ConcurrentUpdateError, OutcomeUnknownError } from './errors.ts';
 import { GroupCommit } from './groupCommit.ts';
 import {
@@ -61,6 +69,7 @@ import type {
   SecretName,
   SecretSealer,
 } from './secretSealer.ts';
+import { blindWriteState, type TableState, tableStateOf } from './valueCache.ts';
 import type { ValueHash } from './values.ts';
 
 /**
@@ -84,13 +93,22 @@ export const MAX_REFUSED_SENDS = 3;
 export const NO_CHANGE = Symbol('no change');
 export type Compute = (previous: ValueHash) => ValueHash | typeof NO_CHANGE;
 
-/** One caller's read-modify-write, waiting for its batch (see {@link GroupCommit}). */
+/**
+ * One caller's read-modify-write, waiting for its batch (see {@link GroupCommit}). A caller
+ * whose signal aborts leaves at once: told `StorageError` while no write holding its change
+ * was sent (and none will be: the batch goes on without it), `OutcomeUnknownError` while one is
+ * in flight.
+ */
 interface PendingUpdate {
   readonly compute: Compute;
   /** false for a field delete: nothing is created when the secret is absent. */
   readonly createIfAbsent: boolean;
   readonly resolve: (previous: ValueHash) => void;
   readonly reject: (error: unknown) => void;
+  /** A write holding this update's change is in flight. */
+  sent: boolean;
+  /** Its caller aborted: it was rejected, and no later write holds its change. */
+  aborted: boolean;
 }
 
 /** The item a read-modify-write starts from. */
@@ -136,15 +154,21 @@ export interface Write {
    * read shows that item still current (`whileInFlight` says 'resend').
    */
   readonly conditioned?: boolean;
+  /** The caller's: when it aborts, the write stops and is told from its copies' answers. */
+  readonly signal?: AbortSignal | undefined;
 }
 
 /**
- * Told of what the read-modify-writes did (the value cache): the value a batch left when its
- * write landed, or that a batch failed (its outcome may be unknown: forget the key).
+ * Told of what the read-modify-writes do (the value cache): that a batch of `key` begins, then
+ * the state and value it left when its write landed, that it failed (its outcome may be
+ * unknown: forget the key), or that it ended without writing.
  */
 export interface WriteListener {
-  landed(key: string, value: ValueHash): void;
-  failed(key: string): void;
+  started(key: string): {
+    landed(state: TableState, value: ValueHash): void;
+    failed(): void;
+    ended(): void;
+  };
 }
 
 export interface SecretWriterOptions {
@@ -188,13 +212,13 @@ export class SecretWriter {
   /**
    * put: a fresh data key and one UpdateItem, conditioned on its id not being in the history,
    * so that a copy of it can land once only. Its condition fails otherwise only when the item's
-   * count has a type the increment cannot take: a whole-item write conditioned on the item as
-   * read repairs it.
+   * count is one the increment cannot take (another type, out of range, not an integer): a
+   * whole-item write conditioned on the item as read repairs it, in one more request.
    */
-  async put(key: string, encoded: EncodedValue): Promise<void> {
+  async put(key: string, encoded: EncodedValue, signal?: AbortSignal): Promise<TableState> {
     using keys = new DataKeyHolder();
     const name = this.#name(key);
-    const fresh = await this.#sealer.freshDataKey(name);
+    const fresh = await this.#sealer.freshDataKey(name, signal);
     keys.hold(fresh.plaintext);
     const record = this.#record(this.#sealer.seal(name, fresh, encoded.plaintext));
     const site = this.#site('put', key);
@@ -207,17 +231,19 @@ export class SecretWriter {
         writeId: record.writeId,
         request,
         whileInFlight: (current) =>
-          current && writeStateOf(current).versionTypeIsWrong ? 'not-landed' : 'resend',
+          current && writeStateOf(current).versionIsCorrupt ? 'not-landed' : 'resend',
+        signal,
       });
-      if (landing.landed) return;
-      const current = landing.current ?? (await this.#read(site));
+      // Blind: the put's request does not return the history it shifted.
+      if (landing.landed) return blindWriteState(record.writeId);
+      const current = landing.current ?? (await this.#read(site, signal));
       const state = current ? writeStateOf(current) : undefined;
-      if (state?.versionTypeIsWrong) {
-        const repair = await this.land(this.#conditioned(site, record, state));
-        if (repair.landed) return;
+      if (state?.versionIsCorrupt) {
+        const repair = await this.land({ ...this.#conditioned(site, record, state), signal });
+        if (repair.landed) return blindWriteState(record.writeId);
       }
       // The count changed under the put (repaired by another writer) or a rival won the repair.
-      await this.#backOff(contention, site, attempt, performance.now() - started);
+      await this.#backOff(contention, site, attempt, performance.now() - started, signal);
     }
   }
 
@@ -225,13 +251,14 @@ export class SecretWriter {
    * delete: a tombstone in one UpdateItem, conditioned on a live secret and on its id not being
    * in the history. Deleting what does not exist writes nothing; but while a copy of the delete
    * may still land, the tombstone is written over the item as it is (absent, or an older
-   * tombstone), so that the copy can never land on a secret written later.
+   * tombstone), so that the copy can never land on a secret written later. Resolves to the state
+   * it left (its tombstone, or the absent item or tombstone it found).
    */
-  async delete(key: string): Promise<void> {
+  async delete(key: string, signal?: AbortSignal): Promise<TableState> {
     const writeId = newWriteId();
     const deletedAt = Date.now();
     const address = this.#address(key);
-    await this.land({
+    const landing = await this.land({
       site: this.#site('delete', key),
       writeId,
       request: () => new UpdateItemCommand(tombstoneInput(address, writeId, deletedAt)),
@@ -246,16 +273,49 @@ export class SecretWriter {
                   }),
                 ),
             },
+      signal,
     });
+    return landing.landed ? blindWriteState(writeId) : tableStateOf(landing.current);
   }
 
   /**
    * A read-modify-write of `key` (patch, field delete), group-committed with the others of the
    * same key in this store. Resolves to the value it replaced.
    */
-  update(key: string, createIfAbsent: boolean, compute: Compute): Promise<ValueHash> {
+  update(
+    key: string,
+    createIfAbsent: boolean,
+    compute: Compute,
+    signal?: AbortSignal,
+  ): Promise<ValueHash> {
+    const site = this.#site('patch', key);
     return new Promise((resolve, reject) => {
-      this.#updates.add(key, { compute, createIfAbsent, resolve, reject });
+      const onAbort = () => {
+        update.aborted = true;
+        const reason: unknown = signal?.reason;
+        reject(
+          update.sent
+            ? this.#unknownAfterAbort(site, reason)
+            : abortedError(site, reason, 'nothing of it was written'),
+        );
+      };
+      const settled = () => signal?.removeEventListener('abort', onAbort);
+      const update: PendingUpdate = {
+        compute,
+        createIfAbsent,
+        resolve: (previous) => {
+          settled();
+          resolve(previous);
+        },
+        reject: (error) => {
+          settled();
+          reject(error);
+        },
+        sent: false,
+        aborted: false,
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#updates.add(key, update);
     });
   }
 
@@ -263,15 +323,15 @@ export class SecretWriter {
    * rewrap of one secret: its data key wrapped again by the current key (never in plaintext
    * here), written back conditioned on the item read, so that a concurrent write is never lost.
    */
-  async rewrap(key: string): Promise<RewrapOutcome> {
+  async rewrap(key: string, signal?: AbortSignal): Promise<RewrapOutcome> {
     const site = this.#site('rewrap', key);
     const contention = new ContentionBackoff(this.#retry);
     for (let attempt = 1; ; attempt++) {
-      const item = await this.#read(site);
+      const item = await this.#read(site, signal);
       if (!isLive(item)) return 'gone';
       const stored = fromItem(item, key);
       if (this.#sealer.isCurrent(stored.keyId)) return 'current';
-      const moved = await this.#sealer.rewrap(this.#name(key), stored);
+      const moved = await this.#sealer.rewrap(this.#name(key), stored, signal);
       const record: SecretRecord = {
         ciphertext: stored.ciphertext,
         wrappedDataKey: moved.wrapped,
@@ -282,10 +342,10 @@ export class SecretWriter {
         writeId: newWriteId(),
       };
       const started = performance.now();
-      const landing = await this.land(this.#conditioned(site, record, stored));
+      const landing = await this.land({ ...this.#conditioned(site, record, stored), signal });
       if (landing.landed) return 'moved';
       // Another writer came first: back off as a patch would, then read what it left.
-      await this.#backOff(contention, site, attempt, performance.now() - started);
+      await this.#backOff(contention, site, attempt, performance.now() - started, signal);
     }
   }
 
@@ -303,6 +363,7 @@ export class SecretWriter {
   ): Promise<ValueHash> {
     const site = this.#site('refresh', key);
     const contention = new ContentionBackoff(this.#retry);
+    const watch = this.#listener?.started(key);
     try {
       for (let attempt = 1; ; attempt++) {
         using keys = new DataKeyHolder();
@@ -319,13 +380,13 @@ export class SecretWriter {
         const started = performance.now();
         const landing = await this.land(write);
         if (landing.landed) {
-          this.#listener?.landed(key, next.value);
+          watch?.landed(writeStateOf(write.item), next.value);
           return next.value;
         }
         await this.#backOff(contention, site, attempt, performance.now() - started);
       }
     } catch (error) {
-      this.#listener?.failed(key);
+      watch?.failed();
       throw error;
     }
   }
@@ -350,16 +411,22 @@ export class SecretWriter {
   ): Promise<Base | undefined> {
     using keys = new DataKeyHolder();
     if (carry?.opened) keys.hold(carry.opened.dataKey);
+    const watch = this.#listener?.started(key);
     const site = this.#site('patch', key);
     const contention = new ContentionBackoff(this.#retry);
-    let pending = batch;
+    let pending = batch.filter((update) => !update.aborted);
+    // Every caller of the batch left before it began: nothing to read or write.
+    if (pending.length === 0) return carry && handOverBase(carry, keys);
     let fresh: FreshDataKey | undefined;
     try {
       let base = carry ?? (await this.#readBase(site, keys));
       for (let attempt = 1; ; attempt++) {
+        // Callers that aborted were told nothing of theirs is written: no write holds it now.
+        pending = pending.filter((update) => !update.aborted);
         const round = this.#runUpdaters(key, pending, base);
         pending = round.survivors;
         if (!round.next) {
+          watch?.ended();
           round.resolveAll();
           return handOverBase(base, keys);
         }
@@ -373,13 +440,21 @@ export class SecretWriter {
           fresh = sealing.created;
           keys.hold(fresh.plaintext);
         }
+        if (pending.some((update) => update.aborted)) {
+          // A caller left while the write was sealed: the write is made again without it.
+          keys.release(dataKey);
+          attempt--;
+          continue;
+        }
         const write = this.#conditioned(site, this.#record(sealing.sealed), base.read);
         const started = performance.now();
+        for (const update of pending) update.sent = true;
         const landing = await this.land(write);
+        for (const update of pending) update.sent = false;
         const roundTripMs = performance.now() - started;
         keys.release(base.opened?.dataKey);
         if (landing.landed) {
-          this.#listener?.landed(key, next.value);
+          watch?.landed(writeStateOf(write.item), next.value);
           round.resolveAll();
           return {
             read: writeStateOf(write.item),
@@ -398,7 +473,7 @@ export class SecretWriter {
         base = await this.#readBase(site, keys);
       }
     } catch (error) {
-      this.#listener?.failed(key);
+      watch?.failed();
       for (const update of pending) update.reject(error);
       return undefined;
     }
@@ -460,18 +535,43 @@ export class SecretWriter {
   // -------------------------------------------------------------------------------------------
   // The loop: send, account for every copy, decide
 
-  /** Sends a write until it is decided; see the module's comment. */
+  /**
+   * Sends a write until it is decided; see the module's comment. When the write's signal aborts,
+   * it stops at once and is told from its copies' answers: {@link StorageError} when none can
+   * land, {@link OutcomeUnknownError} when one may (a copy in flight, or one in doubt).
+   */
   async land(write: Write): Promise<Landing> {
     const copies = new CopyLog();
+    const { signal } = write;
+    const stopIfAborted = () => {
+      if (!signal?.aborted) return;
+      throw copies.someMayLand
+        ? this.#unknownAfterAbort(write.site, signal.reason)
+        : abortedError(write.site, signal.reason, 'no copy of it was applied, and none will be');
+    };
+    /** Waits for `work`, or stops at once when the signal aborts. */
+    const unlessAborted = async <T>(work: Promise<T>): Promise<T> => {
+      try {
+        return await raceAbort(work, signal);
+      } catch (error) {
+        stopIfAborted();
+        throw error;
+      }
+    };
     let request = write.request;
     let refused = 0;
     let resends = 0;
     for (;;) {
+      stopIfAborted();
       let failure: unknown;
       try {
-        await copies.send(this.#client, request(), write.conditioned === true);
+        await unlessAborted(
+          copies.send(this.#client, request(), write.conditioned === true, signal),
+        );
         return LANDED;
       } catch (error) {
+        // Aborted: `unlessAborted` threw what the copies tell.
+        if (signal?.aborted) throw error;
         failure = sdkFailure(error);
       }
       const returned =
@@ -486,8 +586,8 @@ export class SecretWriter {
         }
         // Throttled: after a backoff, send it again only if its base is still current; a base
         // that moved meanwhile makes it a lost race (its copies, all refused, can never land).
-        await sleep(fullJitterDelay(refused, RESEND_BACKOFF));
-        const current = await this.#read(write.site);
+        await unlessAborted(sleep(fullJitterDelay(refused, RESEND_BACKOFF)));
+        const current = await unlessAborted(this.#read(write.site, signal));
         if (write.whileInFlight(current) !== 'resend') return { landed: false, current };
         request = write.request;
         continue;
@@ -495,8 +595,9 @@ export class SecretWriter {
       let current = returned;
       if (!current) {
         try {
-          current = await this.#read(write.site);
-        } catch {
+          current = await unlessAborted(this.#read(write.site, signal));
+        } catch (error) {
+          if (signal?.aborted) throw error;
           throw this.#unknown(write.site, 'the read that would tell failed too', failure);
         }
       }
@@ -521,8 +622,16 @@ export class SecretWriter {
       }
       request = step === 'resend' ? write.request : step.instead;
       resends += 1;
-      await sleep(fullJitterDelay(resends, RESEND_BACKOFF));
+      await unlessAborted(sleep(fullJitterDelay(resends, RESEND_BACKOFF)));
     }
+  }
+
+  /** A write aborted by its caller while a copy of it may still land. */
+  #unknownAfterAbort(site: CallSite, reason: unknown): OutcomeUnknownError {
+    return new OutcomeUnknownError(
+      `${describeSite(site)} may or may not have landed: it was aborted (${reasonName(reason)}) while a copy of it may still land; read the secret to see where it stands`,
+      { cause: reason },
+    );
   }
 
   /** Sleeps before the next attempt of a write that lost a race, or gives up. */
@@ -531,6 +640,7 @@ export class SecretWriter {
     site: Write['site'],
     attempt: number,
     roundTripMs: number,
+    signal?: AbortSignal,
   ): Promise<void> {
     const delay = contention.next(attempt, roundTripMs);
     if (delay === undefined) {
@@ -542,7 +652,7 @@ export class SecretWriter {
         Math.round(contention.elapsedMs),
       );
     }
-    await sleep(delay);
+    await sleepUnlessAborted(delay, signal);
   }
 
   #unknown(site: CallSite, why: string, cause: unknown): OutcomeUnknownError {
@@ -579,9 +689,14 @@ export class SecretWriter {
   // -------------------------------------------------------------------------------------------
   // Small things
 
-  async #read(site: CallSite & { readonly key: string }): Promise<Item | undefined> {
+  async #read(
+    site: CallSite & { readonly key: string },
+    signal?: AbortSignal,
+  ): Promise<Item | undefined> {
     const response = await callDynamo(site, () =>
-      this.#client.send(new GetItemCommand(getSecretInput(this.#address(site.key), true))),
+      sendDynamo(this.#client, new GetItemCommand(getSecretInput(this.#address(site.key), true)), {
+        signal,
+      }),
     );
     return response.Item;
   }

@@ -1,38 +1,23 @@
+import {
+  ENVIRONMENT_VARIABLES,
+  type Environment,
+  previousKeyIdsFrom,
+  valueCacheFrom,
+  variable,
+} from './environment.ts';
 import { ConfigurationError } from './errors.ts';
 import { KmsKeyring } from './keyrings/KmsKeyring.ts';
 import { SecretsStore } from './SecretsStore.ts';
-import { valueCacheFromEnvironment } from './valueCache.ts';
-
-/** The environment variables `storage.secrets` is configured from. */
-export const ENVIRONMENT_VARIABLES = {
-  tableName: 'SECRETS_STORE_TABLE',
-  keyId: 'SECRETS_STORE_KEY_ID',
-  namespace: 'SECRETS_STORE_NAMESPACE',
-  /** Comma-separated key ARNs the data keys may still be wrapped by, during a move to another key. */
-  previousKeyIds: 'SECRETS_STORE_PREVIOUS_KEY_IDS',
-} as const;
 
 /** Where a test that forgot to point `storage.secrets` at a test store should look. */
 const TESTING_HINT =
   "; in a test, call setSecretsStore(createTestStore()) first (createTestStore from '@secrets-store/core/testing')";
 
-/** `SECRETS_STORE_PREVIOUS_KEY_IDS` as a list; unset or empty is none, an empty entry a mistake. */
-function previousKeyIdsOf(variable: string | undefined): string[] {
-  if (!variable) return [];
-  const keyIds = variable.split(',').map((keyId) => keyId.trim());
-  if (keyIds.includes('')) {
-    throw new ConfigurationError(
-      `${ENVIRONMENT_VARIABLES.previousKeyIds} has an empty entry: expected key ARNs separated by commas`,
-    );
-  }
-  return keyIds;
-}
-
 /** Namespaces are 1 to 256 characters of [A-Za-z0-9._:@/+=-]: this one only stands in. */
 const NO_NAMESPACE = 'secrets-store:no-namespace';
 
 /**
- * The store of a function that serves many installations (no `SECRETS_STORE_NAMESPACE`): only
+ * The store of a function that serves many installations (no namespace variable): only
  * `forNamespace(ns)` works; every other member throws a ConfigurationError naming the variable.
  * Every method of SecretsStore is covered, including ones added later, so that nothing can ever
  * act on the stand-in namespace.
@@ -62,38 +47,34 @@ class NamespaceFreeSecretsStore extends SecretsStore {
 }
 
 /**
- * A store configured from the environment, with default AWS SDK clients (region and
- * credentials from the Lambda environment):
- *
- * - `SECRETS_STORE_TABLE` and `SECRETS_STORE_KEY_ID` (required);
- * - `SECRETS_STORE_NAMESPACE`: the installation. Without it the store serves only
- *   `forNamespace(ns)` (a function serving many installations), and anything else throws a
- *   {@link ConfigurationError} naming the variable;
- * - `SECRETS_STORE_PREVIOUS_KEY_IDS`: comma-separated key ARNs the keyring may still decrypt with
- *   while secrets move to another key;
- * - `SECRETS_STORE_VALUE_CACHE_MS`: turns the value cache on with that `maxAgeMs` (unset or 0: off).
+ * A store configured from the environment ({@link ENVIRONMENT_VARIABLES}: the table and the key
+ * are required; without a namespace the store serves only `forNamespace(ns)`, and anything else
+ * throws a {@link ConfigurationError} naming the variable), with default AWS SDK clients (region
+ * and credentials from the Lambda environment).
  *
  * Throws a {@link ConfigurationError} naming every missing required variable.
  */
-export function secretsStoreFromEnvironment(
-  environment: Record<string, string | undefined> = process.env,
-): SecretsStore {
-  const required = [ENVIRONMENT_VARIABLES.tableName, ENVIRONMENT_VARIABLES.keyId];
-  const missing = required.filter((name) => !environment[name]);
+export function secretsStoreFromEnvironment(environment: Environment = process.env): SecretsStore {
+  const tableName = variable(environment, 'tableName');
+  const keyId = variable(environment, 'keyId');
+  const missing = [
+    tableName ? undefined : ENVIRONMENT_VARIABLES.tableName,
+    keyId ? undefined : ENVIRONMENT_VARIABLES.keyId,
+  ].filter((name) => name !== undefined);
   if (missing.length > 0) {
     throw new ConfigurationError(
       `storage.secrets needs the environment variable${missing.length > 1 ? 's' : ''} ${missing.join(', ')}${TESTING_HINT}`,
     );
   }
   const options = {
-    tableName: environment[ENVIRONMENT_VARIABLES.tableName] as string,
+    tableName: tableName as string,
     keyring: new KmsKeyring({
-      keyId: environment[ENVIRONMENT_VARIABLES.keyId] as string,
-      previousKeyIds: previousKeyIdsOf(environment[ENVIRONMENT_VARIABLES.previousKeyIds]),
+      keyId: keyId as string,
+      previousKeyIds: previousKeyIdsFrom(environment),
     }),
-    valueCache: valueCacheFromEnvironment(environment),
+    valueCache: valueCacheFrom(environment),
   };
-  const namespace = environment[ENVIRONMENT_VARIABLES.namespace];
+  const namespace = variable(environment, 'namespace');
   return namespace
     ? new SecretsStore({ ...options, namespace })
     : new NamespaceFreeSecretsStore({ ...options, namespace: NO_NAMESPACE });
@@ -131,7 +112,7 @@ export function resetSecretsStore(): void {
 /**
  * The OCP-style entry point: `storage.secrets` is built from the environment on first use and
  * then shared by every invocation of the Lambda container, so the data-key cache stays warm.
- * Without `SECRETS_STORE_NAMESPACE`, `storage.secrets.forNamespace(ns)` serves one installation
+ * Without a namespace variable, `storage.secrets.forNamespace(ns)` serves one installation
  * at a time with the same clients and cache.
  *
  * @example

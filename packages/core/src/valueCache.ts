@@ -1,19 +1,30 @@
 /**
- * The opt-in value cache (DESIGN.md, "Reads at scale"): decrypted values of recently read or
+ * The opt-in value cache (DESIGN.md, "Reads at scale", v2): decrypted values of recently read or
  * written secrets, so that a `get` within `maxAgeMs` makes no call at all.
  *
- * - Write-through: the store's own writes set or evict their key as they land, so a container
- *   always reads its own writes; another container's write shows after at most `maxAgeMs`.
- * - A read that started before a write of its key landed never replaces what the write left
- *   (each key counts its writes; a fill from a read carries the count it started at).
- * - Concurrent misses of one key share one read.
- * - Every caller receives its own copy: a returned value mutated changes nothing cached.
- * - An absent key (or a tombstone) is cached as absent.
+ * The cache follows the table's order, not the order in which promises settle. Every value it
+ * is offered (a read's answer, a write's acknowledgement) comes with the state of the item it
+ * belongs to ({@link TableState}: the id of the write that made it and the ids before it), and
+ * replaces the key's entry only when it is newer:
+ *
+ * - by the write history: the newer write's history holds the older one's id (a tombstone is a
+ *   write too);
+ * - else by real time: an observation sent after the other was answered sees at least its state
+ *   (strongly consistent reads and writes only);
+ * - else the two cannot be ordered (a blind put's history, a history that no longer reaches
+ *   back, no item at all): the entry is evicted and every request still in flight for the key is
+ *   barred from filling it. Evicting costs one read; serving a stale value breaks a promise.
+ *
+ * `maxAgeMs` counts from when the table answered, not from when the value was decrypted. A `get`
+ * joins a read in flight only when that read was sent after everything this process last
+ * learned of the key (an answer, or the start of a write). Expired entries are dropped by a sweep
+ * on an unref'd timer, so a decrypted value is not held past its expiry by the cache.
  *
  * Hand-written, like the data-key cache (a Map keeps insertion order, which is all an LRU needs),
  * to keep the core's run-time dependencies to the AWS SDK.
  */
 import { ConfigurationError } from './errors.ts';
+import { historyOf, type Item, type WriteState } from './item.ts';
 import type { ValueHash } from './values.ts';
 
 export interface ValueCacheOptions {
@@ -27,21 +38,114 @@ export interface ValueCacheOptions {
 export const ABSENT = null;
 export type CachedValue = ValueHash | typeof ABSENT;
 
+/**
+ * Which state of a secret's item a value belongs to: the id of the write that made the item
+ * (`undefined`: no item, or one no write of this library made) and the write history as far as
+ * it is known, newest first (a put's acknowledgement knows only its own id).
+ */
+export type TableState = Pick<WriteState, 'writeId' | 'history'>;
+
+/** The state of no item at all: it cannot be ordered by history against anything. */
+export const NO_ITEM: TableState = { writeId: undefined, history: [] };
+
+/** The state of an item as read (`undefined`: none). */
+export function tableStateOf(item: Item | undefined): TableState {
+  if (!item) return NO_ITEM;
+  const history = historyOf(item);
+  return { writeId: history[0], history };
+}
+
+/** The state a write left whose request did not return the item: its own id only. */
+export function blindWriteState(writeId: string): TableState {
+  return { writeId, history: [writeId] };
+}
+
+/** One observation of a key's state by this process: when its request went out, when it came back. */
+interface Observation {
+  readonly state: TableState;
+  /** The cache's clock when the request was sent (for a write: when the operation began). */
+  readonly sent: number;
+  /** The cache's clock when the table's answer arrived. */
+  readonly answered: number;
+  /** `Date.now()` when the table's answer arrived: `maxAgeMs` counts from here. */
+  readonly answeredAt: number;
+  /** A strongly consistent read or a write: one sent later sees at least this state. */
+  readonly ordered: boolean;
+}
+
+type Order = 'newer' | 'same' | 'older' | 'unknown';
+
+/** How `candidate` stands to `known` in the table's order. */
+function order(known: Observation, candidate: Observation): Order {
+  const { writeId } = known.state;
+  if (writeId !== undefined) {
+    if (candidate.state.writeId === writeId) return 'same';
+    if (candidate.state.history.includes(writeId)) return 'newer';
+  }
+  if (
+    candidate.state.writeId !== undefined &&
+    known.state.history.includes(candidate.state.writeId)
+  ) {
+    return 'older';
+  }
+  // The histories cannot tell; real time can, when one request went out after the other's answer.
+  if (candidate.ordered && candidate.sent > known.answered) return 'newer';
+  if (known.ordered && known.sent > candidate.answered) return 'older';
+  return 'unknown';
+}
+
 interface Entry {
   /** Owned by the cache, never handed out: callers get copies. */
   readonly value: CachedValue;
   readonly expiresAt: number;
 }
 
-/** A pending fill: the key's write count when its read started. */
-export interface FillTicket {
-  readonly id: string;
-  readonly writes: number;
+/**
+ * What the cache knows of a key besides its value. Kept while the key has an entry or a request
+ * in flight (a late answer is judged against it even after the entry expired or was evicted).
+ */
+interface KeyState {
+  /** The newest state this process has seen of the key, if it can still tell. */
+  known: Observation | undefined;
+  /** Requests sent before this clock value may not fill the entry (a failure, purge, rewrap). */
+  barrier: number;
+  /** A `get` joins only a read sent after this clock value. */
+  joinAfter: number;
+  /** Reads and writes of the key in flight. */
+  pending: number;
 }
 
-/** The cache's key of a secret: a namespace never holds NUL, so the pair cannot collide. */
-export function valueCacheId(namespace: string, key: string): string {
-  return `${namespace}\u0000${key}`;
+/** A read of a key in flight, filling the cache when it ends. */
+export interface ReadFill {
+  /** The table answered the read with `item` (`undefined`: none): call before decrypting. */
+  answered(item: Item | undefined): void;
+  /** The read's value: the cache owns it from here on. */
+  fill(value: CachedValue): void;
+  /** The read failed: nothing to fill. */
+  abandon(): void;
+}
+
+/** A write of a key in flight, keeping the cache in step when it ends. */
+export interface WriteWatch {
+  /** The write landed, leaving `state` and `value` (`ABSENT` for a delete; the cache owns it). */
+  landed(state: TableState, value: CachedValue): void;
+  /** It failed, or its outcome is unknown: the key is forgotten. */
+  failed(): void;
+  /** It ended without writing. */
+  ended(): void;
+}
+
+interface Flight {
+  readonly promise: Promise<CachedValue>;
+  readonly sent: number;
+}
+
+/** setTimeout's longest delay (a longer one fires at once). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** The cache's key of a secret: a table name and a namespace never hold NUL, so ids cannot collide. */
+export function valueCacheId(tableName: string, namespace: string, key: string): string {
+  return `${tableName}\u0000${namespace}\u0000${key}`;
 }
 
 /**
@@ -55,7 +159,8 @@ export function copyCached(value: CachedValue): CachedValue {
 
 /**
  * The value cache a store (and its `forNamespace` stores) share: pass `valueCache: {}` to a
- * `SecretsStore` to get one, or an instance to share it between stores you build yourself.
+ * `SecretsStore` to get one, or an instance to share it between stores you build yourself (of
+ * one table or several: entries are keyed by table, namespace and key).
  *
  * @example
  * const values = new ValueCache({ maxAgeMs: 10_000 });
@@ -65,13 +170,15 @@ export function copyCached(value: CachedValue): CachedValue {
 export class ValueCache {
   readonly maxAgeMs: number;
   readonly maxEntries: number;
+  /** Values, least recently used first. */
   readonly #entries = new Map<string, Entry>();
-  readonly #inFlight = new Map<string, Promise<CachedValue>>();
-  /**
-   * Writes (and evictions) per key while a read of it is in flight: a fill whose count moved
-   * lost a race with a write and is dropped. Only keys with a read in flight are counted.
-   */
-  readonly #writes = new Map<string, { count: number; readers: number }>();
+  /** Every key with an entry or a request in flight. */
+  readonly #keys = new Map<string, KeyState>();
+  readonly #flights = new Map<string, Flight>();
+  /** A logical clock: orders this process's sends and answers, whatever the wall clock does. */
+  #clock = 0;
+  #sweep: ReturnType<typeof setTimeout> | undefined;
+  #sweepAt = Number.POSITIVE_INFINITY;
 
   constructor(options: ValueCacheOptions = {}) {
     this.maxAgeMs = options.maxAgeMs ?? 5000;
@@ -88,7 +195,7 @@ export class ValueCache {
     }
   }
 
-  /** How many secrets are held now (expired ones included until they are next looked at). */
+  /** How many secrets' values are held now. */
   get size(): number {
     return this.#entries.size;
   }
@@ -101,7 +208,10 @@ export class ValueCache {
     const entry = this.#entries.get(id);
     if (!entry) return undefined;
     this.#entries.delete(id);
-    if (entry.expiresAt <= Date.now()) return undefined;
+    if (entry.expiresAt <= Date.now()) {
+      this.#settle(id);
+      return undefined;
+    }
     this.#entries.set(id, entry);
     return copyCached(entry.value);
   }
@@ -115,145 +225,248 @@ export class ValueCache {
 
   /**
    * The value of `id`: from memory while fresh (unless `forceFetch`), else from `read`, whose
-   * result fills the cache. Concurrent misses share one `read`; each caller gets its own copy.
+   * answer may fill the cache. Concurrent misses share one `read`, unless it went out before
+   * something this process learned of the key since; each caller gets its own copy.
+   *
+   * @param ordered the read is strongly consistent
    */
   async get(
     id: string,
-    read: () => Promise<CachedValue>,
+    read: (fill: ReadFill) => Promise<CachedValue>,
     forceFetch = false,
+    ordered = true,
   ): Promise<CachedValue> {
     if (!forceFetch) {
       const cached = this.lookup(id);
       if (cached !== undefined) return cached;
     }
-    let flight = forceFetch ? undefined : this.#inFlight.get(id);
+    let flight = forceFetch ? undefined : this.#flights.get(id);
+    if (flight && flight.sent <= (this.#keys.get(id)?.joinAfter ?? 0)) flight = undefined;
     if (!flight) {
-      const ticket = this.startRead(id);
-      const started = read().then(
-        (value) => {
-          this.finishRead(ticket, value);
-          return value;
-        },
-        (error: unknown) => {
-          this.finishRead(ticket);
-          throw error;
-        },
+      const fill = this.startRead(id, ordered);
+      const started: Flight = {
+        sent: this.#clock,
+        promise: read(fill).then(
+          (value) => {
+            fill.fill(value);
+            return value;
+          },
+          (error: unknown) => {
+            fill.abandon();
+            throw error;
+          },
+        ),
+      };
+      flight = started;
+      this.#flights.set(id, started);
+      void started.promise.then(
+        () => this.#flightEnded(id, started),
+        () => this.#flightEnded(id, started),
       );
-      flight = started.finally(() => {
-        if (this.#inFlight.get(id) === flight) this.#inFlight.delete(id);
-      });
-      this.#inFlight.set(id, flight);
     }
-    return copyCached(await flight);
+    return copyCached(await flight.promise);
   }
 
-  /** Marks the start of a read of `id` whose result may fill the cache ({@link finishRead}). */
-  startRead(id: string): FillTicket {
-    const counter = this.#writes.get(id) ?? { count: 0, readers: 0 };
-    counter.readers += 1;
-    this.#writes.set(id, counter);
-    return { id, writes: counter.count };
+  /** A read of `id` is being sent; its answer may fill the cache ({@link ReadFill}). */
+  startRead(id: string, ordered = true): ReadFill {
+    const key = this.#begin(id);
+    const sent = this.#tick();
+    let answer: Observation | undefined;
+    let open = true;
+    const end = (value?: CachedValue) => {
+      if (!open) return;
+      open = false;
+      key.pending -= 1;
+      if (answer && value !== undefined) this.#offer(id, key, answer, value);
+      this.#settle(id);
+    };
+    return {
+      answered: (item) => {
+        if (!open || answer) return;
+        const answered = this.#tick();
+        // A read in flight that went out before this answer may show an older state: no `get`
+        // joins it any more. The read answered here may still be joined: it shows this state.
+        if (this.#flights.get(id)?.sent !== sent) key.joinAfter = Math.max(key.joinAfter, answered);
+        answer = { state: tableStateOf(item), sent, answered, answeredAt: Date.now(), ordered };
+      },
+      fill: (value) => end(value),
+      abandon: () => end(),
+    };
   }
 
-  /**
-   * Ends a read: its value (when given) fills the cache, unless a write of the key landed (or was
-   * evicted) since the read started, whose result is newer than what the read saw. The cache
-   * owns `value` from here on.
-   */
-  finishRead(ticket: FillTicket, value?: CachedValue): void {
-    const counter = this.#writes.get(ticket.id);
-    const raced = counter !== undefined && counter.count !== ticket.writes;
-    if (counter) {
-      counter.readers -= 1;
-      if (counter.readers === 0) this.#writes.delete(ticket.id);
+  /** A write of `id` begins: no `get` joins a read sent before it ({@link WriteWatch}). */
+  startWrite(id: string): WriteWatch {
+    const key = this.#begin(id);
+    const sent = this.#tick();
+    key.joinAfter = sent;
+    let open = true;
+    const end = (after: () => void) => {
+      if (!open) return;
+      open = false;
+      key.pending -= 1;
+      key.joinAfter = this.#tick();
+      after();
+      this.#settle(id);
+    };
+    return {
+      landed: (state, value) =>
+        end(() => {
+          const answered = this.#clock;
+          const observation = { state, sent, answered, answeredAt: Date.now(), ordered: true };
+          this.#offer(id, key, observation, value);
+        }),
+      failed: () => end(() => this.#bar(id, key)),
+      ended: () => end(() => {}),
+    };
+  }
+
+  /** Forgets every key of `namespace` in `tableName`, and bars the reads in flight (purge, rewrap). */
+  clearNamespace(tableName: string, namespace: string): void {
+    const prefix = valueCacheId(tableName, namespace, '');
+    for (const [id, key] of [...this.#keys]) {
+      if (id.startsWith(prefix)) {
+        this.#bar(id, key);
+        this.#settle(id);
+      }
     }
-    if (value !== undefined && !raced) this.#store(ticket.id, value);
   }
 
-  /** A write of `id` landed with `value` (`ABSENT` for a delete): the cache owns `value` now. */
-  wrote(id: string, value: CachedValue): void {
-    this.#raced(id);
-    this.#store(id, value);
-  }
-
-  /** Forgets `id`: a write of it failed or its outcome is unknown. */
-  evict(id: string): void {
-    this.#raced(id);
-    this.#entries.delete(id);
-    // A read already in flight may have seen the item before the write: later callers read again.
-    this.#inFlight.delete(id);
-  }
-
-  /** Forgets every key of `namespace` (purge, rewrap). */
-  clearNamespace(namespace: string): void {
-    const prefix = valueCacheId(namespace, '');
-    for (const id of [...this.#entries.keys(), ...this.#inFlight.keys()]) {
-      if (id.startsWith(prefix)) this.evict(id);
-    }
-  }
-
-  /** Forgets everything. */
+  /** Forgets everything, and bars every read in flight. */
   clear(): void {
-    for (const id of this.#writes.keys()) this.#raced(id);
-    this.#entries.clear();
-    this.#inFlight.clear();
+    for (const [id, key] of [...this.#keys]) {
+      this.#bar(id, key);
+      this.#settle(id);
+    }
+    clearTimeout(this.#sweep);
+    this.#sweep = undefined;
+    this.#sweepAt = Number.POSITIVE_INFINITY;
   }
 
-  #raced(id: string): void {
-    const counter = this.#writes.get(id);
-    if (counter) counter.count += 1;
+  #tick(): number {
+    this.#clock += 1;
+    return this.#clock;
   }
 
-  #store(id: string, value: CachedValue): void {
+  #begin(id: string): KeyState {
+    let key = this.#keys.get(id);
+    if (!key) {
+      key = { known: undefined, barrier: 0, joinAfter: 0, pending: 0 };
+      this.#keys.set(id, key);
+    }
+    key.pending += 1;
+    return key;
+  }
+
+  /** Drops the key's state once it has neither an entry nor a request in flight. */
+  #settle(id: string): void {
+    const key = this.#keys.get(id);
+    if (key && key.pending === 0 && !this.#entries.has(id)) this.#keys.delete(id);
+  }
+
+  #flightEnded(id: string, flight: Flight): void {
+    if (this.#flights.get(id) === flight) this.#flights.delete(id);
+  }
+
+  /** The key may hold anything now: no entry, no known state, no request in flight may fill it. */
+  #bar(id: string, key: KeyState): void {
     this.#entries.delete(id);
-    this.#entries.set(id, { value, expiresAt: Date.now() + this.maxAgeMs });
+    this.#flights.delete(id);
+    key.known = undefined;
+    key.barrier = this.#tick();
+    key.joinAfter = key.barrier;
+  }
+
+  /** `value`, observed in `seen`, fills the key if the table applied it after what is known. */
+  #offer(id: string, key: KeyState, seen: Observation, value: CachedValue): void {
+    const standing: Order = key.known ? order(key.known, seen) : 'newer';
+    if (seen.sent < key.barrier) {
+      // Sent before a failure or a purge: it may show what no longer is. Drop it, and evict
+      // what it may be newer than.
+      if (standing === 'newer' || standing === 'unknown') this.#bar(id, key);
+      return;
+    }
+    if (standing === 'older') return;
+    if (standing === 'unknown') {
+      this.#bar(id, key);
+      return;
+    }
+    if (standing === 'same' && key.known) {
+      // One item, seen twice: keep the longer history and the later answer.
+      const longer =
+        seen.state.history.length > key.known.state.history.length ? seen.state : key.known.state;
+      key.known = { ...key.known, state: longer };
+      const entry = this.#entries.get(id);
+      if (entry && entry.expiresAt >= seen.answeredAt + this.maxAgeMs) return;
+    } else {
+      key.known = seen;
+    }
+    this.#store(id, value, seen.answeredAt + this.maxAgeMs);
+  }
+
+  #store(id: string, value: CachedValue, expiresAt: number): void {
+    this.#entries.delete(id);
+    if (expiresAt <= Date.now()) return; // answered longer than maxAgeMs ago (a slow decrypt)
+    this.#entries.set(id, { value, expiresAt });
     for (const oldest of this.#entries.keys()) {
       if (this.#entries.size <= this.maxEntries) break;
       this.#entries.delete(oldest);
+      this.#settle(oldest);
     }
+    this.#armSweep(expiresAt);
+  }
+
+  /** Arms the sweep for `at`, unless it runs sooner already. Unref'd: it never keeps a process alive. */
+  #armSweep(at: number): void {
+    if (this.#sweep !== undefined && this.#sweepAt <= at) return;
+    clearTimeout(this.#sweep);
+    this.#sweepAt = at;
+    this.#sweep = setTimeout(
+      () => this.#sweepExpired(),
+      Math.min(MAX_TIMER_MS, Math.max(0, at - Date.now())),
+    );
+    this.#sweep.unref?.();
+  }
+
+  /** Drops every expired entry (its decrypted value goes with it) and arms the next sweep. */
+  #sweepExpired(): void {
+    this.#sweep = undefined;
+    this.#sweepAt = Number.POSITIVE_INFINITY;
+    const now = Date.now();
+    let next = Number.POSITIVE_INFINITY;
+    for (const [id, entry] of [...this.#entries]) {
+      if (entry.expiresAt <= now) {
+        this.#entries.delete(id);
+        this.#settle(id);
+      } else {
+        next = Math.min(next, entry.expiresAt);
+      }
+    }
+    if (next !== Number.POSITIVE_INFINITY) this.#armSweep(next);
   }
 }
 
 /**
- * Runs a write and keeps the cache in step with it: on success the key holds `value` (the
- * cache owns it), on any failure (an `OutcomeUnknownError` included) the key is evicted. With
- * no cache, just the write.
+ * Runs a write (put, delete) and keeps the cache in step with it: on success the key holds
+ * `value` (the cache owns it) if the state the write left is the newest known; on any failure
+ * (an `OutcomeUnknownError` included) the key is forgotten. With no cache, just the write.
  */
-export async function writeThrough<T>(
+export async function writeThrough(
   cache: ValueCache | undefined,
   id: string,
   value: CachedValue,
-  write: Promise<T>,
-): Promise<T> {
-  if (!cache) return write;
+  write: () => Promise<TableState>,
+): Promise<void> {
+  if (!cache) {
+    await write();
+    return;
+  }
+  const watch = cache.startWrite(id);
+  let state: TableState;
   try {
-    const result = await write;
-    cache.wrote(id, value);
-    return result;
+    state = await write();
   } catch (error) {
-    cache.evict(id);
+    watch.failed();
     throw error;
   }
-}
-
-/** The variable that turns the value cache of `storage.secrets` on: its `maxAgeMs`. */
-export const VALUE_CACHE_VARIABLE = 'SECRETS_STORE_VALUE_CACHE_MS';
-
-/**
- * The value cache `storage.secrets` gets from `SECRETS_STORE_VALUE_CACHE_MS`: unset, empty or `0`
- * = off; a positive number of milliseconds = on with that `maxAgeMs`. Anything else is a
- * {@link ConfigurationError} naming the variable and what it held.
- */
-export function valueCacheFromEnvironment(
-  environment: Record<string, string | undefined>,
-): false | ValueCacheOptions {
-  const text = environment[VALUE_CACHE_VARIABLE]?.trim();
-  if (text === undefined || text === '' || text === '0') return false;
-  const maxAgeMs = Number(text);
-  if (!/^\d+(\.\d+)?$/.test(text) || !Number.isFinite(maxAgeMs)) {
-    throw new ConfigurationError(
-      `${VALUE_CACHE_VARIABLE} must be a number of milliseconds (0 for no value cache), received ${JSON.stringify(text)}`,
-    );
-  }
-  return { maxAgeMs };
+  watch.landed(state, value);
 }

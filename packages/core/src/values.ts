@@ -1,3 +1,4 @@
+import { checkSignal } from './abort.ts';
 import { InvalidValueError, ValueTooLargeError } from './errors.ts';
 
 /** A leaf of a stored value. */
@@ -213,24 +214,30 @@ export interface GetOptions {
   readonly fields?: readonly string[];
   /** Read the table even when the value cache holds the key, and refresh the cache. @default false */
   readonly forceFetch?: boolean;
+  /**
+   * Aborts the read: it rejects at once with a `StorageError` whose cause is the signal's reason
+   * (`AbortSignal.timeout(ms)` for a deadline). @default none
+   */
+  readonly signal?: AbortSignal;
 }
 
 /** Validates `get`'s second argument: a list of fields (the OCP form) or {@link GetOptions}. */
 export function checkGetOptions(options: unknown): {
   readonly fields: readonly string[] | undefined;
   readonly forceFetch: boolean;
+  readonly signal: AbortSignal | undefined;
 } {
   if (options === undefined || Array.isArray(options)) {
     checkFields(options);
-    return { fields: options, forceFetch: false };
+    return { fields: options, forceFetch: false, signal: undefined };
   }
   if (typeof options !== 'object' || options === null) {
     throw new InvalidValueError(
       '',
-      `the options of a read must be an array of field names or { fields, forceFetch }, received ${options === null ? 'null' : typeof options}`,
+      `the options of a read must be an array of field names or { fields, forceFetch, signal }, received ${options === null ? 'null' : typeof options}`,
     );
   }
-  const { fields, forceFetch } = options as GetOptions;
+  const { fields, forceFetch, signal } = options as GetOptions;
   checkFields(fields);
   if (forceFetch !== undefined && typeof forceFetch !== 'boolean') {
     throw new InvalidValueError(
@@ -238,5 +245,33 @@ export function checkGetOptions(options: unknown): {
       `forceFetch must be a boolean, received ${typeof forceFetch}`,
     );
   }
-  return { fields, forceFetch: forceFetch ?? false };
+  return { fields, forceFetch: forceFetch ?? false, signal: checkSignal(signal) };
+}
+
+/** `delete`'s options: the fields to remove (all of the secret when absent), and a signal. */
+export interface DeleteOptions {
+  /** Remove only these fields, atomically; the secret stays (possibly as `{}`). @default the whole secret */
+  readonly fields?: readonly string[];
+  /** Aborts the delete; see `put` for what an aborted write is told. @default none */
+  readonly signal?: AbortSignal;
+}
+
+/** Validates `delete`'s second argument: a list of fields (the OCP form) or {@link DeleteOptions}. */
+export function checkDeleteOptions(options: unknown): {
+  readonly fields: readonly string[] | undefined;
+  readonly signal: AbortSignal | undefined;
+} {
+  if (options === undefined || Array.isArray(options)) {
+    checkFields(options);
+    return { fields: options, signal: undefined };
+  }
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidValueError(
+      '',
+      `the options of a delete must be an array of field names or { fields, signal }, received ${options === null ? 'null' : typeof options}`,
+    );
+  }
+  const { fields, signal } = options as DeleteOptions;
+  checkFields(fields);
+  return { fields, signal: checkSignal(signal) };
 }

@@ -4,7 +4,7 @@
  * sends itself; anything else is refused, never taken for an uninstall. From a direct
  * invocation by an operator: `{ "namespace": "..." }`, a purge (or an EventBridge event).
  */
-import { checkNamespace } from '@secrets-store/core';
+import { checkNamespace, INSTALLED_EVENT, UNINSTALLED_EVENT } from '@secrets-store/core';
 import type { LifecycleEvent } from '@secrets-store/core/internal';
 
 export type Task =
@@ -15,8 +15,8 @@ export type Task =
   /** An operator's direct invocation: delete every secret written before now. */
   | { readonly kind: 'purge'; readonly namespace: string };
 
-export const UNINSTALLED = 'AppUninstalled';
-export const INSTALLED = 'AppInstalled';
+export const UNINSTALLED = UNINSTALLED_EVENT;
+export const INSTALLED = INSTALLED_EVENT;
 export const SWEEP = 'SecondSweep';
 
 /** The body of the second sweep's message. */
@@ -27,8 +27,14 @@ export interface SweepMessage {
   readonly uninstalledAt: number;
 }
 
-/** A task, or the reason the message is refused (never retried: retrying cannot fix it). */
-export type Parsed = { readonly task: Task } | { readonly invalid: string };
+/**
+ * A task (with a `notice` for the log when the message's SentTimestamp was unusable and the
+ * event's own time was taken), or the reason the message is refused (never retried: retrying
+ * cannot fix it).
+ */
+export type Parsed =
+  | { readonly task: Task; readonly notice?: string }
+  | { readonly invalid: string };
 
 /**
  * No event of the pipeline is dated before 2020-01-01T00:00:00Z: an older `time` (year 0, an
@@ -48,22 +54,40 @@ export interface Received {
   /** The handler's clock (epoch ms). */
   readonly now: number;
   /**
-   * SQS's `SentTimestamp` (epoch ms): when the queue received the message, by SQS's clock.
-   * None for a direct invocation.
+   * SQS's `SentTimestamp` attribute as delivered (epoch ms in decimal digits): when the queue
+   * received the message, by SQS's clock. None for a direct invocation.
    */
-  readonly sentTimestamp?: number | undefined;
+  readonly sentTimestamp?: string | undefined;
 }
+
+/** SQS writes `SentTimestamp` as epoch milliseconds in decimal digits, nothing else. */
+const SENT_TIMESTAMP = /^\d{1,16}$/;
 
 /**
  * The time the pipeline decides from: the earlier of the event's own time (which a producer
  * sets at will) and the moment SQS received it, so that no event reaches writes made after it
- * was queued. Only for a time {@link refusedTime} accepts.
+ * was queued. Only for a `time` {@link refusedTime} accepts. The SentTimestamp is held to the
+ * same bounds as `time`: one that is not SQS's digits, or is dated before 2020 or past the
+ * handler's clock ("1", "1e3", seconds taken for milliseconds, a 2019 date) would make a cutoff
+ * that deletes nothing; then `time` alone decides, and `notice` says why, for the log.
  */
-export function effectiveTime(time: number, received: Received): number {
+export function effectiveTime(
+  time: number,
+  received: Received,
+): { readonly time: number; readonly notice?: string } {
   const { sentTimestamp } = received;
-  return sentTimestamp !== undefined && Number.isSafeInteger(sentTimestamp) && sentTimestamp > 0
-    ? Math.min(time, sentTimestamp)
-    : time;
+  if (sentTimestamp === undefined) return { time };
+  const sent = SENT_TIMESTAMP.test(sentTimestamp) ? Number(sentTimestamp) : Number.NaN;
+  const refused = Number.isSafeInteger(sent)
+    ? refusedTime(sent, received)
+    : 'it is not epoch milliseconds in digits';
+  if (refused !== undefined) {
+    return {
+      time,
+      notice: `SentTimestamp ${describe(sentTimestamp)} is unusable (${refused}): the event's own time decides`,
+    };
+  }
+  return { time: Math.min(time, sent) };
 }
 
 /** Why an event time is refused, or undefined when it is within the times the pipeline trusts. */
@@ -147,12 +171,14 @@ function parseEventBridgeEvent(event: Record<string, unknown>, received: Receive
   const detail = isObject(event.detail) ? event.detail : {};
   const namespace = checkedNamespace(detail.namespace);
   if (typeof namespace !== 'string') return { invalid: namespace.invalid };
-  const lifecycleEvent = { id, time: effectiveTime(timeMs, received) };
+  const effective = effectiveTime(timeMs, received);
+  const lifecycleEvent = { id, time: effective.time };
   return {
     task:
       type === UNINSTALLED
         ? { kind: 'uninstall', namespace, event: lifecycleEvent }
         : { kind: 'install', namespace, event: lifecycleEvent },
+    ...noticeOf(effective),
   };
 }
 
@@ -172,16 +198,19 @@ function parseSweep(message: Record<string, unknown>, received: Received): Parse
   if (refused !== undefined) return { invalid: `a ${SWEEP} refused: ${refused}` };
   const namespace = checkedNamespace(message.namespace);
   if (typeof namespace !== 'string') return { invalid: namespace.invalid };
+  const effective = effectiveTime(uninstalledAt as number, received);
   return {
     task: {
       kind: 'sweep',
       namespace,
-      uninstall: {
-        id: uninstallEventId,
-        time: effectiveTime(uninstalledAt as number, received),
-      },
+      uninstall: { id: uninstallEventId, time: effective.time },
     },
+    ...noticeOf(effective),
   };
+}
+
+function noticeOf(effective: { readonly notice?: string }): { readonly notice?: string } {
+  return effective.notice === undefined ? {} : { notice: effective.notice };
 }
 
 export function sweepMessage(namespace: string, uninstall: LifecycleEvent): SweepMessage {

@@ -2,10 +2,12 @@
  * The cleanup Lambda. Triggered by the uninstall queue (SQS, partial batch responses), or
  * invoked directly by an operator with `{ "namespace": "..." }`.
  *
- * Environment: SECRETS_STORE_TABLE (required), QUEUE_URL (its own queue), SWEEP_DELAY_SECONDS.
+ * Environment: the table (core's ENVIRONMENT_VARIABLES.tableName, required), QUEUE_URL (its
+ * own queue), SWEEP_DELAY_SECONDS.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ENVIRONMENT_VARIABLES } from '@secrets-store/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { type CleanupConfig, runTask, type TaskReport } from './cleanup.ts';
 import { FullBatchFailureError } from './errors.ts';
@@ -21,8 +23,10 @@ export const SAFETY_MARGIN_MS = 10_000;
 let cachedConfig: CleanupConfig | undefined;
 
 export function configFromEnvironment(environment = process.env): CleanupConfig {
-  const tableName = environment.SECRETS_STORE_TABLE;
-  if (!tableName) throw new Error('the cleanup function needs SECRETS_STORE_TABLE');
+  const tableName = environment[ENVIRONMENT_VARIABLES.tableName];
+  if (!tableName) {
+    throw new Error(`the cleanup function needs ${ENVIRONMENT_VARIABLES.tableName}`);
+  }
   const queueUrl = environment.QUEUE_URL || undefined;
   const sweepDelaySeconds = Number(environment.SWEEP_DELAY_SECONDS ?? 900);
   if (!Number.isInteger(sweepDelaySeconds) || sweepDelaySeconds < 0) {
@@ -81,6 +85,9 @@ export async function handle(
       logger('error', 'message refused', { messageId, reason: parsed.invalid });
       continue;
     }
+    if (parsed.notice !== undefined) {
+      logger('warn', 'message time', { messageId, reason: parsed.notice });
+    }
     try {
       const report = await runTask(parsed.task, config, deadline, logger);
       logger(
@@ -110,10 +117,10 @@ export async function handle(
   return { batchItemFailures };
 }
 
-/** SQS's `SentTimestamp` of a record (epoch ms), when it carries a valid one. */
-function sentTimestampOf(record: SQSRecord): number | undefined {
-  const value = Number(record.attributes?.SentTimestamp);
-  return Number.isSafeInteger(value) && value > 0 ? value : undefined;
+/** SQS's `SentTimestamp` of a record as delivered; events.ts decides whether it is usable. */
+function sentTimestampOf(record: SQSRecord): string | undefined {
+  const value: unknown = record.attributes?.SentTimestamp;
+  return typeof value === 'string' ? value : undefined;
 }
 
 /**

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
-import { type Keyring, KmsKeyring, SecretsStore } from '@secrets-store/core';
+import { type Keyring, KmsKeyring, SecretsStore, UNINSTALLED_EVENT } from '@secrets-store/core';
 import {
   authenticate,
   createHandler,
@@ -222,7 +222,7 @@ export async function runDemo(io: Io, environment = process.env): Promise<number
     const uninstalled = {
       id: randomUUID(),
       time: new Date().toISOString(),
-      'detail-type': 'AppUninstalled',
+      'detail-type': UNINSTALLED_EVENT,
       detail: { namespace: target.namespace },
     };
     const report = (await counter.run('uninstall (cleanup handler)', () =>

@@ -10,6 +10,7 @@ import {
   ResourceInUseException,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
+import { TABLE_SCHEMA } from '@secrets-store/core';
 
 const require = createRequire(import.meta.url);
 
@@ -50,19 +51,19 @@ export function localDynamoDBClient(endpoint: string): DynamoDBClient {
   });
 }
 
-/** Creates the secrets table (pk/sk strings, on-demand, no LSI) unless it exists. */
+/** Creates the secrets table (core's TABLE_SCHEMA, on-demand, no LSI) unless it exists. */
 export async function createSecretsTable(client: DynamoDBClient, tableName: string): Promise<void> {
   try {
     await client.send(
       new CreateTableCommand({
         TableName: tableName,
         AttributeDefinitions: [
-          { AttributeName: 'pk', AttributeType: 'S' },
-          { AttributeName: 'sk', AttributeType: 'S' },
+          { AttributeName: TABLE_SCHEMA.partitionKey, AttributeType: 'S' },
+          { AttributeName: TABLE_SCHEMA.sortKey, AttributeType: 'S' },
         ],
         KeySchema: [
-          { AttributeName: 'pk', KeyType: 'HASH' },
-          { AttributeName: 'sk', KeyType: 'RANGE' },
+          { AttributeName: TABLE_SCHEMA.partitionKey, KeyType: 'HASH' },
+          { AttributeName: TABLE_SCHEMA.sortKey, KeyType: 'RANGE' },
         ],
         BillingMode: 'PAY_PER_REQUEST',
       }),

@@ -28,18 +28,32 @@ export interface RewrappedDataKey {
   readonly keyId: string;
 }
 
+/** How one keyring call is made. */
+export interface KeyringCallOptions {
+  /** Aborts the call: a keyring that calls a service passes it on (KMS: the SDK's `abortSignal`). */
+  readonly signal?: AbortSignal | undefined;
+}
+
 export interface Keyring {
   /** Upper bound of `wrapped.length`, so that item sizes are checked before any call. */
   readonly maxWrappedKeyBytes: number;
   /** Upper bound of the UTF-8 length of `keyId`. */
   readonly maxKeyIdBytes: number;
   /** A new 256-bit data key bound to `context`. */
-  generateDataKey(context: EncryptionContext): Promise<GeneratedDataKey>;
+  generateDataKey(
+    context: EncryptionContext,
+    options?: KeyringCallOptions,
+  ): Promise<GeneratedDataKey>;
   /**
    * Unwraps a data key stored with `keyId` under `context`. The caller owns the returned buffer.
    * Throws `DecryptionError` when the wrapped key or context do not authenticate.
    */
-  decryptDataKey(wrapped: Uint8Array, keyId: string, context: EncryptionContext): Promise<Buffer>;
+  decryptDataKey(
+    wrapped: Uint8Array,
+    keyId: string,
+    context: EncryptionContext,
+    options?: KeyringCallOptions,
+  ): Promise<Buffer>;
   /**
    * Whether a data key stored with `keyId` is already wrapped by the current key (writes use
    * it), so that a rewrap can skip it. False for a previous key, and for a key not yet seen.
@@ -54,6 +68,7 @@ export interface Keyring {
     wrapped: Uint8Array,
     keyId: string,
     context: EncryptionContext,
+    options?: KeyringCallOptions,
   ): Promise<RewrappedDataKey>;
 }
 

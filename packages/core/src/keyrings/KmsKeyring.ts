@@ -8,6 +8,7 @@ import {
   ReEncryptCommand,
   type ReEncryptCommandOutput,
 } from '@aws-sdk/client-kms';
+import { withDefaultTimeouts } from '../clientTimeouts.ts';
 import { ConfigurationError, DecryptionError, KeyAccessError, KeyServiceError } from '../errors.ts';
 import { resolveClient } from '../sdkClient.ts';
 import {
@@ -15,8 +16,10 @@ import {
   type EncryptionContext,
   type GeneratedDataKey,
   type Keyring,
+  type KeyringCallOptions,
   type RewrappedDataKey,
 } from './Keyring.ts';
+import { sendKms } from './kmsCall.ts';
 import { mapKmsError } from './kmsErrors.ts';
 
 export interface KmsKeyringOptions {
@@ -34,7 +37,14 @@ export interface KmsKeyringOptions {
   readonly previousKeyIds?: readonly string[];
   /** A KMS client of your own. @default a new `KMSClient(clientConfig)` */
   readonly client?: KMSClient;
-  /** The configuration of the KMS client made when `client` is not given. @default `{}` */
+  /**
+   * The configuration of the KMS client made when `client` is not given. That client gets finite
+   * timeouts that throw, so that no call hangs: `requestHandler: { connectionTimeout: 3000,
+   * requestTimeout: 5000, socketTimeout: 5000, throwOnRequestTimeout: true }` (per attempt; the
+   * SDK makes up to 3). Set any of them in `clientConfig.requestHandler` to change it; a handler
+   * instance there, or a `client` of your own, keeps its own settings.
+   * @default `{}` (and the timeouts above)
+   */
   readonly clientConfig?: KMSClientConfig;
   /** Passed on every call, for keys shared through grants. @default none */
   readonly grantTokens?: readonly string[];
@@ -46,7 +56,7 @@ export interface KmsKeyringOptions {
  * encryption context `{ namespace, secret }`, `ReEncrypt` to move a data key to the current key.
  *
  * @example
- * const keyring = new KmsKeyring({ keyId: process.env.SECRETS_STORE_KEY_ID! });
+ * const keyring = new KmsKeyring({ keyId: KEY_ARN });
  * // after moving to a new key:
  * const moved = new KmsKeyring({ keyId: NEW_KEY_ARN, previousKeyIds: [OLD_KEY_ARN] });
  */
@@ -72,21 +82,30 @@ export class KmsKeyring implements Keyring {
     }
     this.keyId = options.keyId;
     this.previousKeyIds = checkPreviousKeyIds(options.previousKeyIds);
-    this.#client = resolveClient('KmsKeyring', options, (config) => new KMSClient(config));
+    this.#client = resolveClient(
+      'KmsKeyring',
+      options,
+      (config) => new KMSClient(withDefaultTimeouts(config)),
+    );
     this.#grantTokens = options.grantTokens ? [...options.grantTokens] : undefined;
     if (!isAlias(this.keyId) && this.keyId.startsWith('arn:')) this.#currentKeyArn = this.keyId;
   }
 
-  async generateDataKey(context: EncryptionContext): Promise<GeneratedDataKey> {
+  async generateDataKey(
+    context: EncryptionContext,
+    options: KeyringCallOptions = {},
+  ): Promise<GeneratedDataKey> {
     let response: GenerateDataKeyCommandOutput;
     try {
-      response = await this.#client.send(
+      response = await sendKms(
+        this.#client,
         new GenerateDataKeyCommand({
           KeyId: this.keyId,
           KeySpec: 'AES_256',
           EncryptionContext: { namespace: context.namespace, secret: context.secret },
           GrantTokens: this.#grantTokens,
         }),
+        options,
       );
     } catch (error) {
       throw mapKmsError(error, 'GenerateDataKey', context);
@@ -117,19 +136,22 @@ export class KmsKeyring implements Keyring {
     wrapped: Uint8Array,
     keyId: string,
     context: EncryptionContext,
+    options: KeyringCallOptions = {},
   ): Promise<Buffer> {
     const pinned = this.#pinnedKeyFor(keyId, context);
     let response: DecryptCommandOutput;
     try {
       // KeyId is always a configured key, never one taken from the item: a forged item cannot
       // make the store use another key its role happens to be allowed to decrypt with.
-      response = await this.#client.send(
+      response = await sendKms(
+        this.#client,
         new DecryptCommand({
           CiphertextBlob: wrapped,
           KeyId: pinned,
           EncryptionContext: { namespace: context.namespace, secret: context.secret },
           GrantTokens: this.#grantTokens,
         }),
+        options,
       );
     } catch (error) {
       throw mapKmsError(error, 'Decrypt', context);
@@ -164,13 +186,15 @@ export class KmsKeyring implements Keyring {
     wrapped: Uint8Array,
     keyId: string,
     context: EncryptionContext,
+    options: KeyringCallOptions = {},
   ): Promise<RewrappedDataKey> {
     const pinned = this.#pinnedKeyFor(keyId, context);
     const encryptionContext = { namespace: context.namespace, secret: context.secret };
     let response: ReEncryptCommandOutput;
     try {
       // The data key is decrypted and encrypted again inside KMS: it never reaches this process.
-      response = await this.#client.send(
+      response = await sendKms(
+        this.#client,
         new ReEncryptCommand({
           CiphertextBlob: wrapped,
           SourceKeyId: pinned,
@@ -179,6 +203,7 @@ export class KmsKeyring implements Keyring {
           DestinationEncryptionContext: encryptionContext,
           GrantTokens: this.#grantTokens,
         }),
+        options,
       );
     } catch (error) {
       throw mapKmsError(error, 'ReEncrypt', context);

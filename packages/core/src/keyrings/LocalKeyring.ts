@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { throwIfAborted } from '../abort.ts';
 import { ConfigurationError, DecryptionError } from '../errors.ts';
 import {
   canonicalContext,
@@ -6,6 +7,7 @@ import {
   type EncryptionContext,
   type GeneratedDataKey,
   type Keyring,
+  type KeyringCallOptions,
   type RewrappedDataKey,
 } from './Keyring.ts';
 
@@ -85,7 +87,12 @@ export class LocalKeyring implements Keyring {
     this.maxKeyIdBytes = this.keyId.length;
   }
 
-  async generateDataKey(context: EncryptionContext): Promise<GeneratedDataKey> {
+  /** `options.signal`: an aborted one fails the call before any work (there is nothing to wait for). */
+  async generateDataKey(
+    context: EncryptionContext,
+    options: KeyringCallOptions = {},
+  ): Promise<GeneratedDataKey> {
+    throwIfAborted(options.signal);
     const random = randomBytes(DATA_KEY_BYTES + IV_BYTES); // one call: each has a fixed cost
     const plaintext = Buffer.from(random.subarray(0, DATA_KEY_BYTES));
     const iv = random.subarray(DATA_KEY_BYTES);
@@ -97,7 +104,9 @@ export class LocalKeyring implements Keyring {
     wrapped: Uint8Array,
     keyId: string,
     context: EncryptionContext,
+    options: KeyringCallOptions = {},
   ): Promise<Buffer> {
+    throwIfAborted(options.signal);
     return unwrap(wrapped, this.#unwrapKeyFor(keyId, context), context);
   }
 
@@ -109,7 +118,9 @@ export class LocalKeyring implements Keyring {
     wrapped: Uint8Array,
     keyId: string,
     context: EncryptionContext,
+    options: KeyringCallOptions = {},
   ): Promise<RewrappedDataKey> {
+    throwIfAborted(options.signal);
     const plaintext = unwrap(wrapped, this.#unwrapKeyFor(keyId, context), context);
     try {
       return { wrapped: wrap(plaintext, this.#masterKey, context), keyId: this.keyId };

@@ -3,6 +3,8 @@
  * schema (`pk` string hash key, `sk` string range key), with DynamoDB's checks of keys and
  * item sizes.
  */
+
+import { TABLE_SCHEMA } from '../tableSchema.ts';
 import {
   checkItem,
   itemSize,
@@ -12,8 +14,8 @@ import {
 } from './attributeValues.ts';
 import { resourceNotFound, validationError } from './dynamoErrors.ts';
 
-export const HASH_KEY = 'pk';
-export const RANGE_KEY = 'sk';
+export const HASH_KEY = TABLE_SCHEMA.partitionKey;
+export const RANGE_KEY = TABLE_SCHEMA.sortKey;
 export const KEY_ATTRIBUTES: readonly string[] = [HASH_KEY, RANGE_KEY];
 
 /** DynamoDB's limits on key values, in UTF-8 bytes. */

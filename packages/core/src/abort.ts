@@ -1,0 +1,114 @@
+/**
+ * Cancellation (DESIGN.md, "Deadlines and cancellation"): every operation takes
+ * `{ signal?: AbortSignal }`. A caller that aborts leaves at once, even while it waits on work
+ * it shares with other callers (a single flight, a group commit, a shared read): the shared work
+ * goes on for them, and only the caller's own wait ends. What the operation then reports
+ * (`StorageError`, or for a write whose copy may land `OutcomeUnknownError`) is decided where
+ * the operation knows it; here are the means.
+ */
+import { InvalidValueError } from './errors.ts';
+
+/** A caller's options that can carry a signal. */
+export interface SignalOptions {
+  /** Aborts the operation: it rejects at once, with the signal's reason as the error's cause. */
+  readonly signal?: AbortSignal | undefined;
+}
+
+/**
+ * Where the store stopped waiting because the caller's signal aborted. Internal: each operation
+ * turns it into its own typed error (a StorageError for a read), with `reason` as the cause.
+ */
+export class Aborted extends Error {
+  readonly reason: unknown;
+
+  constructor(reason: unknown) {
+    super('the caller aborted', { cause: reason });
+    this.name = 'AbortError';
+    this.reason = reason;
+  }
+}
+
+/** Precondition: a signal is an AbortSignal or absent, checked before any call. */
+export function checkSignal(signal: unknown): AbortSignal | undefined {
+  if (signal === undefined || signal instanceof AbortSignal) return signal;
+  throw new InvalidValueError(
+    'signal',
+    `signal must be an AbortSignal, received ${signal === null ? 'null' : typeof signal}`,
+  );
+}
+
+/**
+ * How a message names an abort's reason: its name only (`TimeoutError` for
+ * `AbortSignal.timeout`, `AbortError` for `abort()`), never its message, which is the caller's.
+ */
+export function reasonName(reason: unknown): string {
+  if (reason instanceof Error) return reason.name;
+  if (typeof DOMException !== 'undefined' && reason instanceof DOMException) return reason.name;
+  return reason === undefined ? 'AbortError' : typeof reason;
+}
+
+/** Throws {@link Aborted} when `signal` has aborted. */
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new Aborted(signal.reason);
+}
+
+/**
+ * `work`, or {@link Aborted} as soon as `signal` aborts, whichever comes first. `work` is not
+ * stopped (it may be shared); its later failure is not left unhandled.
+ */
+export function raceAbort<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  if (signal.aborted) {
+    work.catch(() => undefined);
+    return Promise.reject(new Aborted(signal.reason));
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => {
+      work.catch(() => undefined);
+      reject(new Aborted(signal.reason));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+/** Sleeps `ms`, or throws {@link Aborted} as soon as `signal` aborts. */
+export function sleepUnlessAborted(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  throwIfAborted(signal);
+  if (!signal) return new Promise((resolve) => setTimeout(resolve, ms));
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new Aborted(signal.reason));
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/**
+ * Whether `error` came of the caller's abort (and not of something else that failed meanwhile):
+ * {@link Aborted}, the signal's reason itself, or an error whose causes hold either, or the
+ * SDK's `AbortError` (a KMS or DynamoDB call aborted by the signal).
+ */
+export function causedByAbort(error: unknown, reason: unknown): boolean {
+  for (let current = error, depth = 0; current !== undefined && depth < 8; depth++) {
+    if (current === reason || current instanceof Aborted) return true;
+    if (!(current instanceof Error)) return false;
+    if (current.name === 'AbortError') return true;
+    current = current.cause;
+  }
+  return false;
+}
