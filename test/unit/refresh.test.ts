@@ -6,12 +6,14 @@
 import {
   ConfigurationError,
   InvalidKeyError,
+  InvalidValueError,
   LeaseLostError,
   LocalKeyring,
   listNamespaces,
   RefreshTimeoutError,
   resetSecretsStore,
   SecretsStore,
+  StorageError,
   secretsStoreFromEnvironment,
   setSecretsStore,
   storage,
@@ -256,7 +258,7 @@ describe('the lease', () => {
     expect(up.calls).toBe(1);
   });
 
-  it("the caller's signal aborts its wait at once, with the signal's reason; the holder goes on", async () => {
+  it("the caller's signal aborts its wait at once: StorageError, the signal's reason as cause; the holder goes on", async () => {
     const holder = container();
     const waiter = container();
     await holder.put('authToken', { token: 'old' });
@@ -267,7 +269,12 @@ describe('the lease', () => {
     const waiting = waiter.refresh<Token>('authToken', up.options({ signal: controller.signal }));
     const reason = new Error('the handler is out of time');
     controller.abort(reason);
-    await expect(waiting).rejects.toBe(reason);
+    const error = await waiting.catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(StorageError);
+    expect((error as Error).cause).toBe(reason);
+    expect((error as Error).message).toMatch(
+      /^the refresh of "authToken" in namespace test \(table secrets\) was aborted \(Error\): nothing was written for this caller$/,
+    );
     up.answer.resolve({ token: 'new', refreshToken: 'r2' });
     await expect(held).resolves.toMatchObject({ token: 'new' });
   });
@@ -334,7 +341,7 @@ describe('a lost lease', () => {
     await vi.waitFor(() => expect(callbackSignal).toBeDefined());
     const reason = new Error('out of time');
     controller.abort(reason);
-    await expect(caller).rejects.toBe(reason);
+    await expect(caller).rejects.toMatchObject({ name: 'StorageError', cause: reason });
     expect(callbackSignal?.aborted).toBe(true);
     await vi.waitFor(() => expect(item('authToken')?.leaseMs).toBeUndefined());
     expect(await store.get('authToken')).toEqual({ token: 'old' });
@@ -534,15 +541,33 @@ describe('preconditions, before any call', () => {
       { needsRefresh: yes, refresh: nothing, waitMs: -1 },
       /waitMs must be a number of at least 0, received -1/,
     ],
-    [
-      'a signal that is not an AbortSignal',
-      { needsRefresh: yes, refresh: nothing, signal: {} },
-      /signal must be an AbortSignal, received object/,
-    ],
   ])('%s: ConfigurationError naming it', async (_, options, message) => {
     const store = container();
     await expect(store.refresh('k', options as never)).rejects.toThrow(ConfigurationError);
     await expect(store.refresh('k', options as never)).rejects.toThrow(message);
+    expect(table.requests).toEqual([]);
+  });
+
+  it('a signal that is not an AbortSignal: InvalidValueError naming it, no call', async () => {
+    const store = container();
+    await expect(
+      store.refresh('k', { needsRefresh: yes, refresh: nothing, signal: {} as AbortSignal }),
+    ).rejects.toThrow(
+      new InvalidValueError('signal', 'signal must be an AbortSignal, received object'),
+    );
+    expect(table.requests).toEqual([]);
+  });
+
+  it('a signal aborted already: StorageError with its reason, no call', async () => {
+    const store = container();
+    const reason = new Error('too late');
+    await expect(
+      store.refresh('k', {
+        needsRefresh: yes,
+        refresh: nothing,
+        signal: AbortSignal.abort(reason),
+      }),
+    ).rejects.toMatchObject({ name: 'StorageError', cause: reason });
     expect(table.requests).toEqual([]);
   });
 
