@@ -6,7 +6,7 @@
  * patch, the value cache's shared read) goes on for them; a write is told from its copies:
  * `StorageError` when none can land, `OutcomeUnknownError` when one may.
  */
-import { GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   type EncryptionContext,
   type GeneratedDataKey,
@@ -349,7 +349,7 @@ describe('group commit: an aborting patch leaves, the batch goes on for the othe
   it('aborted while waiting for the next batch: StorageError, and its change is never written', async () => {
     const store = subject();
     await store.put('log', { ids: [] });
-    const paused = table.memory.pauseNext('PutItem');
+    const paused = table.memory.pauseNext('UpdateItem');
     const first = store.patch<Log>('log', append('one'));
     await paused.reached;
     // These two wait for the batch in flight to end, and form the next batch.
@@ -368,13 +368,13 @@ describe('group commit: an aborting patch leaves, the batch goes on for the othe
     expect(await third).toEqual({ ids: ['one'] });
     expect(await store.get<Log>('log')).toEqual({ ids: ['one', 'three'] });
     // After the first batch's write: one write, for the batch of the third alone.
-    expect(table.dynamodb).toHaveReceivedCommandTimes(PutItemCommand, 1);
+    expect(table.dynamodb).toHaveReceivedCommandTimes(UpdateItemCommand, 1);
   });
 
   it('aborted while the batch write holding its change is in flight: OutcomeUnknownError; the others resolve', async () => {
     const store = subject();
     await store.put('log', { ids: [] });
-    const paused = table.memory.pauseNext('PutItem');
+    const paused = table.memory.pauseNext('UpdateItem');
     const controller = new AbortController();
     // One batch: both are added before the batch reads.
     const leaving = outcome(store.patch<Log>('log', append('one'), { signal: controller.signal }));

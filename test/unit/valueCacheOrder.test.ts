@@ -65,12 +65,12 @@ function slowDecrypt(): { keyring: KmsKeyring; held: ReturnType<typeof gate> } {
 type WriteKind = 'put' | 'patch' | 'delete' | 'field delete';
 const WRITE_KINDS: readonly WriteKind[] = ['put', 'patch', 'delete', 'field delete'];
 
-/** The command that carries each kind of write (put and delete: UpdateItem; the rest: PutItem). */
+/** The command that carries each kind of write: every write is an UpdateItem. */
 const COMMAND: Record<WriteKind, string> = {
   put: 'UpdateItemCommand',
-  patch: 'PutItemCommand',
+  patch: 'UpdateItemCommand',
   delete: 'UpdateItemCommand',
-  'field delete': 'PutItemCommand',
+  'field delete': 'UpdateItemCommand',
 };
 
 function write(store: SecretsStore, kind: WriteKind, n: number): Promise<unknown> {
