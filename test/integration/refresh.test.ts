@@ -246,17 +246,22 @@ describe('refresh on the DynamoDB API', () => {
     const namespace = uniqueNamespace('refresh');
     await container(namespace).put('authToken', { token: 'old' });
     let calls = 0;
+    const entered = deferred<void>();
     const options = {
       needsRefresh: (value: Token) => value.token !== 'new',
       // A slow provider: 2.5 x leaseMs. The heartbeat renews the lease every third of leaseMs.
       refresh: async (value: Token) => {
         calls += 1;
+        entered.resolve();
         await new Promise((resolve) => setTimeout(resolve, 2500));
         return { ...value, ...NEW };
       },
       leaseMs: 1000,
     };
     const holder = container(namespace).refresh<Token>('authToken', options);
+    // The waiter starts once the lease is held (no race for a free lease: moto's conditional
+    // writes are not atomic under concurrency, see vitest.moto.config.ts).
+    await entered.promise;
     const waiter = container(namespace).refresh<Token>('authToken', options);
     await expect(Promise.all([holder, waiter])).resolves.toEqual([NEW, NEW]);
     expect(calls).toBe(1);

@@ -6,12 +6,14 @@
 import {
   ConfigurationError,
   InvalidKeyError,
+  InvalidValueError,
   LeaseLostError,
   LocalKeyring,
   listNamespaces,
   RefreshTimeoutError,
   resetSecretsStore,
   SecretsStore,
+  StorageError,
   secretsStoreFromEnvironment,
   setSecretsStore,
   storage,
@@ -256,7 +258,7 @@ describe('the lease', () => {
     expect(up.calls).toBe(1);
   });
 
-  it("the caller's signal aborts its wait at once, with the signal's reason; the holder goes on", async () => {
+  it("the caller's signal aborts its wait at once: StorageError, the signal's reason as cause; the holder goes on", async () => {
     const holder = container();
     const waiter = container();
     await holder.put('authToken', { token: 'old' });
@@ -267,9 +269,82 @@ describe('the lease', () => {
     const waiting = waiter.refresh<Token>('authToken', up.options({ signal: controller.signal }));
     const reason = new Error('the handler is out of time');
     controller.abort(reason);
-    await expect(waiting).rejects.toBe(reason);
+    const error = await waiting.catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(StorageError);
+    expect((error as Error).cause).toBe(reason);
+    expect((error as Error).message).toMatch(
+      /^the refresh of "authToken" in namespace test \(table secrets\) was aborted \(Error\): nothing was written for this caller$/,
+    );
     up.answer.resolve({ token: 'new', refreshToken: 'r2' });
     await expect(held).resolves.toMatchObject({ token: 'new' });
+  });
+});
+
+describe('a lost lease', () => {
+  it("a frozen holder is taken over; its late final write is fenced off: LeaseLostError, the new holder's value stays", async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'setInterval', 'performance'] });
+    const frozen = container();
+    const rival = container();
+    await frozen.put('authToken', { token: 'old', siteId: 1 });
+    const first = upstream();
+    const held = frozen
+      .refresh<Token>('authToken', first.options({ leaseMs: 300 }))
+      .catch((error: unknown) => error);
+    const signal = await first.entered;
+    // The holder freezes: its first renewal is stuck in the network until the test lets it go.
+    const renewal = table.pauseNext(
+      'UpdateItem',
+      (input) => input.UpdateExpression === 'SET #leaseId = :lease',
+    );
+    await vi.advanceTimersByTimeAsync(100);
+    await renewal.reached;
+    const second = upstream();
+    second.answer.resolve({ token: 'taken-over', refreshToken: 'r3' });
+    const takingOver = rival.refresh<Token>('authToken', second.options({ leaseMs: 300 }));
+    // Same lease id seen for 300 ms, plus at most one poll of a tenth of it.
+    await vi.advanceTimersByTimeAsync(300 + 30 + 1);
+    await expect(takingOver).resolves.toEqual({
+      token: 'taken-over',
+      refreshToken: 'r3',
+      siteId: 1,
+    });
+    renewal.release();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(signal.aborted).toBe(true);
+    first.answer.resolve({ token: 'new', refreshToken: 'r2' });
+    const error = await held;
+    expect(error).toBeInstanceOf(LeaseLostError);
+    expect((error as Error).message).toMatch(/another caller took it over/);
+    expect(await rival.get('authToken')).toEqual({
+      token: 'taken-over',
+      refreshToken: 'r3',
+      siteId: 1,
+    });
+    expect(first.calls + second.calls).toBe(2);
+  });
+
+  it("every caller's signal aborted: the callback's signal aborts too, the lease is released", async () => {
+    const store = container();
+    await store.put('authToken', { token: 'old' });
+    const controller = new AbortController();
+    let callbackSignal: AbortSignal | undefined;
+    const caller = store.refresh<Token>('authToken', {
+      needsRefresh: () => true,
+      refresh: (_, { signal }) => {
+        callbackSignal = signal;
+        return new Promise<Token>((_resolve, reject) => {
+          signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+        });
+      },
+      signal: controller.signal,
+    });
+    await vi.waitFor(() => expect(callbackSignal).toBeDefined());
+    const reason = new Error('out of time');
+    controller.abort(reason);
+    await expect(caller).rejects.toMatchObject({ name: 'StorageError', cause: reason });
+    expect(callbackSignal?.aborted).toBe(true);
+    await vi.waitFor(() => expect(item('authToken')?.leaseMs).toBeUndefined());
+    expect(await store.get('authToken')).toEqual({ token: 'old' });
   });
 });
 
@@ -466,15 +541,33 @@ describe('preconditions, before any call', () => {
       { needsRefresh: yes, refresh: nothing, waitMs: -1 },
       /waitMs must be a number of at least 0, received -1/,
     ],
-    [
-      'a signal that is not an AbortSignal',
-      { needsRefresh: yes, refresh: nothing, signal: {} },
-      /signal must be an AbortSignal, received object/,
-    ],
   ])('%s: ConfigurationError naming it', async (_, options, message) => {
     const store = container();
     await expect(store.refresh('k', options as never)).rejects.toThrow(ConfigurationError);
     await expect(store.refresh('k', options as never)).rejects.toThrow(message);
+    expect(table.requests).toEqual([]);
+  });
+
+  it('a signal that is not an AbortSignal: InvalidValueError naming it, no call', async () => {
+    const store = container();
+    await expect(
+      store.refresh('k', { needsRefresh: yes, refresh: nothing, signal: {} as AbortSignal }),
+    ).rejects.toThrow(
+      new InvalidValueError('signal', 'signal must be an AbortSignal, received object'),
+    );
+    expect(table.requests).toEqual([]);
+  });
+
+  it('a signal aborted already: StorageError with its reason, no call', async () => {
+    const store = container();
+    const reason = new Error('too late');
+    await expect(
+      store.refresh('k', {
+        needsRefresh: yes,
+        refresh: nothing,
+        signal: AbortSignal.abort(reason),
+      }),
+    ).rejects.toMatchObject({ name: 'StorageError', cause: reason });
     expect(table.requests).toEqual([]);
   });
 

@@ -13,8 +13,9 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { type DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { checkSignal } from './abort.ts';
 import { sleep } from './backoff.ts';
-import { type CallSite, callDynamo, describeSite } from './dynamoCall.ts';
+import { abortedError, type CallSite, callDynamo, describeSite, sendDynamo } from './dynamoCall.ts';
 import {
   ConfigurationError,
   InvalidValueError,
@@ -57,7 +58,10 @@ export interface RefreshOptions<T extends object = ValueHash> {
   readonly leaseMs?: number;
   /** How long to wait for another caller's lease before {@link RefreshTimeoutError}. @default 3 x leaseMs */
   readonly waitMs?: number;
-  /** Aborts this caller's wait (it rejects with the signal's reason); a running refresh goes on for the others. */
+  /**
+   * Aborts this caller's wait: it rejects at once with a `StorageError` whose cause is the
+   * signal's reason; a running refresh goes on for the other callers.
+   */
   readonly signal?: AbortSignal;
 }
 
@@ -95,17 +99,13 @@ export function checkRefreshOptions(options: unknown): CheckedOptions {
       `refresh's waitMs must be a number of at least 0, received ${describe(given.waitMs)}`,
     );
   }
-  if (given.signal !== undefined && !(given.signal instanceof AbortSignal)) {
-    throw new ConfigurationError(
-      `refresh's signal must be an AbortSignal, received ${describe(given.signal)}`,
-    );
-  }
+  const signal = checkSignal(given.signal);
   return {
     needsRefresh: given.needsRefresh as CheckedOptions['needsRefresh'],
     refresh: given.refresh as CheckedOptions['refresh'],
     leaseMs,
     waitMs,
-    signal: given.signal,
+    signal,
   };
 }
 
@@ -146,8 +146,11 @@ class Flight {
   #abandoned = 0;
   #unabortable = false;
 
-  /** One caller's share: a copy of the result, or its own signal's reason as soon as it aborts. */
-  join(signal: AbortSignal | undefined): Promise<ValueHash> {
+  /**
+   * One caller's share: a copy of the result, or as soon as its own signal aborts, a
+   * StorageError with the signal's reason as its cause.
+   */
+  join(signal: AbortSignal | undefined, site: CallSite): Promise<ValueHash> {
     const result = this.result as Promise<ValueHash>;
     this.#joiners += 1;
     if (!signal) {
@@ -156,7 +159,7 @@ class Flight {
     }
     return new Promise((resolve, reject) => {
       const onAbort = () => {
-        reject(signal.reason);
+        reject(abortedError(site, signal.reason, 'nothing was written for this caller'));
         this.#abandoned += 1;
         // The run stops only when no caller waits for it any more.
         if (!this.#unabortable && this.#abandoned === this.#joiners) {
@@ -183,7 +186,7 @@ export class Refresher {
   }
 
   refresh(key: string, options: CheckedOptions): Promise<ValueHash> {
-    options.signal?.throwIfAborted();
+    if (options.signal?.aborted) throw abortedError(this.#site(key), options.signal.reason);
     let flight = this.#flights.get(key);
     if (!flight) {
       const started = new Flight();
@@ -193,7 +196,7 @@ export class Refresher {
       this.#flights.set(key, started);
       flight = started;
     }
-    return flight.join(options.signal);
+    return flight.join(options.signal, this.#site(key));
   }
 
   /** Read; fresh: done. Free or abandoned lease: take it and hold. Else wait and read again. */
@@ -206,7 +209,7 @@ export class Refresher {
     for (let poll = 1; ; poll++) {
       signal.throwIfAborted();
       const reading = performance.now();
-      const item = await this.#read(key);
+      const item = await this.#read(key, signal);
       const readMs = performance.now() - reading;
       let value: ValueHash = {};
       if (isLive(item)) {
@@ -354,9 +357,14 @@ export class Refresher {
     return landing.landed ? leaseId : undefined;
   }
 
-  async #read(key: string): Promise<Item | undefined> {
+  /** A strongly consistent read; `signal` is the flight's (every caller aborted). */
+  async #read(key: string, signal: AbortSignal): Promise<Item | undefined> {
     const response = await callDynamo(this.#site(key), () =>
-      this.#options.client.send(new GetItemCommand(getSecretInput(this.#address(key), true))),
+      sendDynamo(
+        this.#options.client,
+        new GetItemCommand(getSecretInput(this.#address(key), true)),
+        { signal },
+      ),
     );
     return response.Item;
   }
