@@ -1,8 +1,8 @@
 /**
  * Where the commands act: AWS (a table, a KMS key, a namespace) or the local store.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { KMSClient } from '@aws-sdk/client-kms';
+import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import { KMSClient, type KMSClientConfig } from '@aws-sdk/client-kms';
 import {
   ConfigurationError,
   checkNamespace,
@@ -11,6 +11,7 @@ import {
   KmsKeyring,
   previousKeyIdsFrom,
   SecretsStore,
+  withDefaultTimeouts,
 } from '@secrets-store/core';
 import { usageError } from './errors.ts';
 import { DEFAULT_LOCAL_DIR, type LocalStoreAccess, openLocalStore } from './local/localStore.ts';
@@ -149,13 +150,19 @@ export async function openTable(
   const region = options.region;
   let keyring: KmsKeyring;
   try {
-    keyring = new KmsKeyring({ keyId, previousKeyIds, client: new KMSClient({ region }) });
+    keyring = new KmsKeyring({
+      keyId,
+      previousKeyIds,
+      client: new KMSClient(withDefaultTimeouts<KMSClientConfig>({ region })),
+    });
   } catch (error) {
     // A previous key given as an alias, say: the operator's input, so a usage error.
     if (error instanceof ConfigurationError) throw usageError(error.message);
     throw error;
   }
-  const client = new DynamoDBClient({ region, endpoint: options.endpoint });
+  const client = new DynamoDBClient(
+    withDefaultTimeouts<DynamoDBClientConfig>({ region, endpoint: options.endpoint }),
+  );
   return {
     client,
     keyring,

@@ -1,4 +1,5 @@
 export type { PatchRetryOptions, RetryOptions } from './backoff.ts';
+export { DEFAULT_TIMEOUTS, withDefaultTimeouts } from './clientTimeouts.ts';
 export { DataKeyCache, type DataKeyCacheOptions } from './dataKeyCache.ts';
 export {
   ENVIRONMENT_VARIABLES,

@@ -5,7 +5,6 @@
  * package is packed, so it is no semver promise. The handler reaches it at bundle time (esbuild
  * with `conditions: ['source']`), and infra ships that bundle.
  */
-export { DEFAULT_TIMEOUTS, withDefaultTimeouts } from './clientTimeouts.ts';
 export { LIFECYCLE_RECORD_KEY, RESERVED_KEY_PREFIX, UNINSTALL_MARKER_KEY } from './keys.ts';
 export {
   type AdvanceResult,

@@ -7,8 +7,7 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { ENVIRONMENT_VARIABLES } from '@secrets-store/core';
-import { withDefaultTimeouts } from '@secrets-store/core/internal';
+import { ENVIRONMENT_VARIABLES, withDefaultTimeouts } from '@secrets-store/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { type CleanupConfig, runTask, type TaskReport } from './cleanup.ts';
 import { FullBatchFailureError } from './errors.ts';

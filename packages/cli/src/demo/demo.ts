@@ -9,7 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
-import { type Keyring, KmsKeyring, SecretsStore, UNINSTALLED_EVENT } from '@secrets-store/core';
+import {
+  type Keyring,
+  KmsKeyring,
+  SecretsStore,
+  UNINSTALLED_EVENT,
+  withDefaultTimeouts,
+} from '@secrets-store/core';
 import {
   authenticate,
   createHandler,
@@ -44,13 +50,13 @@ async function openDemoTarget(
     SECRETS_STORE_NAMESPACE: namespace,
   } = environment;
   if (tableName && keyId && namespace) {
-    const client = new DynamoDBClient({});
+    const client = new DynamoDBClient(withDefaultTimeouts({}));
     return {
       description: `AWS: table ${tableName}, KMS key ${keyId}`,
       namespace,
       tableName,
       client,
-      keyring: new KmsKeyring({ keyId, client: new KMSClient({}) }),
+      keyring: new KmsKeyring({ keyId, client: new KMSClient(withDefaultTimeouts({})) }),
       close: async () => client.destroy(),
     };
   }
