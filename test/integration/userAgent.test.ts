@@ -36,7 +36,7 @@ afterAll(async () => {
 /** What {@link everyOperation} sends to DynamoDB, in order. */
 const EVERY_OPERATION_SENDS = [
   ...['UpdateItem', 'GetItem', 'BatchGetItem', 'GetItem'], // put, get, getMany, exists
-  ...['GetItem', 'PutItem', 'GetItem', 'PutItem'], // patch, delete of a field
+  ...['GetItem', 'UpdateItem', 'GetItem', 'UpdateItem'], // patch, delete of a field
   ...['Query', 'Query', 'GetItem'], // keys, rewrap (already current: no write)
   ...['UpdateItem', 'Query', 'BatchWriteItem'], // delete, purge
 ];
