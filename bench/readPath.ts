@@ -8,7 +8,7 @@ import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { LocalKeyring, SecretsStore } from '@secrets-store/core';
 import { DataKeyCache } from '../packages/core/src/dataKeyCache.ts';
 import { openEnvelope } from '../packages/core/src/envelope.ts';
-import { fromItem, getSecretInput } from '../packages/core/src/item.ts';
+import { fromItem, getSecretInput } from '../packages/core/src/item/index.ts';
 import { checkKey } from '../packages/core/src/keys.ts';
 import { SecretSealer } from '../packages/core/src/secretSealer.ts';
 import { decodeValue } from '../packages/core/src/values.ts';

@@ -16,7 +16,7 @@ import {
   readLifecycle,
 } from '@secrets-store/core/internal';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { queryKeysInput } from '../../packages/core/src/item.ts';
+import { queryKeysInput } from '../../packages/core/src/item/index.ts';
 import { handle } from '../../packages/uninstall-handler/src/handler.ts';
 import { localDynamoDBClient } from '../support/dynamodb.ts';
 import {

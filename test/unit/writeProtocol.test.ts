@@ -16,7 +16,7 @@ import {
   StorageError,
 } from '@secrets-store/core';
 import { describe, expect, it, vi } from 'vitest';
-import { tombstoneExpiry } from '../../packages/core/src/item.ts';
+import { tombstoneExpiry } from '../../packages/core/src/item/index.ts';
 import { MAX_RESENDS } from '../../packages/core/src/secretWriter.ts';
 import {
   kms,

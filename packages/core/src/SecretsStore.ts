@@ -20,7 +20,7 @@ import {
   isTombstone,
   keyOf,
   queryKeysInput,
-} from './item.ts';
+} from './item/index.ts';
 import type { Keyring } from './keyrings/Keyring.ts';
 import { checkKey, checkNamespace, RESERVED_KEY_PREFIX } from './keys.ts';
 import { observeOperations, usesValueCache } from './observability/operationChannel.ts';

@@ -20,7 +20,7 @@ import {
   isTombstone,
   keyOf,
   MAX_BATCH_GET_KEYS,
-} from './item.ts';
+} from './item/index.ts';
 import { checkKey } from './keys.ts';
 import {
   ABSENT,

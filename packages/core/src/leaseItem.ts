@@ -29,7 +29,7 @@ import {
   itemKey,
   type SecretAddress,
   tombstoneExpiry,
-} from './item.ts';
+} from './item/index.ts';
 
 /** The lease of an item as read. */
 export interface LeaseState {

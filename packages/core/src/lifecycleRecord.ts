@@ -19,7 +19,7 @@ import {
 import { describeAwsError, safeCause } from './awsErrors.ts';
 import { sendDynamo } from './dynamoCall.ts';
 import { StorageError } from './errors.ts';
-import { ATTRIBUTE, type Item, itemKey } from './item.ts';
+import { ATTRIBUTE, type Item, itemKey } from './item/index.ts';
 import { LIFECYCLE_RECORD_KEY } from './keys.ts';
 
 /** The record's attributes (besides the item key). */

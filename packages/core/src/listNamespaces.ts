@@ -6,7 +6,7 @@ import { type DynamoDBClient, ScanCommand, type ScanCommandOutput } from '@aws-s
 import { describeAwsError, safeCause } from './awsErrors.ts';
 import { sendDynamo } from './dynamoCall.ts';
 import { ConfigurationError, StorageError } from './errors.ts';
-import { type Item, namespaceOf, scanNamespacesInput } from './item.ts';
+import { type Item, namespaceOf, scanNamespacesInput } from './item/index.ts';
 
 export interface ListNamespacesOptions {
   /** The DynamoDB client to scan with. */

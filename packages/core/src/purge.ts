@@ -41,7 +41,7 @@ import {
   keyOfBatchDelete,
   queryKeysInput,
   transactDeleteWrittenBefore,
-} from './item.ts';
+} from './item/index.ts';
 import { checkNamespace, RESERVED_KEY_PREFIX } from './keys.ts';
 
 /** BatchWriteItem takes at most 25 requests. */

@@ -30,7 +30,7 @@ import {
   isLive,
   type SecretAddress,
   writeStateOf,
-} from './item.ts';
+} from './item/index.ts';
 import { type LeaseState, leaseOf, moveLeaseInput, takeLeaseInput } from './leaseItem.ts';
 import { newWriteId, type SecretWriter } from './secretWriter.ts';
 import type { ValueHash } from './values.ts';

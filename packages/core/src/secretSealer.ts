@@ -6,7 +6,7 @@
 import type { DataKeyCache } from './dataKeyCache.ts';
 import { ENVELOPE_OVERHEAD_BYTES, EnvelopeError, openEnvelope, sealEnvelope } from './envelope.ts';
 import { DecryptionError, ValueTooLargeError } from './errors.ts';
-import { itemBytesBesidesCiphertext, MAX_ITEM_BYTES, type StoredSecret } from './item.ts';
+import { itemBytesBesidesCiphertext, MAX_ITEM_BYTES, type StoredSecret } from './item/index.ts';
 import type {
   EncryptionContext,
   GeneratedDataKey,

@@ -59,7 +59,7 @@ import {
   tombstoneInput,
   type WriteState,
   writeStateOf,
-} from './item.ts';
+} from './item/index.ts';
 import { activeMeter, type OperationMeter, runMetered } from './observability/operationMeter.ts';
 import type { RewrapOutcome } from './rewrap.ts';
 import type {

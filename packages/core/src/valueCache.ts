@@ -24,7 +24,7 @@
  * to keep the core's run-time dependencies to the AWS SDK.
  */
 import { ConfigurationError } from './errors.ts';
-import { historyOf, type Item, type WriteState } from './item.ts';
+import { historyOf, type Item, type WriteState } from './item/index.ts';
 import type { ValueHash } from './values.ts';
 
 export interface ValueCacheOptions {
