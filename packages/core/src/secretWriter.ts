@@ -1,53 +1,20 @@
 /**
- * The one write loop of the store (write protocol v3, DESIGN.md): put, patch batches, field
- * deletes, delete and rewrap all go through {@link SecretWriter.land}, which sends a write,
- * accounts for every copy of it (copyAnswers.ts) and decides from what the copies answered and
- * what the item's history shows:
- *
- * - a copy answered 2xx, or the write's own id is in the item's history: it **landed**;
- * - every copy was refused (4xx): it **never lands**: a failed condition is a lost race (the
- *   caller retries from the item that won), any other refusal a {@link StorageError};
- * - some copy may still land and the item still satisfies the write's condition: the **same
- *   request is sent again** (same `writeId`: whichever copy lands first wins, every other fails
- *   its condition), a few times at most;
- * - some copy may still land but the item has moved past the write's condition for good: it
- *   never lands when the history shows what came right after the id it was conditioned on (not
- *   this write), and is **unknown** ({@link OutcomeUnknownError}) when the history does not
- *   reach back that far.
+ * The write operations of the store: put, delete, the group-committed read-modify-writes (patch,
+ * field deletes), rewrap and refresh's fenced write. Each builds its write and sends it through
+ * the one write loop (writeLoop.ts), which decides whether it landed; here, what to do then (a
+ * lost race backs off and reads again, a landed write tells the value cache).
  */
 import { randomBytes } from 'node:crypto';
-import {
-  ConditionalCheckFailedException,
-  type DynamoDBClient,
-  GetItemCommand,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
-import { raceAbort, reasonName, sleepUnlessAborted } from './abort.ts';
-import { describeAwsError } from './awsErrors.ts';
-import {
-  ContentionBackoff,
-  fullJitterDelay,
-  type PatchRetryPolicy,
-  type RetryPolicy,
-} from './backoff.ts';
-import { CopyLog, sdkFailure, type WriteCommand } from './copyAnswers.ts';
+import { type DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { sleepUnlessAborted } from './abort.ts';
+import { ContentionBackoff, type PatchRetryPolicy } from './backoff.ts';
 import { DataKeyHolder } from './dataKeyHolder.ts';
-import {
-  abortedError,
-  type CallSite,
-  callDynamo,
-  describeSite,
-  sendDynamo,
-  storageError,
-} from './dynamoCall.ts';
-import { ConcurrentUpdateError, OutcomeUnknownError } from './errors.ts';
+import { abortedError, type CallSite } from './dynamoCall.ts';
+import { ConcurrentUpdateError } from './errors.ts';
 import { GroupCommit } from './groupCommit.ts';
 import {
   ATTRIBUTE,
   fromItem,
-  getSecretInput,
-  HISTORY_LENGTH,
-  historyOf,
   type Item,
   isLive,
   type LeaseFence,
@@ -71,23 +38,14 @@ import type {
 } from './secretSealer.ts';
 import { blindWriteState, type TableState, tableStateOf } from './valueCache.ts';
 import type { ValueHash } from './values.ts';
-
-/**
- * How many times a write is sent again while a copy of it may still land and its condition
- * still holds. A copy in doubt ends the SDK's send (copyAnswers.ts), and the store re-sends only
- * after a read succeeded, so a network that is down ends at the read, with OutcomeUnknownError.
- */
-export const MAX_RESENDS = 4;
-
-/** The sleep before a re-send: DynamoDB may be failing (5xx) or throttling, so not at once. */
-const RESEND_BACKOFF: RetryPolicy = { maxAttempts: MAX_RESENDS, baseDelayMs: 25, maxDelayMs: 1000 };
-
-/**
- * How many sends of a conditional write may be refused (throttled) before StorageError: as
- * many as the SDK's own default attempts. Each re-send follows a read that shows the write's
- * base still current: a throttled write whose base moved is a lost race, never re-sent stale.
- */
-export const MAX_REFUSED_SENDS = 3;
+import {
+  afterCondition,
+  type Landing,
+  land,
+  readItem,
+  unknownAfterAbort,
+  type Write,
+} from './writeLoop.ts';
 
 /** Returned by an update to say "nothing to write". */
 export const NO_CHANGE = Symbol('no change');
@@ -119,45 +77,6 @@ interface Base {
   readonly read: WriteState | undefined;
   /** Its secret, decrypted; `undefined` when absent or a tombstone. */
   readonly opened: OpenedSecret | undefined;
-}
-
-/** How a write ended: it landed, or it certainly never lands because its condition failed. */
-export type Landing =
-  | { readonly landed: true }
-  /** `current`: the item that won, when DynamoDB returned it (ALL_OLD) or the store read it. */
-  | { readonly landed: false; readonly current: Item | undefined };
-
-const LANDED: Landing = { landed: true };
-
-/**
- * What to do while a copy of the write may still land and its id is not (yet) in the item's
- * history: send the write's request again, send another request with the same id instead (a
- * delete over an item that is not live), or stop: it never lands, or no one can tell.
- */
-export type InFlightStep =
-  | 'resend'
-  | 'not-landed'
-  | 'unknown'
-  | { readonly instead: () => WriteCommand };
-
-/** One write of a secret: its request, its id, and how to decide while a copy is in flight. */
-export interface Write {
-  readonly site: CallSite & { readonly key: string };
-  readonly writeId: string;
-  /**
-   * Whether `current` shows that a copy of this write landed. @default its `writeId` is in the
-   * item's history (a lease write, which leaves the history alone, says its own way)
-   */
-  readonly landedIn?: (current: Item) => boolean;
-  readonly request: () => WriteCommand;
-  readonly whileInFlight: (current: Item | undefined) => InFlightStep;
-  /**
-   * Conditioned on the item it read: its throttled copies are the store's to re-send, after a
-   * read shows that item still current (`whileInFlight` says 'resend').
-   */
-  readonly conditioned?: boolean;
-  /** The caller's: when it aborts, the write stops and is told from its copies' answers. */
-  readonly signal?: AbortSignal | undefined;
 }
 
 /**
@@ -323,7 +242,7 @@ export class SecretWriter {
         const reason: unknown = signal?.reason;
         reject(
           update.sent
-            ? this.#unknownAfterAbort(site, reason)
+            ? unknownAfterAbort(site, reason)
             : abortedError(site, reason, 'nothing of it was written'),
         );
       };
@@ -562,105 +481,11 @@ export class SecretWriter {
   }
 
   // -------------------------------------------------------------------------------------------
-  // The loop: send, account for every copy, decide
+  // The loop
 
-  /**
-   * Sends a write until it is decided; see the module's comment. When the write's signal aborts,
-   * it stops at once and is told from its copies' answers: {@link StorageError} when none can
-   * land, {@link OutcomeUnknownError} when one may (a copy in flight, or one in doubt).
-   */
-  async land(write: Write): Promise<Landing> {
-    const copies = new CopyLog();
-    const { signal } = write;
-    const stopIfAborted = () => {
-      if (!signal?.aborted) return;
-      throw copies.someMayLand
-        ? this.#unknownAfterAbort(write.site, signal.reason)
-        : abortedError(write.site, signal.reason, 'no copy of it was applied, and none will be');
-    };
-    /** Waits for `work`, or stops at once when the signal aborts. */
-    const unlessAborted = async <T>(work: Promise<T>): Promise<T> => {
-      try {
-        return await raceAbort(work, signal);
-      } catch (error) {
-        stopIfAborted();
-        throw error;
-      }
-    };
-    let request = write.request;
-    let refused = 0;
-    let resends = 0;
-    for (;;) {
-      stopIfAborted();
-      let failure: unknown;
-      try {
-        await unlessAborted(
-          copies.send(this.#client, request(), write.conditioned === true, signal),
-        );
-        return LANDED;
-      } catch (error) {
-        // Aborted: `unlessAborted` threw what the copies tell.
-        if (signal?.aborted) throw error;
-        failure = sdkFailure(error);
-      }
-      const returned =
-        failure instanceof ConditionalCheckFailedException ? (failure.Item as Item) : undefined;
-      if (!copies.someMayLand) {
-        // Every copy, of every send, was refused: nothing of this write is or will be applied.
-        if (failure instanceof ConditionalCheckFailedException) {
-          return { landed: false, current: returned };
-        }
-        if (!write.conditioned || ++refused >= MAX_REFUSED_SENDS) {
-          throw storageError(write.site, failure);
-        }
-        // Throttled: after a backoff, send it again only if its base is still current; a base
-        // that moved meanwhile makes it a lost race (its copies, all refused, can never land).
-        await unlessAborted(sleepUnlessAborted(fullJitterDelay(refused, RESEND_BACKOFF), signal));
-        const current = await unlessAborted(this.#read(write.site, signal));
-        if (write.whileInFlight(current) !== 'resend') return { landed: false, current };
-        request = write.request;
-        continue;
-      }
-      let current = returned;
-      if (!current) {
-        try {
-          current = await unlessAborted(this.#read(write.site, signal));
-        } catch (error) {
-          if (signal?.aborted) throw error;
-          throw this.#unknown(write.site, 'the read that would tell failed too', failure);
-        }
-      }
-      if (current && (write.landedIn?.(current) ?? historyOf(current).includes(write.writeId))) {
-        return LANDED;
-      }
-      const step = write.whileInFlight(current);
-      if (step === 'not-landed') return { landed: false, current };
-      if (step === 'unknown') {
-        throw this.#unknown(
-          write.site,
-          `the secret's history of its last ${HISTORY_LENGTH} writes no longer reaches back to the write it was based on`,
-          failure,
-        );
-      }
-      if (resends >= MAX_RESENDS) {
-        throw this.#unknown(
-          write.site,
-          `it was sent ${resends + 1} times and a copy may still land`,
-          failure,
-        );
-      }
-      request = step === 'resend' ? write.request : step.instead;
-      resends += 1;
-      await unlessAborted(sleepUnlessAborted(fullJitterDelay(resends, RESEND_BACKOFF), signal));
-    }
-  }
-
-  /** A write aborted by its caller while a copy of it may still land. */
-  #unknownAfterAbort(site: CallSite, reason: unknown): OutcomeUnknownError {
-    return new OutcomeUnknownError(
-      `${describeSite(site)} may or may not have landed: it was aborted (${reasonName(reason)}) while a copy of it may still land; read the secret to see where it stands`,
-      { cause: reason },
-    );
+  /** Sends `write` through the one write loop (writeLoop.ts); refresh's lease writes use it. */
+  land(write: Write): Promise<Landing> {
+    return land(this.#client, write);
   }
 
   /** Sleeps before the next attempt of a write that lost a race, or gives up. */
@@ -682,13 +507,6 @@ export class SecretWriter {
       );
     }
     await sleepUnlessAborted(delay, signal);
-  }
-
-  #unknown(site: CallSite, why: string, cause: unknown): OutcomeUnknownError {
-    return new OutcomeUnknownError(
-      `${describeSite(site)} may or may not have landed: a copy of it may have reached DynamoDB (${describeAwsError(cause)}) and ${why}; read the secret to see where it stands`,
-      { cause: storageError(site, cause) },
-    );
   }
 
   /** A write conditioned on the item as read (patch, rewrap, put's repair; refresh with `fence`). */
@@ -718,16 +536,8 @@ export class SecretWriter {
   // -------------------------------------------------------------------------------------------
   // Small things
 
-  async #read(
-    site: CallSite & { readonly key: string },
-    signal?: AbortSignal,
-  ): Promise<Item | undefined> {
-    const response = await callDynamo(site, () =>
-      sendDynamo(this.#client, new GetItemCommand(getSecretInput(this.#address(site.key), true)), {
-        signal,
-      }),
-    );
-    return response.Item;
+  #read(site: Write['site'], signal?: AbortSignal): Promise<Item | undefined> {
+    return readItem(this.#client, site, signal);
   }
 
   #record(sealed: Omit<SecretRecord, 'updatedAt' | 'writeId'>): SecretRecord {
@@ -750,39 +560,4 @@ export class SecretWriter {
 function handOverBase(base: Base, keys: DataKeyHolder): Base {
   if (base.opened) keys.handOver(base.opened.dataKey);
   return base;
-}
-
-/**
- * The decision of a write conditioned on the item as read (`read`), while a copy of it may
- * still land and its id is not in `current`'s history.
- */
-export function afterCondition(
-  read: WriteState | undefined,
-): (current: Item | undefined) => InFlightStep {
-  return (current) => {
-    if (conditionHolds(read, current)) return 'resend';
-    const history = current ? historyOf(current) : [];
-    if (!read) {
-      // A create. Every write since the item came to be is in a history that is not full.
-      return current && history.length < HISTORY_LENGTH ? 'not-landed' : 'unknown';
-    }
-    // Had it landed, its id would sit right after the one it was conditioned on: a history that
-    // still holds that id (behind a newer one) holds every write since.
-    return read.writeId !== undefined && history.indexOf(read.writeId) >= 1
-      ? 'not-landed'
-      : 'unknown';
-  };
-}
-
-/** Whether a write conditioned on `read` could still land on `current`. */
-function conditionHolds(read: WriteState | undefined, current: Item | undefined): boolean {
-  if (!read) return current === undefined;
-  if (!current) return false;
-  const attribute = current[ATTRIBUTE.writeId];
-  if (read.writeIdAttribute === undefined) return attribute === undefined;
-  return attribute !== undefined && sameAttribute(attribute, read.writeIdAttribute);
-}
-
-function sameAttribute(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
 }
