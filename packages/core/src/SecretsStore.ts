@@ -29,7 +29,8 @@ import { checkRefreshOptions, Refresher, type RefreshOptions } from './refresh.t
 import { type RewrapOptions, type RewrapSummary, rewrapKeys } from './rewrap.ts';
 import { resolveClient } from './sdkClient.ts';
 import { type SecretName, SecretSealer } from './secretSealer.ts';
-import { NO_CHANGE, SecretWriter } from './secretWriter.ts';
+import { SecretWriter } from './secretWriter.ts';
+import { NO_CHANGE } from './updateBatches.ts';
 import {
   ABSENT,
   type CachedValue,
@@ -528,7 +529,7 @@ export class SecretsStore {
 
   /**
    * A write with the caller's signal. The write loop tells an abort from its copies' answers
-   * (secretWriter.ts); what an abort ended before any copy was sent (a KMS call, a sleep) is a
+   * (writeLoop.ts); what an abort ended before any copy was sent (a KMS call, a sleep) is a
    * StorageError: nothing of it was written. Any other error, and an OutcomeUnknownError, as is.
    */
   async #writing<T>(site: CallSite, signal: AbortSignal | undefined, write: () => Promise<T>) {

@@ -31,8 +31,9 @@ import {
   writeStateOf,
 } from './item.ts';
 import { type LeaseState, leaseOf, moveLeaseInput, takeLeaseInput } from './leaseItem.ts';
-import { newWriteId, type SecretWriter } from './secretWriter.ts';
+import type { SecretWriter } from './secretWriter.ts';
 import type { ValueHash } from './values.ts';
+import { newWriteId } from './writeLoop.ts';
 
 /** What the `refresh` callback gets besides the value. */
 export interface RefreshContext {

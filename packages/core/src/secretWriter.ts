@@ -4,93 +4,33 @@
  * the one write loop (writeLoop.ts), which decides whether it landed; here, what to do then (a
  * lost race backs off and reads again, a landed write tells the value cache).
  */
-import { randomBytes } from 'node:crypto';
 import { type DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { sleepUnlessAborted } from './abort.ts';
 import { ContentionBackoff, type PatchRetryPolicy } from './backoff.ts';
 import { DataKeyHolder } from './dataKeyHolder.ts';
-import { abortedError, type CallSite } from './dynamoCall.ts';
-import { ConcurrentUpdateError } from './errors.ts';
-import { GroupCommit } from './groupCommit.ts';
+import type { CallSite } from './dynamoCall.ts';
 import {
-  ATTRIBUTE,
   fromItem,
   type Item,
   isLive,
-  type LeaseFence,
   putSecretInput,
-  replacedItem,
-  replaceSecretInput,
   type SecretAddress,
   type SecretRecord,
   tombstoneInput,
-  type WriteState,
   writeStateOf,
 } from './item.ts';
-import { activeMeter, type OperationMeter, runMetered } from './observability/operationMeter.ts';
+import {
+  backOff,
+  baseOf,
+  conditionedWrite,
+  newRecord,
+  type WriteListener,
+} from './readModifyWrite.ts';
 import type { RewrapOutcome } from './rewrap.ts';
-import type {
-  EncodedValue,
-  FreshDataKey,
-  OpenedSecret,
-  SecretName,
-  SecretSealer,
-} from './secretSealer.ts';
+import type { EncodedValue, SecretName, SecretSealer } from './secretSealer.ts';
+import { type Compute, UpdateBatches } from './updateBatches.ts';
 import { blindWriteState, type TableState, tableStateOf } from './valueCache.ts';
 import type { ValueHash } from './values.ts';
-import {
-  afterCondition,
-  type Landing,
-  land,
-  readItem,
-  unknownAfterAbort,
-  type Write,
-} from './writeLoop.ts';
-
-/** Returned by an update to say "nothing to write". */
-export const NO_CHANGE = Symbol('no change');
-export type Compute = (previous: ValueHash) => ValueHash | typeof NO_CHANGE;
-
-/**
- * One caller's read-modify-write, waiting for its batch (see {@link GroupCommit}). A caller
- * whose signal aborts leaves at once: told `StorageError` while no write holding its change
- * was sent (and none will be: the batch goes on without it), `OutcomeUnknownError` while one is
- * in flight.
- */
-interface PendingUpdate {
-  readonly compute: Compute;
-  /** false for a field delete: nothing is created when the secret is absent. */
-  readonly createIfAbsent: boolean;
-  readonly resolve: (previous: ValueHash) => void;
-  readonly reject: (error: unknown) => void;
-  /** A write holding this update's change is in flight. */
-  sent: boolean;
-  /** Its caller aborted: it was rejected, and no later write holds its change. */
-  aborted: boolean;
-  /** The meter of the patch that asked (observability/operationMeter.ts), when metered. */
-  readonly meter?: OperationMeter | undefined;
-}
-
-/** The item a read-modify-write starts from. */
-interface Base {
-  /** The item as read, what the write is conditioned on; `undefined` when there was none. */
-  readonly read: WriteState | undefined;
-  /** Its secret, decrypted; `undefined` when absent or a tombstone. */
-  readonly opened: OpenedSecret | undefined;
-}
-
-/**
- * Told of what the read-modify-writes do (the value cache): that a batch of `key` begins, then
- * the state and value it left when its write landed, that it failed (its outcome may be
- * unknown: forget the key), or that it ended without writing.
- */
-export interface WriteListener {
-  started(key: string): {
-    landed(state: TableState, value: ValueHash): void;
-    failed(): void;
-    ended(): void;
-  };
-}
+import { type Landing, land, newWriteId, readItem, type Write } from './writeLoop.ts';
 
 export interface SecretWriterOptions {
   readonly client: DynamoDBClient;
@@ -101,11 +41,6 @@ export interface SecretWriterOptions {
   readonly listener?: WriteListener | undefined;
 }
 
-/** A write id (or lease id): 128 random bits that never repeat for a key. */
-export function newWriteId(): string {
-  return randomBytes(16).toString('base64url');
-}
-
 export class SecretWriter {
   readonly #client: DynamoDBClient;
   readonly #tableName: string;
@@ -113,12 +48,7 @@ export class SecretWriter {
   readonly #sealer: SecretSealer;
   readonly #retry: PatchRetryPolicy;
   readonly #listener: WriteListener | undefined;
-  readonly #updates = new GroupCommit<PendingUpdate, Base>(
-    // A batch's requests count for the first patch of the batch (not for the one whose call
-    // started the key's queue, which may have ended while later batches run).
-    (key, batch, carry) => runMetered(batch[0]?.meter, () => this.#commitBatch(key, batch, carry)),
-    (carry) => carry.opened?.dataKey.fill(0),
-  );
+  readonly #updates: UpdateBatches;
 
   constructor(options: SecretWriterOptions) {
     this.#client = options.client;
@@ -127,6 +57,7 @@ export class SecretWriter {
     this.#sealer = options.sealer;
     this.#retry = options.retry;
     this.#listener = options.listener;
+    this.#updates = new UpdateBatches({ ...options, site: (key) => this.#site('patch', key) });
   }
 
   // -------------------------------------------------------------------------------------------
@@ -143,7 +74,7 @@ export class SecretWriter {
     const name = this.#name(key);
     const fresh = await this.#sealer.freshDataKey(name, signal);
     keys.hold(fresh.plaintext);
-    const record = this.#record(this.#sealer.seal(name, fresh, encoded.plaintext));
+    const record = newRecord(this.#sealer.seal(name, fresh, encoded.plaintext));
     const site = this.#site('put', key);
     const request = () => new UpdateItemCommand(putSecretInput(this.#address(key), record));
     const contention = new ContentionBackoff(this.#retry);
@@ -162,11 +93,11 @@ export class SecretWriter {
       const current = landing.current ?? (await this.#read(site, signal));
       const state = current ? writeStateOf(current) : undefined;
       if (state?.versionIsCorrupt) {
-        const repair = await this.land({ ...this.#conditioned(site, record, state), signal });
+        const repair = await this.land({ ...conditionedWrite(site, record, state), signal });
         if (repair.landed) return blindWriteState(record.writeId);
       }
       // The count changed under the put (repaired by another writer) or a rival won the repair.
-      await this.#backOff(contention, site, attempt, performance.now() - started, signal);
+      await backOff(contention, site, attempt, performance.now() - started, signal);
     }
   }
 
@@ -227,7 +158,7 @@ export class SecretWriter {
 
   /**
    * A read-modify-write of `key` (patch, field delete), group-committed with the others of the
-   * same key in this store. Resolves to the value it replaced.
+   * same key in this store (updateBatches.ts). Resolves to the value it replaced.
    */
   update(
     key: string,
@@ -235,36 +166,7 @@ export class SecretWriter {
     compute: Compute,
     signal?: AbortSignal,
   ): Promise<ValueHash> {
-    const site = this.#site('patch', key);
-    return new Promise((resolve, reject) => {
-      const onAbort = () => {
-        update.aborted = true;
-        const reason: unknown = signal?.reason;
-        reject(
-          update.sent
-            ? unknownAfterAbort(site, reason)
-            : abortedError(site, reason, 'nothing of it was written'),
-        );
-      };
-      const settled = () => signal?.removeEventListener('abort', onAbort);
-      const update: PendingUpdate = {
-        compute,
-        createIfAbsent,
-        resolve: (previous) => {
-          settled();
-          resolve(previous);
-        },
-        reject: (error) => {
-          settled();
-          reject(error);
-        },
-        sent: false,
-        aborted: false,
-        meter: activeMeter(),
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.#updates.add(key, update);
-    });
+    return this.#updates.update(key, createIfAbsent, compute, signal);
   }
 
   /**
@@ -290,10 +192,10 @@ export class SecretWriter {
         writeId: newWriteId(),
       };
       const started = performance.now();
-      const landing = await this.land({ ...this.#conditioned(site, record, stored), signal });
+      const landing = await this.land({ ...conditionedWrite(site, record, stored), signal });
       if (landing.landed) return 'moved';
       // Another writer came first: back off as a patch would, then read what it left.
-      await this.#backOff(contention, site, attempt, performance.now() - started, signal);
+      await backOff(contention, site, attempt, performance.now() - started, signal);
     }
   }
 
@@ -316,7 +218,7 @@ export class SecretWriter {
       for (let attempt = 1; ; attempt++) {
         using keys = new DataKeyHolder();
         const item = await this.#read(site);
-        const base = await this.#baseOf(site, item, keys);
+        const base = await baseOf(this.#sealer, site, item, keys);
         const next = this.#sealer.encode(this.#name(key), merge(item, base.opened?.value));
         const sealing = await this.#sealer
           .sealForWrite(this.#name(key), next.plaintext, base.opened, undefined)
@@ -324,160 +226,19 @@ export class SecretWriter {
         keys.hold(sealing.dataKey);
         if (sealing.created) keys.hold(sealing.created.plaintext);
         const fence = { held: lease.held, releasedAs: newWriteId() };
-        const write = this.#conditioned(site, this.#record(sealing.sealed), base.read, fence);
+        const write = conditionedWrite(site, newRecord(sealing.sealed), base.read, fence);
         const started = performance.now();
         const landing = await this.land(write);
         if (landing.landed) {
           watch?.landed(writeStateOf(write.item), next.value);
           return next.value;
         }
-        await this.#backOff(contention, site, attempt, performance.now() - started);
+        await backOff(contention, site, attempt, performance.now() - started);
       }
     } catch (error) {
       watch?.failed();
       throw error;
     }
-  }
-
-  // -------------------------------------------------------------------------------------------
-  // Group commit of read-modify-writes
-
-  /**
-   * Commits one batch of updates of `key` as one conditional write, and leaves what it wrote
-   * for the next batch. Never throws: every update of the batch is settled.
-   *
-   * Each attempt runs the batch's updaters in order on the current value (each sees the one
-   * before it) and writes the result conditioned on the item it read. A lost race backs off with
-   * full jitter on a window scaled to the observed round trip (a loaded server answers slowly,
-   * so the window widens with the load), and reads the item after sleeping: the item the failed
-   * write returned is stale by then.
-   */
-  async #commitBatch(
-    key: string,
-    batch: PendingUpdate[],
-    carry: Base | undefined,
-  ): Promise<Base | undefined> {
-    using keys = new DataKeyHolder();
-    if (carry?.opened) keys.hold(carry.opened.dataKey);
-    const watch = this.#listener?.started(key);
-    const site = this.#site('patch', key);
-    const contention = new ContentionBackoff(this.#retry);
-    let pending = batch.filter((update) => !update.aborted);
-    // Every caller of the batch left before it began: nothing to read or write.
-    if (pending.length === 0) return carry && handOverBase(carry, keys);
-    let fresh: FreshDataKey | undefined;
-    try {
-      let base = carry ?? (await this.#readBase(site, keys));
-      for (let attempt = 1; ; attempt++) {
-        // Callers that aborted were told nothing of theirs is written: no write holds it now.
-        pending = pending.filter((update) => !update.aborted);
-        const round = this.#runUpdaters(key, pending, base);
-        pending = round.survivors;
-        if (!round.next) {
-          watch?.ended();
-          round.resolveAll();
-          return handOverBase(base, keys);
-        }
-        const next = round.next;
-        const sealing = await this.#sealer
-          .sealForWrite(this.#name(key), next.plaintext, base.opened, fresh)
-          .finally(() => next.plaintext.fill(0));
-        const dataKey = keys.hold(sealing.dataKey);
-        if (sealing.created) {
-          keys.release(fresh?.plaintext);
-          fresh = sealing.created;
-          keys.hold(fresh.plaintext);
-        }
-        if (pending.some((update) => update.aborted)) {
-          // A caller left while the write was sealed: the write is made again without it.
-          keys.release(dataKey);
-          attempt--;
-          continue;
-        }
-        const write = this.#conditioned(site, this.#record(sealing.sealed), base.read);
-        const started = performance.now();
-        for (const update of pending) update.sent = true;
-        const landing = await this.land(write);
-        for (const update of pending) update.sent = false;
-        const roundTripMs = performance.now() - started;
-        keys.release(base.opened?.dataKey);
-        if (landing.landed) {
-          watch?.landed(writeStateOf(write.item), next.value);
-          round.resolveAll();
-          return {
-            read: writeStateOf(write.item),
-            opened: {
-              stored: fromItem(write.item, key),
-              value: next.value,
-              dataKey: keys.handOver(dataKey),
-            },
-          };
-        }
-        keys.release(dataKey);
-        // Contention: back off for a while scaled to the round trip just observed, then read
-        // again. Writing on the item the failed write returned only loses again (npm run
-        // bench, contention).
-        await this.#backOff(contention, site, attempt, roundTripMs);
-        base = await this.#readBase(site, keys);
-      }
-    } catch (error) {
-      watch?.failed();
-      for (const update of pending) update.reject(error);
-      return undefined;
-    }
-  }
-
-  /**
-   * Runs every updater of the batch in order, each on the value the one before it left. An
-   * updater that throws, or returns an invalid or too large value, fails its own call at once
-   * and drops out; the others go on from the value before it.
-   */
-  #runUpdaters(key: string, pending: readonly PendingUpdate[], base: Base) {
-    const name = this.#name(key);
-    const previous = new Map<PendingUpdate, ValueHash>();
-    const survivors: PendingUpdate[] = [];
-    let exists = base.opened !== undefined;
-    let value: ValueHash = base.opened?.value ?? {};
-    let next: EncodedValue | undefined;
-    for (const update of pending) {
-      if (!exists && !update.createIfAbsent) {
-        previous.set(update, {});
-        survivors.push(update);
-        continue;
-      }
-      try {
-        const result = update.compute(structuredClone(value));
-        if (result !== NO_CHANGE) {
-          const encoded = this.#sealer.encode(name, result);
-          next?.plaintext.fill(0);
-          next = encoded;
-        }
-      } catch (error) {
-        update.reject(error);
-        continue;
-      }
-      previous.set(update, value);
-      survivors.push(update);
-      value = next?.value ?? value;
-      exists = exists || next !== undefined;
-    }
-    const resolveAll = () => {
-      for (const [update, before] of previous) update.resolve(structuredClone(before));
-    };
-    return { survivors, next, resolveAll };
-  }
-
-  async #readBase(site: Write['site'], keys: DataKeyHolder): Promise<Base> {
-    return this.#baseOf(site, await this.#read(site), keys);
-  }
-
-  async #baseOf(site: Write['site'], item: Item | undefined, keys: DataKeyHolder): Promise<Base> {
-    if (!item) return { read: undefined, opened: undefined };
-    // A tombstone is no secret, but a write over it is conditioned on it, and carries on its history.
-    if (!isLive(item)) return { read: writeStateOf(item), opened: undefined };
-    const opened = await this.#sealer.open(this.#name(site.key), fromItem(item, site.key));
-    keys.hold(opened.dataKey);
-    return { read: opened.stored, opened };
   }
 
   // -------------------------------------------------------------------------------------------
@@ -488,60 +249,11 @@ export class SecretWriter {
     return land(this.#client, write);
   }
 
-  /** Sleeps before the next attempt of a write that lost a race, or gives up. */
-  async #backOff(
-    contention: ContentionBackoff,
-    site: Write['site'],
-    attempt: number,
-    roundTripMs: number,
-    signal?: AbortSignal,
-  ): Promise<void> {
-    const delay = contention.next(attempt, roundTripMs);
-    if (delay === undefined) {
-      throw new ConcurrentUpdateError(
-        site.operation,
-        site.key,
-        this.#namespace,
-        attempt,
-        Math.round(contention.elapsedMs),
-      );
-    }
-    await sleepUnlessAborted(delay, signal);
-  }
-
-  /** A write conditioned on the item as read (patch, rewrap, put's repair; refresh with `fence`). */
-  #conditioned(
-    site: Write['site'],
-    record: SecretRecord,
-    read: WriteState | undefined,
-    fence?: LeaseFence,
-  ): Write & { readonly item: Item } {
-    const address = this.#address(site.key);
-    const input = replaceSecretInput(address, record, read, fence);
-    const inFlight = afterCondition(read);
-    return {
-      site,
-      writeId: record.writeId,
-      request: () => new UpdateItemCommand(input),
-      // A fenced copy can land only while the lease id it holds is current: ids never repeat.
-      whileInFlight: fence
-        ? (current) =>
-            current?.[ATTRIBUTE.leaseId]?.S === fence.held ? inFlight(current) : 'not-landed'
-        : inFlight,
-      conditioned: true,
-      item: replacedItem(address, record, read),
-    };
-  }
-
   // -------------------------------------------------------------------------------------------
   // Small things
 
   #read(site: Write['site'], signal?: AbortSignal): Promise<Item | undefined> {
     return readItem(this.#client, site, signal);
-  }
-
-  #record(sealed: Omit<SecretRecord, 'updatedAt' | 'writeId'>): SecretRecord {
-    return { ...sealed, updatedAt: Date.now(), writeId: newWriteId() };
   }
 
   #address(key: string): SecretAddress {
@@ -555,9 +267,4 @@ export class SecretWriter {
   #name(key: string): SecretName {
     return { namespace: this.#namespace, key };
   }
-}
-
-function handOverBase(base: Base, keys: DataKeyHolder): Base {
-  if (base.opened) keys.handOver(base.opened.dataKey);
-  return base;
 }

@@ -15,6 +15,7 @@
  *   this write), and is **unknown** ({@link OutcomeUnknownError}) when the history does not
  *   reach back that far.
  */
+import { randomBytes } from 'node:crypto';
 import {
   ConditionalCheckFailedException,
   type DynamoDBClient,
@@ -39,6 +40,7 @@ import {
   HISTORY_LENGTH,
   historyOf,
   type Item,
+  type SecretAddress,
   type WriteState,
 } from './item.ts';
 
@@ -202,15 +204,24 @@ function unknown(site: CallSite, why: string, cause: unknown): OutcomeUnknownErr
   );
 }
 
+/** A write id (or lease id): 128 random bits that never repeat for a key. */
+export function newWriteId(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+/** The item a write of `site` is sent to. */
+export function addressOf(site: Write['site']): SecretAddress {
+  return { tableName: site.tableName, namespace: site.namespace, key: site.key };
+}
+
 /** The item as it is now (strongly consistent): what decides a write whose copy may land. */
 export async function readItem(
   client: DynamoDBClient,
   site: Write['site'],
   signal?: AbortSignal,
 ): Promise<Item | undefined> {
-  const address = { tableName: site.tableName, namespace: site.namespace, key: site.key };
   const response = await callDynamo(site, () =>
-    sendDynamo(client, new GetItemCommand(getSecretInput(address, true)), { signal }),
+    sendDynamo(client, new GetItemCommand(getSecretInput(addressOf(site), true)), { signal }),
   );
   return response.Item;
 }
