@@ -22,7 +22,7 @@ import {
   writeStateOf,
 } from './item.ts';
 import type { OpenedSecret, SecretName, SecretSealer } from './secretSealer.ts';
-import type { TableState } from './valueCache.ts';
+import type { TableState } from './tableState.ts';
 import type { ValueHash } from './values.ts';
 import { addressOf, afterCondition, newWriteId, type Write } from './writeLoop.ts';
 

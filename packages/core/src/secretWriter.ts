@@ -27,8 +27,8 @@ import {
 } from './readModifyWrite.ts';
 import type { RewrapOutcome } from './rewrap.ts';
 import type { EncodedValue, SecretName, SecretSealer } from './secretSealer.ts';
+import { blindWriteState, type TableState, tableStateOf } from './tableState.ts';
 import { type Compute, UpdateBatches } from './updateBatches.ts';
-import { blindWriteState, type TableState, tableStateOf } from './valueCache.ts';
 import type { ValueHash } from './values.ts';
 import { type Landing, land, newWriteId, readItem, type Write } from './writeLoop.ts';
 
