@@ -46,7 +46,7 @@ export {
 } from './observability/operationMetrics.ts';
 export { USER_AGENT } from './observability/userAgent.ts';
 export { type PurgeOptions, type PurgeResult, purgeNamespace } from './purge.ts';
-export type { RefreshContext, RefreshOptions } from './refresh.ts';
+export type { RefreshContext, RefreshOptions } from './refreshOptions.ts';
 export type {
   RewrapFailure,
   RewrapOptions,
