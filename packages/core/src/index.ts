@@ -53,11 +53,8 @@ export type {
   RewrapProgress,
   RewrapSummary,
 } from './rewrap.ts';
-export {
-  type OperationOptions,
-  SecretsStore,
-  type SecretsStoreOptions,
-} from './SecretsStore.ts';
+export { SecretsStore } from './SecretsStore.ts';
+export type { OperationOptions, SecretsStoreOptions } from './SecretsStoreOptions.ts';
 export {
   resetSecretsStore,
   secretsStoreFromEnvironment,
