@@ -28,7 +28,7 @@ import {
 import type { RewrapOutcome } from './rewrap.ts';
 import type { EncodedValue, SecretName, SecretSealer } from './secretSealer.ts';
 import { blindWriteState, type TableState, tableStateOf } from './tableState.ts';
-import { type Compute, UpdateBatches } from './updateBatches.ts';
+import { UpdateBatches } from './updateBatches.ts';
 import type { ValueHash } from './values.ts';
 import { type Landing, land, newWriteId, readItem, type Write } from './writeLoop.ts';
 
@@ -156,17 +156,9 @@ export class SecretWriter {
     return landing.landed ? blindWriteState(writeId) : tableStateOf(landing.current);
   }
 
-  /**
-   * A read-modify-write of `key` (patch, field delete), group-committed with the others of the
-   * same key in this store (updateBatches.ts). Resolves to the value it replaced.
-   */
-  update(
-    key: string,
-    createIfAbsent: boolean,
-    compute: Compute,
-    signal?: AbortSignal,
-  ): Promise<ValueHash> {
-    return this.#updates.update(key, createIfAbsent, compute, signal);
+  /** A read-modify-write (patch, field delete), group-committed: {@link UpdateBatches.update}. */
+  update(...args: Parameters<UpdateBatches['update']>): Promise<ValueHash> {
+    return this.#updates.update(...args);
   }
 
   /**

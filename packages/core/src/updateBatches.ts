@@ -58,12 +58,7 @@ export interface UpdateBatchesOptions {
 }
 
 export class UpdateBatches {
-  readonly #client: DynamoDBClient;
-  readonly #sealer: SecretSealer;
-  readonly #retry: PatchRetryPolicy;
-  readonly #listener: WriteListener | undefined;
-  readonly #site: (key: string) => Write['site'];
-
+  readonly #options: UpdateBatchesOptions;
   readonly #updates = new GroupCommit<PendingUpdate, Base>(
     // A batch's requests count for the first patch of the batch (not for the one whose call
     // started the key's queue, which may have ended while later batches run).
@@ -72,11 +67,7 @@ export class UpdateBatches {
   );
 
   constructor(options: UpdateBatchesOptions) {
-    this.#client = options.client;
-    this.#sealer = options.sealer;
-    this.#retry = options.retry;
-    this.#listener = options.listener;
-    this.#site = options.site;
+    this.#options = options;
   }
 
   /**
@@ -89,7 +80,7 @@ export class UpdateBatches {
     compute: Compute,
     signal?: AbortSignal,
   ): Promise<ValueHash> {
-    const site = this.#site(key);
+    const site = this.#options.site(key);
     return new Promise((resolve, reject) => {
       const onAbort = () => {
         update.aborted = true;
@@ -138,9 +129,9 @@ export class UpdateBatches {
   ): Promise<Base | undefined> {
     using keys = new DataKeyHolder();
     if (carry?.opened) keys.hold(carry.opened.dataKey);
-    const watch = this.#listener?.started(key);
-    const site = this.#site(key);
-    const contention = new ContentionBackoff(this.#retry);
+    const watch = this.#options.listener?.started(key);
+    const site = this.#options.site(key);
+    const contention = new ContentionBackoff(this.#options.retry);
     let pending = batch.filter((update) => !update.aborted);
     // Every caller of the batch left before it began: nothing to read or write.
     if (pending.length === 0) return carry && handOverBase(carry, keys);
@@ -158,7 +149,7 @@ export class UpdateBatches {
           return handOverBase(base, keys);
         }
         const next = round.next;
-        const sealing = await this.#sealer
+        const sealing = await this.#options.sealer
           .sealForWrite(nameOf(site), next.plaintext, base.opened, fresh)
           .finally(() => next.plaintext.fill(0));
         const dataKey = keys.hold(sealing.dataKey);
@@ -176,7 +167,7 @@ export class UpdateBatches {
         const write = conditionedWrite(site, newRecord(sealing.sealed), base.read);
         const started = performance.now();
         for (const update of pending) update.sent = true;
-        const landing = await land(this.#client, write);
+        const landing = await land(this.#options.client, write);
         for (const update of pending) update.sent = false;
         const roundTripMs = performance.now() - started;
         keys.release(base.opened?.dataKey);
@@ -226,7 +217,7 @@ export class UpdateBatches {
       try {
         const result = update.compute(structuredClone(value));
         if (result !== NO_CHANGE) {
-          const encoded = this.#sealer.encode(name, result);
+          const encoded = this.#options.sealer.encode(name, result);
           next?.plaintext.fill(0);
           next = encoded;
         }
@@ -246,6 +237,6 @@ export class UpdateBatches {
   }
 
   async #readBase(site: Write['site'], keys: DataKeyHolder): Promise<Base> {
-    return baseOf(this.#sealer, site, await readItem(this.#client, site), keys);
+    return baseOf(this.#options.sealer, site, await readItem(this.#options.client, site), keys);
   }
 }
