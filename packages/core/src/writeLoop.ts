@@ -1,8 +1,8 @@
 /**
  * The one write loop of the store (write protocol v3, DESIGN.md): put, patch batches, field
- * deletes, delete and rewrap all go through {@link land}, which sends a write,
- * accounts for every copy of it (copyAnswers.ts) and decides from what the copies answered and
- * what the item's history shows:
+ * deletes, delete, rewrap and refresh's writes (secretWriter.ts, refresh.ts) all go through
+ * {@link land}, which sends a write, accounts for every copy of it (copyAnswers.ts) and decides
+ * from what the copies answered and what the item's history shows:
  *
  * - a copy answered 2xx, or the write's own id is in the item's history: it **landed**;
  * - every copy was refused (4xx): it **never lands**: a failed condition is a lost race (the
