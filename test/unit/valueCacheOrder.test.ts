@@ -6,7 +6,7 @@
  */
 import { KmsKeyring, type SecretsStore, ValueCache, type ValueHash } from '@secrets-store/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { blindWriteState } from '../../packages/core/src/valueCache.ts';
+import { blindWriteState } from '../../packages/core/src/tableState.ts';
 import { KEY_ARN, PREVIOUS_KEY_ARN } from '../support/fakeKms.ts';
 import { holdAnswerOfNext, pendingHolds } from '../support/heldAnswers.ts';
 import { harness, NAMESPACE, NONE, ONE_READ, useStoreHarness } from '../support/storeHarness.ts';

@@ -17,7 +17,7 @@ import {
 } from '@secrets-store/core';
 import { describe, expect, it, vi } from 'vitest';
 import { tombstoneExpiry } from '../../packages/core/src/item/index.ts';
-import { MAX_RESENDS } from '../../packages/core/src/secretWriter.ts';
+import { MAX_RESENDS } from '../../packages/core/src/writeLoop.ts';
 import {
   kms,
   NAMESPACE,

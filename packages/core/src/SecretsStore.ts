@@ -1,19 +1,11 @@
-import {
-  DynamoDBClient,
-  type DynamoDBClientConfig,
-  GetItemCommand,
-  QueryCommand,
-} from '@aws-sdk/client-dynamodb';
-import { causedByAbort, operationSignal, raceAbort } from './abort.ts';
-import { DEFAULT_PATCH_RETRY, type PatchRetryOptions, retryPolicy } from './backoff.ts';
+import { type DynamoDBClient, GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { operationSignal } from './abort.ts';
+import { abortableRead, abortableWrite } from './abortableOperation.ts';
 import { type BatchReadContext, distinctKeys, readMany } from './batchRead.ts';
-import { withDefaultTimeouts } from './clientTimeouts.ts';
-import { DataKeyCache, type DataKeyCacheOptions } from './dataKeyCache.ts';
 import { abortedError, type CallSite, callDynamo, sendDynamo } from './dynamoCall.ts';
-import { ConfigurationError, InvalidValueError, OutcomeUnknownError } from './errors.ts';
+import { InvalidValueError } from './errors.ts';
 import {
   existsInput,
-  fromItem,
   getSecretInput,
   type Item,
   isLive,
@@ -21,22 +13,22 @@ import {
   keyOf,
   queryKeysInput,
 } from './item/index.ts';
-import type { Keyring } from './keyrings/Keyring.ts';
-import { checkKey, checkNamespace, RESERVED_KEY_PREFIX } from './keys.ts';
+import { checkKey, RESERVED_KEY_PREFIX } from './keys.ts';
 import { observeOperations, usesValueCache } from './observability/operationChannel.ts';
 import { purgeNamespace } from './purge.ts';
-import { checkRefreshOptions, Refresher, type RefreshOptions } from './refresh.ts';
+import type { Refresher } from './refresh.ts';
+import { checkRefreshOptions, type RefreshOptions } from './refreshOptions.ts';
 import { type RewrapOptions, type RewrapSummary, rewrapKeys } from './rewrap.ts';
-import { resolveClient } from './sdkClient.ts';
-import { type SecretName, SecretSealer } from './secretSealer.ts';
-import { NO_CHANGE, SecretWriter } from './secretWriter.ts';
+import type { OperationOptions, SecretsStoreOptions } from './SecretsStoreOptions.ts';
+import type { SecretName, SecretSealer } from './secretSealer.ts';
+import type { SecretWriter } from './secretWriter.ts';
+import { buildStoreParts, type StoreParts } from './storeParts.ts';
+import { NO_CHANGE } from './updateBatches.ts';
 import {
   ABSENT,
   type CachedValue,
-  copyCached,
   type ReadFill,
-  ValueCache,
-  type ValueCacheOptions,
+  type ValueCache,
   valueCacheId,
   writeThrough,
 } from './valueCache.ts';
@@ -51,67 +43,6 @@ import {
   type StorableHash,
   type ValueHash,
 } from './values.ts';
-
-/**
- * What every operation takes besides its own options (DESIGN.md, "Deadlines and cancellation").
- */
-export interface OperationOptions {
-  /**
-   * Aborts the operation (`AbortSignal.timeout(ms)` for a deadline). A read rejects at once with
-   * a `StorageError` whose cause is the signal's reason. A write stops at once and is told
-   * truly: `StorageError` when no copy of it can land, `OutcomeUnknownError` when one may (a
-   * request in flight). A signal already aborted rejects before any call. @default none
-   */
-  readonly signal?: AbortSignal;
-}
-
-export interface SecretsStoreOptions {
-  /** The DynamoDB table (partition key `pk`, sort key `sk`, both strings). */
-  readonly tableName: string;
-  /** One app installation, e.g. `appId:installId`; every key lives inside it. */
-  readonly namespace: string;
-  /** Where data keys come from: `new KmsKeyring({ keyId })` or `new LocalKeyring({ masterKey })`. */
-  readonly keyring: Keyring;
-  /** A DynamoDB client of your own. @default a new `DynamoDBClient(clientConfig)` */
-  readonly client?: DynamoDBClient;
-  /**
-   * The configuration of the DynamoDB client made when `client` is not given. That client gets
-   * finite timeouts that throw, so that no call hangs: `requestHandler: { connectionTimeout:
-   * 3000, requestTimeout: 5000, socketTimeout: 5000, throwOnRequestTimeout: true }` (per
-   * attempt; the SDK makes up to 3). Set any of them in `clientConfig.requestHandler` to change
-   * it; a handler instance there, or a `client` of your own, keeps its own settings.
-   * @default `{}` (and the timeouts above)
-   *
-   * @example
-   * new SecretsStore({ ...options, clientConfig: { requestHandler: { requestTimeout: 2_000 } } });
-   */
-  readonly clientConfig?: DynamoDBClientConfig;
-  /** Strongly consistent reads, so that a `get` sees the previous write. @default true */
-  readonly consistentRead?: boolean;
-  /**
-   * Retries of a conditional write that lost a race (patch, a field delete, rewrap).
-   * @default { budgetMs: 20000, maxAttempts: unlimited, baseDelayMs: 2, maxDelayMs: 1000 }
-   */
-  readonly patchRetry?: PatchRetryOptions;
-  /**
-   * In-process cache of unwrapped data keys (or an existing cache to share), `false` for none.
-   * @default { maxEntries: 1000, maxAgeMs: 300000 }
-   */
-  readonly dataKeyCache?: false | DataKeyCacheOptions | DataKeyCache;
-  /** How long `patch` may keep re-using a secret's data key before it asks for a new one. @default 3600000 (1 h) */
-  readonly dataKeyMaxAgeMs?: number;
-  /**
-   * In-process cache of decrypted values (or an existing cache to share), `false` for none. A
-   * `get` within `maxAgeMs` of DynamoDB's answer to the last read or write of its key in this
-   * process makes no call; this process's own writes update it in the table's order (so it never
-   * serves its own stale write, whatever order the answers arrive in); another process's write
-   * shows after at most `maxAgeMs`. Shared with `forNamespace` stores, and by stores of several
-   * tables if you pass one instance. Expired values are dropped on a timer.
-   * `{}` turns it on with the defaults `{ maxAgeMs: 5000, maxEntries: 1000 }`.
-   * @default false
-   */
-  readonly valueCache?: false | ValueCacheOptions | ValueCache;
-}
 
 /**
  * A small key-value store for secrets, the API of the OCP app SDK's `storage.secrets`, on KMS
@@ -137,90 +68,22 @@ export class SecretsStore {
   readonly #valueCache: ValueCache | undefined;
   readonly #batchRead: BatchReadContext;
   readonly #refresher: Refresher;
+  readonly #openValue: StoreParts['open'];
 
   constructor(options: SecretsStoreOptions) {
-    if (typeof options?.tableName !== 'string' || options.tableName === '') {
-      throw new ConfigurationError(
-        `tableName must be a non-empty string, received ${typeof options?.tableName === 'string' ? 'an empty string' : typeof options?.tableName}`,
-      );
-    }
-    checkNamespace(options.namespace);
-    if (!options.keyring || typeof options.keyring.generateDataKey !== 'function') {
-      throw new ConfigurationError('keyring must be a Keyring (KmsKeyring or LocalKeyring)');
-    }
-    this.tableName = options.tableName;
-    this.namespace = options.namespace;
-    this.#client = resolveClient(
-      'SecretsStore',
-      options,
-      (config) => new DynamoDBClient(withDefaultTimeouts(config)),
-    );
-    const option = options.dataKeyCache;
-    const cache =
-      option === false
-        ? undefined
-        : option instanceof DataKeyCache
-          ? option
-          : new DataKeyCache(option);
-    this.#consistentRead = options.consistentRead ?? true;
-    const retry = retryPolicy(options.patchRetry, DEFAULT_PATCH_RETRY, 'patchRetry');
-    const dataKeyMaxAgeMs = options.dataKeyMaxAgeMs ?? 60 * 60 * 1000;
-    if (!Number.isFinite(dataKeyMaxAgeMs) || dataKeyMaxAgeMs < 0) {
-      throw new ConfigurationError(
-        `dataKeyMaxAgeMs must be a number of at least 0, received ${dataKeyMaxAgeMs}`,
-      );
-    }
-    this.#sealer = new SecretSealer(options.keyring, cache, dataKeyMaxAgeMs);
-    const values = options.valueCache;
-    this.#valueCache =
-      values === undefined || values === false
-        ? undefined
-        : values instanceof ValueCache
-          ? values
-          : new ValueCache(values);
-    const valueCache = this.#valueCache;
-    if (valueCache) usesValueCache(this);
-    this.#writer = new SecretWriter({
-      client: this.#client,
-      tableName: this.tableName,
-      namespace: this.namespace,
-      sealer: this.#sealer,
-      retry,
-      // The value cache follows the patch batches in the table's order (put and delete: below).
-      listener: valueCache && {
-        started: (key) => {
-          const watch = valueCache.startWrite(this.#cacheId(key));
-          return {
-            landed: (state, value) => watch.landed(state, copyCached(value)),
-            failed: () => watch.failed(),
-            ended: () => watch.ended(),
-          };
-        },
-      },
-    });
-    this.#batchRead = {
-      client: this.#client,
-      tableName: this.tableName,
-      namespace: this.namespace,
-      consistentRead: this.#consistentRead,
-      valueCache: this.#valueCache,
-      open: (key, item) => this.#openValue(key, item),
-    };
-    this.#refresher = new Refresher({
-      client: this.#client,
-      tableName: this.tableName,
-      namespace: this.namespace,
-      writer: this.#writer,
-      open: (key, item) => this.#openValue(key, item),
-    });
-    // Keep the resolved client and caches so that forNamespace() shares them.
-    this.#options = {
-      ...options,
-      client: this.#client,
-      clientConfig: undefined,
-      dataKeyCache: cache ?? false,
-      valueCache: this.#valueCache ?? false,
-    };
+    const parts = buildStoreParts(options);
+    this.tableName = parts.tableName;
+    this.namespace = parts.namespace;
+    this.#client = parts.client;
+    this.#consistentRead = parts.consistentRead;
+    this.#sealer = parts.sealer;
+    this.#valueCache = parts.valueCache;
+    if (this.#valueCache) usesValueCache(this);
+    this.#writer = parts.writer;
+    this.#batchRead = parts.batchRead;
+    this.#refresher = parts.refresher;
+    this.#openValue = parts.open;
+    this.#options = parts.shared;
   }
 
   /** A store for another namespace that shares this one's clients, keyring and cache. */
@@ -257,7 +120,7 @@ export class SecretsStore {
           )
         : this.#readValue(key, undefined, signal);
     // Without a signal, nothing to race: the warm read path stays as short as it was.
-    const value = await (signal ? this.#reading(this.#site('get', key), signal, read) : read());
+    const value = await (signal ? abortableRead(this.#site('get', key), signal, read) : read());
     if (value === ABSENT) return {} as T;
     return (fields ? pickFields(value, fields) : value) as T;
   }
@@ -280,7 +143,7 @@ export class SecretsStore {
     const { fields, forceFetch, signal: given } = checkGetOptions(options ?? {});
     const signal = operationSignal(given);
     const distinct = distinctKeys(keys);
-    const values = await this.#reading(this.#site('getMany'), signal, () =>
+    const values = await abortableRead(this.#site('getMany'), signal, () =>
       readMany(this.#batchRead, distinct, forceFetch, signal),
     );
     const found = new Map<string, T>();
@@ -307,7 +170,7 @@ export class SecretsStore {
     const encoded = this.#sealer.encode(this.#name(key), value);
     try {
       await writeThrough(this.#valueCache, this.#cacheId(key), encoded.value, () =>
-        this.#writing(site, signal, () => this.#writer.put(key, encoded, signal)),
+        abortableWrite(site, signal, () => this.#writer.put(key, encoded, signal)),
       );
       return true;
     } finally {
@@ -341,7 +204,7 @@ export class SecretsStore {
     const site = this.#site('patch', key);
     if (typeof update === 'function') {
       const updater = update as unknown as (previous: ValueHash) => unknown;
-      return (await this.#writing(site, signal, () =>
+      return (await abortableWrite(site, signal, () =>
         this.#writer.update(key, true, (previous) => checkUpdaterResult(updater(previous)), signal),
       )) as T;
     }
@@ -350,7 +213,7 @@ export class SecretsStore {
     const removed = Object.keys(update as object).filter(
       (field) => (update as Record<string, unknown>)[field] === undefined,
     );
-    return (await this.#writing(site, signal, () =>
+    return (await abortableWrite(site, signal, () =>
       this.#writer.update(
         key,
         true,
@@ -377,7 +240,7 @@ export class SecretsStore {
     const { fields: only, signal: given } = checkDeleteOptions(fields);
     const signal = operationSignal(given);
     if (only) {
-      await this.#writing(this.#site('delete', key), signal, () =>
+      await abortableWrite(this.#site('delete', key), signal, () =>
         this.#writer.update(
           key,
           false,
@@ -395,7 +258,7 @@ export class SecretsStore {
     }
     const site = this.#site('delete', key);
     await writeThrough(this.#valueCache, this.#cacheId(key), ABSENT, () =>
-      this.#writing(site, signal, () => this.#writer.delete(key, signal)),
+      abortableWrite(site, signal, () => this.#writer.delete(key, signal)),
     );
     return true;
   }
@@ -408,7 +271,7 @@ export class SecretsStore {
     checkKey(key);
     const signal = operationSignal(options?.signal);
     const site = this.#site('exists', key);
-    return this.#reading(site, signal, async () => {
+    return abortableRead(site, signal, async () => {
       const known = this.#valueCache?.exists(this.#cacheId(key));
       if (known !== undefined) return known;
       const response = await callDynamo(site, () =>
@@ -428,7 +291,7 @@ export class SecretsStore {
     const site = this.#site('keys');
     let startKey: Item | undefined;
     do {
-      const page = await this.#reading(site, signal, () =>
+      const page = await abortableRead(site, signal, () =>
         callDynamo(site, () =>
           sendDynamo(
             this.#client,
@@ -504,46 +367,9 @@ export class SecretsStore {
   rewrap(options?: RewrapOptions): Promise<RewrapSummary> {
     const signal = operationSignal(options?.signal);
     const site = this.#site('rewrap');
-    return this.#writing(site, signal, () =>
+    return abortableWrite(site, signal, () =>
       rewrapKeys(this.keys({ signal }), (key) => this.#writer.rewrap(key, signal), options),
     ).finally(() => this.#valueCache?.clearNamespace(this.tableName, this.namespace));
-  }
-
-  // -------------------------------------------------------------------------------------------
-  // Cancellation
-
-  /**
-   * A read with the caller's signal: one already aborted rejects before any call, and an abort
-   * ends the wait at once (shared work goes on for its other callers), as a StorageError whose
-   * cause is the signal's reason.
-   */
-  async #reading<T>(site: CallSite, signal: AbortSignal | undefined, read: () => Promise<T>) {
-    if (signal?.aborted) throw abortedError(site, signal.reason);
-    try {
-      return await raceAbort(read(), signal);
-    } catch (error) {
-      throw signal?.aborted ? abortedError(site, signal.reason) : error;
-    }
-  }
-
-  /**
-   * A write with the caller's signal. The write loop tells an abort from its copies' answers
-   * (secretWriter.ts); what an abort ended before any copy was sent (a KMS call, a sleep) is a
-   * StorageError: nothing of it was written. Any other error, and an OutcomeUnknownError, as is.
-   */
-  async #writing<T>(site: CallSite, signal: AbortSignal | undefined, write: () => Promise<T>) {
-    if (signal?.aborted) throw abortedError(site, signal.reason, 'nothing of it was written');
-    try {
-      return await write();
-    } catch (error) {
-      const told =
-        error instanceof OutcomeUnknownError ||
-        (error instanceof Error && error.cause === signal?.reason);
-      if (signal?.aborted && !told && causedByAbort(error, signal.reason)) {
-        throw abortedError(site, signal.reason, 'nothing of it was written');
-      }
-      throw error;
-    }
   }
 
   // -------------------------------------------------------------------------------------------
@@ -568,16 +394,6 @@ export class SecretsStore {
     const item = await this.#read('get', key, signal);
     fill?.answered(item);
     return isLive(item) ? this.#openValue(key, item, signal) : ABSENT;
-  }
-
-  async #openValue(key: string, item: Item, signal?: AbortSignal): Promise<ValueHash> {
-    const { value, dataKey } = await this.#sealer.open(
-      this.#name(key),
-      fromItem(item, key),
-      signal,
-    );
-    dataKey.fill(0);
-    return value;
   }
 
   #cacheId(key: string): string {

@@ -47,18 +47,15 @@ export {
 } from './observability/operationMetrics.ts';
 export { USER_AGENT } from './observability/userAgent.ts';
 export { type PurgeOptions, type PurgeResult, purgeNamespace } from './purge.ts';
-export type { RefreshContext, RefreshOptions } from './refresh.ts';
+export type { RefreshContext, RefreshOptions } from './refreshOptions.ts';
 export type {
   RewrapFailure,
   RewrapOptions,
   RewrapProgress,
   RewrapSummary,
 } from './rewrap.ts';
-export {
-  type OperationOptions,
-  SecretsStore,
-  type SecretsStoreOptions,
-} from './SecretsStore.ts';
+export { SecretsStore } from './SecretsStore.ts';
+export type { OperationOptions, SecretsStoreOptions } from './SecretsStoreOptions.ts';
 export {
   resetSecretsStore,
   secretsStoreFromEnvironment,

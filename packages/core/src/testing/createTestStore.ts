@@ -6,7 +6,8 @@
 import type { DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DataKeyCache } from '../dataKeyCache.ts';
 import { LocalKeyring } from '../keyrings/LocalKeyring.ts';
-import { SecretsStore, type SecretsStoreOptions } from '../SecretsStore.ts';
+import { SecretsStore } from '../SecretsStore.ts';
+import type { SecretsStoreOptions } from '../SecretsStoreOptions.ts';
 import { ValueCache, type ValueCacheOptions } from '../valueCache.ts';
 import { MemoryTable } from './MemoryTable.ts';
 
