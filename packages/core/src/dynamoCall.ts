@@ -3,7 +3,7 @@
  * one place where a command meets the client's `send` (what every request carries, or is
  * counted by, belongs there). {@link callDynamo} turns a call's failure into a
  * {@link StorageError} that names the AWS error (and, for network failures, the system code:
- * `ECONNREFUSED`, see awsErrors.ts). Writes go through the write loop (secretWriter.ts), which
+ * `ECONNREFUSED`, see awsErrors.ts). Writes go through the write loop (writeLoop.ts), which
  * also accounts for every copy the SDK sent (copyAnswers.ts).
  */
 import type {

@@ -1,7 +1,7 @@
 /**
  * The lease of a secret (`refresh`, DESIGN.md "Coordinated refresh"): where it lives and the
  * commands that take, renew and release it. The attribute names live with the rest of the item's
- * schema (item.ts, `ATTRIBUTE.leaseId`, `ATTRIBUTE.leaseMs`).
+ * schema (item/schema.ts, `ATTRIBUTE.leaseId`, `ATTRIBUTE.leaseMs`).
  *
  * The lease lives on the secret's own item, so that the holder's final write can be fenced by it
  * in one conditional write, without a transaction (DESIGN.md, "Multi-Region readiness"). Every

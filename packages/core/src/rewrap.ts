@@ -1,7 +1,7 @@
 /**
  * Moving a namespace to the keyring's current key (`store.rewrap()`): the walk over its keys,
  * with bounded concurrency, a progress callback and a summary. What happens to one secret is
- * the write loop's business (a conditional write on its `writeId`, see secretWriter.ts).
+ * the write loop's business (a conditional write on its `writeId`, see writeLoop.ts).
  */
 import { throwIfAborted } from './abort.ts';
 import { ConfigurationError, SecretsStoreError } from './errors.ts';

@@ -1,6 +1,6 @@
 /**
  * The table's own names, in one place: its key schema and its TTL attribute. Every writer of
- * items (item.ts), the testing kit's table, the CLI's local table and the CDK construct's table
+ * items (item/), the testing kit's table, the CLI's local table and the CDK construct's table
  * use these; a second spelling of `pk` would be a table the store cannot read.
  */
 export const TABLE_SCHEMA = {

@@ -4,7 +4,7 @@
  * `pk` = namespace, `sk` = key. What an item is lives in schema.ts; the commands, by kind, in
  * reads.ts, writes.ts and deletes.ts.
  *
- * Write protocol v3 (DESIGN.md; the decisions live in secretWriter.ts). Every write carries a
+ * Write protocol v3 (DESIGN.md; the decisions live in writeLoop.ts). Every write carries a
  * fresh random `writeId` and keeps the ids of the last {@link HISTORY_LENGTH} writes in the item,
  * newest first: `writeId` itself, then
  * `priorWriteId1` ... `priorWriteId7`. They are separate top-level attributes, not a list,

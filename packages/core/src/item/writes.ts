@@ -1,5 +1,5 @@
 /**
- * The writes of a secret (write protocol v3, DESIGN.md; the decisions live in secretWriter.ts):
+ * The writes of a secret (write protocol v3, DESIGN.md; the decisions live in writeLoop.ts):
  * put, the tombstone a delete leaves, the whole conditional write, and the conditions each lands
  * under.
  */
