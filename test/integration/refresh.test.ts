@@ -21,6 +21,7 @@ import {
   tableName,
   uniqueNamespace,
 } from '../support/integration.ts';
+import { upstream } from '../support/refresh/upstream.ts';
 
 interface Token {
   token?: string;
@@ -49,37 +50,6 @@ function container(namespace: string, options: Partial<SecretsStoreOptions> = {}
     client: localDynamoDBClient(endpoint),
     ...options,
   });
-}
-
-function deferred<T>() {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((onResolve) => {
-    resolve = onResolve;
-  });
-  return { promise, resolve };
-}
-
-/** An upstream the test controls: each call waits for `answer`, and is counted. */
-function upstream() {
-  const answer = deferred<Token>();
-  const entered = deferred<AbortSignal>();
-  let calls = 0;
-  return {
-    answer,
-    entered: entered.promise,
-    get calls() {
-      return calls;
-    },
-    options: (extra: Record<string, unknown> = {}) => ({
-      needsRefresh: (value: Token) => value.token !== 'new',
-      refresh: async (value: Token, { signal }: { signal: AbortSignal }) => {
-        calls += 1;
-        entered.resolve(signal);
-        return { ...value, ...(await answer.promise) };
-      },
-      ...extra,
-    }),
-  };
 }
 
 const NEW = { token: 'new', refreshToken: 'r2' };

@@ -19,6 +19,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { queryKeysInput } from '../../packages/core/src/item.ts';
 import { handle } from '../../packages/uninstall-handler/src/handler.ts';
 import { localDynamoDBClient } from '../support/dynamodb.ts';
+import { gate } from '../support/gate.ts';
 import {
   countRequests,
   endpoint,
@@ -213,22 +214,15 @@ describe('purgeWrittenBefore', () => {
     await store.put('authToken', { token: 'old' });
     // The purge's client stops each delete call until the test lets it go.
     const client = localDynamoDBClient(endpoint);
-    let reachDelete!: () => void;
-    const deleteReached = new Promise<void>((resolve) => {
-      reachDelete = resolve;
-    });
-    let releaseDelete!: () => void;
-    const deleteReleased = new Promise<void>((resolve) => {
-      releaseDelete = resolve;
-    });
+    const deleting = gate();
     client.middlewareStack.add(
       (next, context) => async (args) => {
         // A conditional DeleteItem, or the TransactWriteItems of such deletes (where the server has them).
         if (
           ['DeleteItemCommand', 'TransactWriteItemsCommand'].includes(context.commandName ?? '')
         ) {
-          reachDelete();
-          await deleteReleased;
+          deleting.arrive();
+          await deleting.opened;
         }
         return next(args);
       },
@@ -241,10 +235,10 @@ describe('purgeWrittenBefore', () => {
       namespace: store.namespace,
       writtenBefore: T0 + 60_000,
     });
-    await deleteReached; // the Query saw the old item; its delete is about to go out
+    await deleting.reached; // the Query saw the old item; its delete is about to go out
     setClock(T0 + 61_000);
     await store.put('authToken', { token: 'new' }); // the rival write lands first
-    releaseDelete();
+    deleting.release();
     await expect(purge).resolves.toEqual({ deleted: 0, spared: 1, complete: true });
     expect(await store.get('authToken')).toEqual({ token: 'new' });
   });

@@ -22,6 +22,7 @@ import {
 } from '@secrets-store/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type FakeTable, fakeTable } from '../support/fakeTable.ts';
+import { type Gate, gate } from '../support/gate.ts';
 
 const TABLE = 'secrets';
 const NAMESPACE = 'app-1:install-7';
@@ -36,19 +37,12 @@ class HoldingKeyring implements Keyring {
   readonly maxWrappedKeyBytes = this.#inner.maxWrappedKeyBytes;
   readonly maxKeyIdBytes = this.#inner.maxKeyIdBytes;
   readonly calls = { generate: 0, decrypt: 0 };
-  #hold: { kind: 'generate' | 'decrypt'; reach: () => void; released: Promise<void> } | undefined;
+  #hold: { kind: 'generate' | 'decrypt'; gate: Gate } | undefined;
 
   holdNext(kind: 'generate' | 'decrypt') {
-    let reach!: () => void;
-    const reached = new Promise<void>((resolve) => {
-      reach = resolve;
-    });
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    this.#hold = { kind, reach, released };
-    return { reached, release };
+    const held = gate();
+    this.#hold = { kind, gate: held };
+    return { reached: held.reached, release: held.release };
   }
 
   async #wait(kind: 'generate' | 'decrypt', signal: AbortSignal | undefined): Promise<void> {
@@ -56,9 +50,9 @@ class HoldingKeyring implements Keyring {
     const hold = this.#hold;
     if (hold?.kind !== kind) return;
     this.#hold = undefined;
-    hold.reach();
+    hold.gate.arrive();
     await new Promise<void>((resolve, reject) => {
-      void hold.released.then(resolve);
+      void hold.gate.opened.then(resolve);
       signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
     });
   }

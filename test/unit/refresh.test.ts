@@ -24,6 +24,7 @@ import {
   type TestSecretsStore,
 } from '@secrets-store/core/testing';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { upstream } from '../support/refresh/upstream.ts';
 
 interface Token {
   token?: string;
@@ -47,39 +48,6 @@ afterEach(() => {
 /** Another container: its own store, client and caches, on the same table. */
 function container(options: Parameters<typeof createTestStore>[0] = {}): TestSecretsStore {
   return createTestStore({ table, masterKey, ...options });
-}
-
-function deferred<T>() {
-  let resolve!: (value: T) => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<T>((onResolve, onReject) => {
-    resolve = onResolve;
-    reject = onReject;
-  });
-  return { promise, resolve, reject };
-}
-
-/** An upstream the test controls: each call waits for `answer`, and is counted. */
-function upstream() {
-  const answer = deferred<{ token: string; refreshToken: string }>();
-  const entered = deferred<AbortSignal>();
-  let calls = 0;
-  return {
-    answer,
-    entered: entered.promise,
-    get calls() {
-      return calls;
-    },
-    options: (extra: Record<string, unknown> = {}) => ({
-      needsRefresh: (value: Token) => value.token !== 'new',
-      refresh: async (value: Token, { signal }: { signal: AbortSignal }) => {
-        calls += 1;
-        entered.resolve(signal);
-        return { ...value, ...(await answer.promise) };
-      },
-      ...extra,
-    }),
-  };
 }
 
 const operations = (from = 0) => table.requests.slice(from).map((request) => request.operation);

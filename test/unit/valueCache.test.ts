@@ -18,6 +18,7 @@ import {
 import { describe, expect, it, vi } from 'vitest';
 import { valueCacheFrom as valueCacheFromEnvironment } from '../../packages/core/src/environment.ts';
 import { KEY_ARN } from '../support/fakeKms.ts';
+import { gate } from '../support/gate.ts';
 import {
   calls,
   kms,
@@ -137,26 +138,19 @@ describe('write-through: a container reads its own writes at once, with no call'
     const writer = otherContainer();
     await writer.put('k', { v: 1 });
     // The read has fetched v1 and waits on its data key while the store writes v2.
-    let reached!: () => void;
-    let release!: () => void;
-    const decryptReached = new Promise<void>((resolve) => {
-      reached = resolve;
-    });
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
+    const decrypting = gate();
     const keyring = new KmsKeyring({ keyId: KEY_ARN, client: kms.client });
     const decrypt = keyring.decryptDataKey.bind(keyring);
     vi.spyOn(keyring, 'decryptDataKey').mockImplementationOnce(async (...args) => {
-      reached();
-      await gate;
+      decrypting.arrive();
+      await decrypting.opened;
       return decrypt(...args);
     });
     const store = subject({ keyring });
     const staleRead = store.get('k');
-    await decryptReached;
+    await decrypting.reached;
     await store.put('k', { v: 2 });
-    release();
+    decrypting.release();
     expect(await staleRead).toEqual({ v: 1 });
     expect(await calls(async () => expect(await store.get('k')).toEqual({ v: 2 }))).toEqual(NONE);
   });

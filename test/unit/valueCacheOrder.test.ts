@@ -8,6 +8,7 @@ import { KmsKeyring, type SecretsStore, ValueCache, type ValueHash } from '@secr
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { blindWriteState } from '../../packages/core/src/valueCache.ts';
 import { KEY_ARN, PREVIOUS_KEY_ARN } from '../support/fakeKms.ts';
+import { type Gate, gate } from '../support/gate.ts';
 import { holdAnswerOfNext, pendingHolds } from '../support/heldAnswers.ts';
 import { harness, NAMESPACE, NONE, ONE_READ, useStoreHarness } from '../support/storeHarness.ts';
 
@@ -17,26 +18,8 @@ afterEach(() => {
   expect(pendingHolds(harness.table.client)).toBe(0);
 });
 
-/** A promise the test resolves: a Decrypt held until `release()`. */
-function gate(): {
-  reached: Promise<void>;
-  arrive: () => void;
-  opened: Promise<void>;
-  release: () => void;
-} {
-  let arrive!: () => void;
-  let release!: () => void;
-  const reached = new Promise<void>((resolve) => {
-    arrive = resolve;
-  });
-  const opened = new Promise<void>((resolve) => {
-    release = resolve;
-  });
-  return { reached, arrive, opened, release };
-}
-
 /** A keyring whose next Decrypt waits for `held.release()`. */
-function slowDecrypt(): { keyring: KmsKeyring; held: ReturnType<typeof gate> } {
+function slowDecrypt(): { keyring: KmsKeyring; held: Gate } {
   const held = gate();
   const keyring = new KmsKeyring({ keyId: KEY_ARN, client: harness.kms.client });
   const decrypt = keyring.decryptDataKey.bind(keyring);
