@@ -22,6 +22,7 @@ import { gate } from '../support/gate.ts';
 import {
   calls,
   kms,
+  loseResponseWhileRivalsWrite,
   NAMESPACE,
   NONE,
   ONE_READ,
@@ -172,21 +173,13 @@ describe('a write that fails or whose outcome is unknown evicts the key', () => 
   it('patch whose outcome is unknown (OutcomeUnknownError): the next get reads what landed', async () => {
     const store = subject({ client: table.memory.client({ maxAttempts: 3 }) });
     await store.put('log', { ids: [] });
-    const readWriteId = String((await table.item(NAMESPACE, 'log'))?.writeId?.S);
-    const subjectsCopy = (input: Record<string, unknown>) =>
-      JSON.stringify(input.ExpressionAttributeValues ?? {}).includes(readWriteId);
-    let rivalsWrote = false;
-    table.memory.loseResponseOfNext('UpdateItem', subjectsCopy, {
-      onLost: async () => {
-        if (rivalsWrote) return;
-        rivalsWrote = true;
-        const rival = otherContainer();
-        for (let index = 1; index <= 8; index++) {
-          await rival.patch<{ ids: string[] }>('log', (value) => ({
-            ids: [...value.ids, `rival-${index}`],
-          }));
-        }
-      },
+    await loseResponseWhileRivalsWrite('log', async () => {
+      const rival = otherContainer();
+      for (let index = 1; index <= 8; index++) {
+        await rival.patch<{ ids: string[] }>('log', (value) => ({
+          ids: [...value.ids, `rival-${index}`],
+        }));
+      }
     });
     const error = await store
       .patch<{ ids: string[] }>('log', (value) => ({ ids: [...value.ids, 'subject'] }))

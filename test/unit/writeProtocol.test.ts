@@ -19,7 +19,10 @@ import { describe, expect, it, vi } from 'vitest';
 import { tombstoneExpiry } from '../../packages/core/src/item.ts';
 import { MAX_RESENDS } from '../../packages/core/src/secretWriter.ts';
 import {
+  conditionedOn,
+  currentWriteId,
   kms,
+  loseResponseWhileRivalsWrite,
   NAMESPACE,
   rival,
   subject,
@@ -196,18 +199,7 @@ describe('a write whose response is lost (the store decides at once, with one re
   it('the copy lost while 8 rivals wrote: OutcomeUnknownError with the network error as cause', async () => {
     const store = subject({ client: table.memory.client({ maxAttempts: 3 }) });
     await store.put('log', { ids: [] });
-    const readWriteId = String((await table.item(NAMESPACE, 'log'))?.writeId?.S);
-    // Only the subject's copies are conditioned on the id it read (the rivals read later items).
-    const subjectsCopy = (input: Record<string, unknown>) =>
-      JSON.stringify(input.ExpressionAttributeValues ?? {}).includes(readWriteId);
-    let rivalsWrote = false;
-    table.memory.loseResponseOfNext('UpdateItem', subjectsCopy, {
-      onLost: async () => {
-        if (rivalsWrote) return;
-        rivalsWrote = true;
-        await rivalAppends(8);
-      },
-    });
+    await loseResponseWhileRivalsWrite('log', () => rivalAppends(8));
     const error = await store
       .patch<Log>('log', appender('subject'))
       .catch((caught: unknown) => caught);
@@ -272,7 +264,7 @@ describe('a write that certainly did not land', () => {
   it('a throttled copy of a patch whose base moved meanwhile: a lost race, never re-sent stale; the patch runs again on the new value', async () => {
     const store = subject({ client: table.memory.client({ maxAttempts: 1 }) });
     await store.put('log', { ids: [] });
-    const subjectsCopy = conditionedOn(await currentWriteId());
+    const subjectsCopy = conditionedOn(await currentWriteId('log'));
     const paused = table.memory.pauseNext('UpdateItem', subjectsCopy);
     const before = table.memory.requests.length;
     const runs = { count: 0 };
@@ -783,16 +775,6 @@ describe('schedules a review tried, that held', () => {
 // Write protocol v3: every copy's answer, re-sends, tombstones
 
 /** The id of the item as stored now: what a write that reads it is conditioned on. */
-async function currentWriteId(key = 'log'): Promise<string> {
-  return String((await table.item(NAMESPACE, key))?.writeId?.S);
-}
-
-/** Requests conditioned on the item whose id is `writeId` (a write based on that read). */
-function conditionedOn(writeId: string) {
-  return (input: Record<string, unknown>) =>
-    JSON.stringify(input.ExpressionAttributeValues ?? {}).includes(writeId);
-}
-
 describe('v3: a copy that lands after the store gave up on it', () => {
   // The schedule that broke v2: the write's copies are held in the network (the client sees
   // resets), the store's read still finds the item it was based on, and then a held copy lands.
@@ -889,7 +871,7 @@ describe('v3: a copy that lands after the store gave up on it', () => {
   it('a held copy, then a rival write before the deciding read: the history shows the write moved past its base without it, so not landed; retried, applied once', async () => {
     const store = subject({ client: table.memory.client({ maxAttempts: 1 }) });
     await store.put('log', { ids: [] });
-    const subjectsCopy = conditionedOn(await currentWriteId());
+    const subjectsCopy = conditionedOn(await currentWriteId('log'));
     let copyHeld = false;
     const held = table.memory.holdNext('UpdateItem', (input) => {
       copyHeld = subjectsCopy(input); // set as the copy arrives, before the store can read
@@ -913,7 +895,7 @@ describe('v3: copies that were refused decide the write', () => {
   it('8 rival writes since the read and a throttled copy: nothing applied, so a lost race, not OutcomeUnknownError', async () => {
     const store = subject({ client: table.memory.client({ maxAttempts: 3 }) });
     await store.put('log', { ids: [] });
-    const subjectsCopy = conditionedOn(await currentWriteId());
+    const subjectsCopy = conditionedOn(await currentWriteId('log'));
     const paused = table.memory.pauseNext('UpdateItem', subjectsCopy);
     const before = table.memory.requests.length;
     const runs = { count: 0 };
