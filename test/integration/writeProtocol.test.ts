@@ -85,14 +85,20 @@ describe.each([
 ])('write protocol v2 %s', (_name, which) => {
   const proxy = () => proxies[which] as DynamoProxy;
 
+  /** The subject's patch (appending its id), whose response is lost while `rivals` rivals append. */
+  function patchLostWhileRivalsAppend(subject: SecretsStore, rival: SecretsStore, rivals: number) {
+    const runs = { count: 0 };
+    const schedule = loseResponseAfter(proxy(), () => rivalAppends(rival, rivals));
+    return { runs, schedule, patching: subject.patch<Log>('log', appender('subject', runs)) };
+  }
+
   it.each([1, 2, 7])(
     'a patch whose response is lost while %i rival patches land before the re-send: applied once, resolves',
     async (rivals) => {
       const { subject, rival } = pair(proxy());
       await subject.put('log', { ids: [] });
-      const runs = { count: 0 };
-      const schedule = loseResponseAfter(proxy(), () => rivalAppends(rival, rivals));
-      const previous = await subject.patch<Log>('log', appender('subject', runs));
+      const { runs, schedule, patching } = patchLostWhileRivalsAppend(subject, rival, rivals);
+      const previous = await patching;
       await schedule;
       expect(runs.count).toBe(1);
       expect(previous).toEqual({ ids: [] });
@@ -106,11 +112,8 @@ describe.each([
     async (rivals) => {
       const { subject, rival } = pair(proxy());
       await subject.put('log', { ids: [] });
-      const runs = { count: 0 };
-      const schedule = loseResponseAfter(proxy(), () => rivalAppends(rival, rivals));
-      await expect(subject.patch<Log>('log', appender('subject', runs))).rejects.toBeInstanceOf(
-        OutcomeUnknownError,
-      );
+      const { runs, schedule, patching } = patchLostWhileRivalsAppend(subject, rival, rivals);
+      await expect(patching).rejects.toBeInstanceOf(OutcomeUnknownError);
       await schedule;
       expect(runs.count).toBe(1);
       const { ids } = await subject.get<Log>('log');
