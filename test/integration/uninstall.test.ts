@@ -125,29 +125,32 @@ describe('purge', () => {
 });
 
 describe('purgeWrittenBefore', () => {
-  it('deletes the secrets written before the cutoff and keeps the later ones', async () => {
+  /** A store with `old` written at T0 and `new` written at `newAt`. */
+  async function oldThenNew(newAt: number) {
     const store = newStore();
     setClock(T0);
     await store.put('old', { v: 1 });
-    setClock(T0 + 1000);
+    setClock(newAt);
     await store.put('new', { v: 2 });
-    await expect(
-      purgeWrittenBefore({
-        client: rawClient,
-        tableName,
-        namespace: store.namespace,
-        writtenBefore: T0 + 1000,
-      }),
-    ).resolves.toEqual({ deleted: 1, spared: 0, complete: true });
+    return store;
+  }
+
+  /** The purge, on a direct client, of what `store`'s namespace holds from before `writtenBefore`. */
+  const purgeBefore = (store: { namespace: string }, writtenBefore: number) =>
+    purgeWrittenBefore({ client: rawClient, tableName, namespace: store.namespace, writtenBefore });
+
+  it('deletes the secrets written before the cutoff and keeps the later ones', async () => {
+    const store = await oldThenNew(T0 + 1000);
+    await expect(purgeBefore(store, T0 + 1000)).resolves.toEqual({
+      deleted: 1,
+      spared: 0,
+      complete: true,
+    });
     expect(await keysOf(store)).toEqual(['new']);
   });
 
   it('deletes a tombstone whenever its delete happened (not counted: it is no secret), and spares a secret written after the cutoff', async () => {
-    const store = newStore();
-    setClock(T0);
-    await store.put('old', { v: 1 });
-    setClock(T0 + 5000);
-    await store.put('new', { v: 2 });
+    const store = await oldThenNew(T0 + 5000);
     // A tombstone as write protocol v3's delete leaves it: no value, updatedAt = the delete.
     await rawClient.send(
       new PutItemCommand({
@@ -161,14 +164,11 @@ describe('purgeWrittenBefore', () => {
         },
       }),
     );
-    await expect(
-      purgeWrittenBefore({
-        client: rawClient,
-        tableName,
-        namespace: store.namespace,
-        writtenBefore: T0 + 1000,
-      }),
-    ).resolves.toEqual({ deleted: 1, spared: 0, complete: true });
+    await expect(purgeBefore(store, T0 + 1000)).resolves.toEqual({
+      deleted: 1,
+      spared: 0,
+      complete: true,
+    });
     expect((await itemsOf(store.namespace)).map((item) => item.sk?.S)).toEqual(['new']);
   });
 
