@@ -18,6 +18,31 @@ afterEach(() => {
   expect(pendingHolds(harness.table.client)).toBe(0);
 });
 
+/**
+ * The subject's read of `k` (another container put `{ v: 0 }`) has been applied by the table;
+ * its answer waits for `held.release()`.
+ */
+async function heldEarlyRead(options: Parameters<typeof harness.subject>[0] = {}) {
+  await harness.otherContainer().put('k', { v: 0 });
+  const store = harness.subject(options);
+  const held = holdAnswerOfNext(harness.table.client, 'GetItemCommand');
+  const early = store.get('k');
+  await held.applied;
+  return { store, held, early };
+}
+
+/** `store.get(key)` answers `value`, and makes exactly the `expected` calls (NONE: cached). */
+async function expectGet(
+  store: SecretsStore,
+  key: string,
+  value: unknown,
+  expected: { dynamodb: number; kms: number },
+): Promise<void> {
+  expect(await harness.calls(async () => expect(await store.get(key)).toEqual(value))).toEqual(
+    expected,
+  );
+}
+
 /** A keyring whose next Decrypt waits for `held.release()`. */
 function slowDecrypt(): { keyring: KmsKeyring; held: Gate } {
   const held = gate();
@@ -121,20 +146,14 @@ describe("a write's late answer never overwrites a newer write of the same proce
     expect(
       await harness.requests('GetItem', async () => expect(await store.get('k')).toEqual({ v: 2 })),
     ).toBe(1);
-    expect(await harness.calls(async () => expect(await store.get('k')).toEqual({ v: 2 }))).toEqual(
-      NONE,
-    );
+    await expectGet(store, 'k', { v: 2 }, NONE);
   });
 });
 
 describe('no get joins a read that went out before the process last wrote the key', () => {
   it('after the entry expired', async () => {
     vi.useFakeTimers({ toFake: ['Date'] });
-    await harness.otherContainer().put('k', { v: 0 });
-    const store = harness.subject({ valueCache: { maxAgeMs: 1000 } });
-    const held = holdAnswerOfNext(harness.table.client, 'GetItemCommand');
-    const early = store.get('k');
-    await held.applied;
+    const { store, held, early } = await heldEarlyRead({ valueCache: { maxAgeMs: 1000 } });
     await store.put('k', { v: 1 });
     vi.setSystemTime(Date.now() + 1000);
     expect(
@@ -143,17 +162,11 @@ describe('no get joins a read that went out before the process last wrote the ke
     held.release();
     expect(await early).toEqual({ v: 0 });
     // The early answer, older in the history, did not replace what the later read found.
-    expect(await harness.calls(async () => expect(await store.get('k')).toEqual({ v: 1 }))).toEqual(
-      NONE,
-    );
+    await expectGet(store, 'k', { v: 1 }, NONE);
   });
 
   it('after the entry was evicted by newer keys (LRU)', async () => {
-    await harness.otherContainer().put('k', { v: 0 });
-    const store = harness.subject({ valueCache: { maxEntries: 1 } });
-    const held = holdAnswerOfNext(harness.table.client, 'GetItemCommand');
-    const early = store.get('k');
-    await held.applied;
+    const { store, held, early } = await heldEarlyRead({ valueCache: { maxEntries: 1 } });
     await store.put('k', { v: 1 });
     await store.put('other', { v: 'x' });
     expect(
@@ -161,9 +174,7 @@ describe('no get joins a read that went out before the process last wrote the ke
     ).toBe(1);
     held.release();
     expect(await early).toEqual({ v: 0 });
-    expect(await harness.calls(async () => expect(await store.get('k')).toEqual({ v: 1 }))).toEqual(
-      NONE,
-    );
+    await expectGet(store, 'k', { v: 1 }, NONE);
   });
 
   it("after a forNamespace sibling's write", async () => {
@@ -179,17 +190,11 @@ describe('no get joins a read that went out before the process last wrote the ke
     expect(await sibling.get('k')).toEqual({ v: 1 });
     held.release();
     expect(await early).toEqual({ v: 0 });
-    expect(await harness.calls(async () => expect(await store.get('k')).toEqual({ v: 1 }))).toEqual(
-      NONE,
-    );
+    await expectGet(store, 'k', { v: 1 }, NONE);
   });
 
   it('concurrent misses still share one read', async () => {
-    await harness.otherContainer().put('k', { v: 0 });
-    const store = harness.subject();
-    const held = holdAnswerOfNext(harness.table.client, 'GetItemCommand');
-    const first = store.get('k');
-    await held.applied;
+    const { store, held, early: first } = await heldEarlyRead();
     const second = store.get('k');
     held.release();
     expect(await Promise.all([first, second])).toEqual([{ v: 0 }, { v: 0 }]);
@@ -212,9 +217,7 @@ describe('maxAgeMs counts from when the table answered', () => {
     held.release();
     expect(await reading).toEqual({ v: 1 });
     vi.setSystemTime(answeredAt + 199);
-    expect(await harness.calls(async () => expect(await store.get('k')).toEqual({ v: 1 }))).toEqual(
-      NONE,
-    );
+    await expectGet(store, 'k', { v: 1 }, NONE);
     vi.setSystemTime(answeredAt + 200);
     expect(await harness.calls(async () => expect(await store.get('k')).toEqual({ v: 2 }))).toEqual(
       {
@@ -240,31 +243,21 @@ describe('maxAgeMs counts from when the table answered', () => {
 
 describe('forceFetch', () => {
   it('is never undone by an older read that finishes after it', async () => {
-    await harness.otherContainer().put('k', { v: 0 });
-    const store = harness.subject();
-    const held = holdAnswerOfNext(harness.table.client, 'GetItemCommand');
-    const early = store.get('k');
-    await held.applied;
+    const { store, held, early } = await heldEarlyRead();
     await harness.otherContainer().put('k', { v: 1 });
     expect(await store.get('k', { forceFetch: true })).toEqual({ v: 1 });
     held.release();
     expect(await early).toEqual({ v: 0 });
-    expect(await harness.calls(async () => expect(await store.get('k')).toEqual({ v: 1 }))).toEqual(
-      NONE,
-    );
+    await expectGet(store, 'k', { v: 1 }, NONE);
   });
 
   it('of a key deleted by another container is not undone by an older read of the live secret', async () => {
-    await harness.otherContainer().put('k', { v: 0 });
-    const store = harness.subject();
-    const held = holdAnswerOfNext(harness.table.client, 'GetItemCommand');
-    const early = store.get('k');
-    await held.applied;
+    const { store, held, early } = await heldEarlyRead();
     await harness.otherContainer().delete('k');
     expect(await store.get('k', { forceFetch: true })).toEqual({});
     held.release();
     expect(await early).toEqual({ v: 0 });
-    expect(await harness.calls(async () => expect(await store.get('k')).toEqual({}))).toEqual(NONE);
+    await expectGet(store, 'k', {}, NONE);
   });
 });
 
@@ -298,10 +291,8 @@ describe('purge, delete and rewrap cancel the fills of a getMany in flight', () 
     await store.delete('a');
     held.release();
     expect((await many).get('a')).toEqual({ v: 'a' });
-    expect(await harness.calls(async () => expect(await store.get('a')).toEqual({}))).toEqual(
-      ONE_READ,
-    );
-    expect(await harness.calls(async () => expect(await store.get('a')).toEqual({}))).toEqual(NONE);
+    await expectGet(store, 'a', {}, ONE_READ);
+    await expectGet(store, 'a', {}, NONE);
   });
 
   it('rewrap: nothing read before it is cached after it', async () => {
@@ -361,9 +352,7 @@ describe('one ValueCache shared by stores of two tables', () => {
     expect(
       await harness.calls(async () => expect(await inA.get('k')).toEqual({ table: 'A' })),
     ).toEqual(NONE);
-    expect(await harness.calls(async () => expect(await inB.get('k')).toEqual({}))).toEqual(
-      ONE_READ,
-    );
+    await expectGet(inB, 'k', {}, ONE_READ);
   });
 });
 
