@@ -43,6 +43,17 @@ async function expectGet(
   );
 }
 
+/** Released, the early read answers the `{ v: 0 }` it read, and `{ v: 1 }` stays cached. */
+async function expectEarlyReadReplacedNothing(
+  store: SecretsStore,
+  held: { release(): void },
+  early: Promise<unknown>,
+): Promise<void> {
+  held.release();
+  expect(await early).toEqual({ v: 0 });
+  await expectGet(store, 'k', { v: 1 }, NONE);
+}
+
 /** A keyring whose next Decrypt waits for `held.release()`. */
 function slowDecrypt(): { keyring: KmsKeyring; held: Gate } {
   const held = gate();
@@ -159,10 +170,8 @@ describe('no get joins a read that went out before the process last wrote the ke
     expect(
       await harness.requests('GetItem', async () => expect(await store.get('k')).toEqual({ v: 1 })),
     ).toBe(1);
-    held.release();
-    expect(await early).toEqual({ v: 0 });
     // The early answer, older in the history, did not replace what the later read found.
-    await expectGet(store, 'k', { v: 1 }, NONE);
+    await expectEarlyReadReplacedNothing(store, held, early);
   });
 
   it('after the entry was evicted by newer keys (LRU)', async () => {
@@ -172,9 +181,7 @@ describe('no get joins a read that went out before the process last wrote the ke
     expect(
       await harness.requests('GetItem', async () => expect(await store.get('k')).toEqual({ v: 1 })),
     ).toBe(1);
-    held.release();
-    expect(await early).toEqual({ v: 0 });
-    await expectGet(store, 'k', { v: 1 }, NONE);
+    await expectEarlyReadReplacedNothing(store, held, early);
   });
 
   it("after a forNamespace sibling's write", async () => {
@@ -188,9 +195,7 @@ describe('no get joins a read that went out before the process last wrote the ke
     await sibling.patch('k', { v: 1 });
     vi.setSystemTime(Date.now() + 1000);
     expect(await sibling.get('k')).toEqual({ v: 1 });
-    held.release();
-    expect(await early).toEqual({ v: 0 });
-    await expectGet(store, 'k', { v: 1 }, NONE);
+    await expectEarlyReadReplacedNothing(store, held, early);
   });
 
   it('concurrent misses still share one read', async () => {
@@ -246,9 +251,7 @@ describe('forceFetch', () => {
     const { store, held, early } = await heldEarlyRead();
     await harness.otherContainer().put('k', { v: 1 });
     expect(await store.get('k', { forceFetch: true })).toEqual({ v: 1 });
-    held.release();
-    expect(await early).toEqual({ v: 0 });
-    await expectGet(store, 'k', { v: 1 }, NONE);
+    await expectEarlyReadReplacedNothing(store, held, early);
   });
 
   it('of a key deleted by another container is not undone by an older read of the live secret', async () => {
