@@ -88,6 +88,12 @@ describe('DataKeyCache', () => {
       return stored;
     }
     const zeroed = (buffer: Buffer) => buffer.every((byte) => byte === 0);
+    /** The last key was zero-filled and swept: the cache is empty and holds no timer. */
+    const expectSweptAway = (cache: DataKeyCache, last: Buffer) => {
+      expect(zeroed(last)).toBe(true);
+      expect(cache.size).toBe(0);
+      expect(vi.getTimerCount()).toBe(0);
+    };
 
     it('zero-fills an expired key at maxAgeMs without anyone touching the cache', () => {
       vi.useFakeTimers();
@@ -96,9 +102,7 @@ describe('DataKeyCache', () => {
       vi.advanceTimersByTime(99);
       expect(zeroed(stored)).toBe(false);
       vi.advanceTimersByTime(1);
-      expect(zeroed(stored)).toBe(true);
-      expect(cache.size).toBe(0);
-      expect(vi.getTimerCount()).toBe(0);
+      expectSweptAway(cache, stored);
     });
 
     it('sweeps each key at its own expiry, one timer at a time', () => {
@@ -114,9 +118,7 @@ describe('DataKeyCache', () => {
       vi.advanceTimersByTime(59);
       expect(zeroed(second)).toBe(false);
       vi.advanceTimersByTime(1);
-      expect(zeroed(second)).toBe(true);
-      expect(cache.size).toBe(0);
-      expect(vi.getTimerCount()).toBe(0);
+      expectSweptAway(cache, second);
     });
 
     it('a key set again lives maxAgeMs from then', () => {

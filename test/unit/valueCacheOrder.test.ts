@@ -43,6 +43,14 @@ async function expectGet(
   );
 }
 
+/** `store`'s put of `value` to `k` has been applied by the table; its answer waits for `held.release()`. */
+async function heldPut(store: SecretsStore, value: ValueHash) {
+  const held = holdAnswerOfNext(harness.table.client, 'UpdateItemCommand');
+  const late = store.put('k', value);
+  await held.applied;
+  return { held, late };
+}
+
 /** Released, the early read answers the `{ v: 0 }` it read, and `{ v: 1 }` stays cached. */
 async function expectEarlyReadReplacedNothing(
   store: SecretsStore,
@@ -135,9 +143,7 @@ describe("a write's late answer never overwrites a newer write of the same proce
   it('a patch that read the put it follows keeps its entry with no call: the history orders them', async () => {
     const store = harness.subject();
     await store.put('k', { a: 0 });
-    const held = holdAnswerOfNext(harness.table.client, 'UpdateItemCommand');
-    const late = store.put('k', { a: 1 });
-    await held.applied;
+    const { held, late } = await heldPut(store, { a: 1 });
     await store.patch('k', { b: 2 });
     held.release();
     await late;
@@ -148,9 +154,7 @@ describe("a write's late answer never overwrites a newer write of the same proce
 
   it('two blind puts whose answers cross cannot be ordered: the entry is evicted, one read', async () => {
     const store = harness.subject();
-    const held = holdAnswerOfNext(harness.table.client, 'UpdateItemCommand');
-    const late = store.put('k', { v: 1 });
-    await held.applied;
+    const { held, late } = await heldPut(store, { v: 1 });
     await store.put('k', { v: 2 });
     held.release();
     await late;
