@@ -132,6 +132,24 @@ interface Log {
 }
 const append = (id: string) => (value: Log) => ({ ...value, ids: [...(value.ids ?? []), id] });
 
+/** A store whose log is empty, and its next `operation` paused before the table applies it. */
+async function emptyLogPausing(
+  operation: Parameters<FakeTable['memory']['pauseNext']>[0],
+  options: Parameters<typeof subject>[0] = {},
+) {
+  const store = subject(options);
+  await store.put('log', { ids: [] });
+  return { store, paused: table.memory.pauseNext(operation) };
+}
+
+/** Two patches of the log: 'one' on a signal the test aborts, and 'two', which stays. */
+function oneLeavingOneStaying(store: SecretsStore) {
+  const controller = new AbortController();
+  const leaving = outcome(store.patch<Log>('log', append('one'), { signal: controller.signal }));
+  const staying = store.patch<Log>('log', append('two'));
+  return { controller, leaving, staying };
+}
+
 describe('a signal already aborted: rejects before any call', () => {
   it.each([
     ['get', (store: SecretsStore, signal: AbortSignal) => store.get('k', { signal })],
@@ -368,9 +386,7 @@ describe('writes aborted are told from their copies', () => {
 
 describe('group commit: an aborting patch leaves, the batch goes on for the others', () => {
   it('aborted while waiting for the next batch: StorageError, and its change is never written', async () => {
-    const store = subject();
-    await store.put('log', { ids: [] });
-    const paused = table.memory.pauseNext('UpdateItem');
+    const { store, paused } = await emptyLogPausing('UpdateItem');
     const first = store.patch<Log>('log', append('one'));
     await paused.reached;
     // These two wait for the batch in flight to end, and form the next batch.
@@ -393,12 +409,8 @@ describe('group commit: an aborting patch leaves, the batch goes on for the othe
   });
 
   it('aborted while the batch write holding its change is in flight: OutcomeUnknownError; the others resolve', async () => {
-    const store = subject();
-    await store.put('log', { ids: [] });
-    const paused = table.memory.pauseNext('UpdateItem');
-    const controller = new AbortController();
-    const leaving = outcome(store.patch<Log>('log', append('one'), { signal: controller.signal }));
-    const staying = store.patch<Log>('log', append('two'));
+    const { store, paused } = await emptyLogPausing('UpdateItem');
+    const { controller, leaving, staying } = oneLeavingOneStaying(store);
     await paused.reached;
     const why = reason();
     controller.abort(why);
@@ -413,15 +425,11 @@ describe('group commit: an aborting patch leaves, the batch goes on for the othe
 
   it('aborted while its batch seals (a new data key is generated): StorageError; the batch writes again without it', async () => {
     // dataKeyMaxAgeMs 0: every write takes a new data key, so every seal calls the keyring.
-    const store = subject({ dataKeyMaxAgeMs: 0 });
-    await store.put('log', { ids: [] });
-    const paused = table.memory.pauseNext('UpdateItem');
+    const { store, paused } = await emptyLogPausing('UpdateItem', { dataKeyMaxAgeMs: 0 });
     const zero = store.patch<Log>('log', append('zero'));
     await paused.reached;
     // These two arrive while the first batch is in flight: together they form the next batch.
-    const controller = new AbortController();
-    const leaving = outcome(store.patch<Log>('log', append('one'), { signal: controller.signal }));
-    const staying = store.patch<Log>('log', append('two'));
+    const { controller, leaving, staying } = oneLeavingOneStaying(store);
     const held = keyring.holdNext('generate');
     table.dynamodb.resetHistory();
     paused.release();
@@ -438,12 +446,8 @@ describe('group commit: an aborting patch leaves, the batch goes on for the othe
   });
 
   it('aborted while the batch reads: StorageError; the others write without its change', async () => {
-    const store = subject();
-    await store.put('log', { ids: [] });
-    const paused = table.memory.pauseNext('GetItem');
-    const controller = new AbortController();
-    const leaving = outcome(store.patch<Log>('log', append('one'), { signal: controller.signal }));
-    const staying = store.patch<Log>('log', append('two'));
+    const { store, paused } = await emptyLogPausing('GetItem');
+    const { controller, leaving, staying } = oneLeavingOneStaying(store);
     await paused.reached;
     controller.abort(reason());
     expect(await leaving).toEqual({ error: expect.any(StorageError) });
