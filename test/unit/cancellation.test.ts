@@ -142,6 +142,19 @@ async function emptyLogPausing(
   return { store, paused: table.memory.pauseNext(operation) };
 }
 
+/** Aborting `controller` settles `call` with an `errorClass` error whose cause is the reason. */
+async function expectAbortSettles(
+  controller: AbortController,
+  call: Promise<{ value: unknown } | { error: unknown }>,
+  errorClass: new (...args: never[]) => Error,
+): Promise<void> {
+  const why = reason();
+  controller.abort(why);
+  const settled = await call;
+  expect(settled).toEqual({ error: expect.any(errorClass) });
+  expect((settled as { error: Error }).error.cause).toBe(why);
+}
+
 /** Two patches of the log: 'one' on a signal the test aborts, and 'two', which stays. */
 function oneLeavingOneStaying(store: SecretsStore) {
   const controller = new AbortController();
@@ -310,11 +323,7 @@ describe('reads aborted in flight reject at once', () => {
     const leaving = outcome(store.get('k', { signal: controller.signal }));
     const staying = store.get('k');
     await held.reached;
-    const why = reason();
-    controller.abort(why);
-    const left = await leaving;
-    expect(left).toEqual({ error: expect.any(StorageError) });
-    expect((left as { error: Error }).error.cause).toBe(why);
+    await expectAbortSettles(controller, leaving, StorageError);
     held.release();
     expect(await staying).toEqual({ token: 'fresh' });
     expect(keyring.calls.decrypt).toBe(1);
@@ -344,11 +353,7 @@ describe('writes aborted are told from their copies', () => {
     const controller = new AbortController();
     const put = outcome(store.put('k', { a: 1 }, { signal: controller.signal }));
     await paused.reached;
-    const why = reason();
-    controller.abort(why);
-    const settled = await put;
-    expect(settled).toEqual({ error: expect.any(OutcomeUnknownError) });
-    expect((settled as { error: Error }).error.cause).toBe(why);
+    await expectAbortSettles(controller, put, OutcomeUnknownError);
     paused.release();
     // The copy that was in flight lands: "unknown" was the truth, not a guess.
     await expect.poll(() => table.item(NAMESPACE, 'k')).toBeDefined();
@@ -361,11 +366,7 @@ describe('writes aborted are told from their copies', () => {
     const controller = new AbortController();
     const put = outcome(store.put('k', { a: 1 }, { signal: controller.signal }));
     await held.reached;
-    const why = reason();
-    controller.abort(why);
-    const settled = await put;
-    expect(settled).toEqual({ error: expect.any(StorageError) });
-    expect((settled as { error: Error }).error.cause).toBe(why);
+    await expectAbortSettles(controller, put, StorageError);
     held.release();
     expect(table.dynamodb).toHaveReceivedCommandTimes(UpdateItemCommand, 0);
     expect(table.memory.requests).toHaveLength(0);
@@ -393,12 +394,8 @@ describe('group commit: an aborting patch leaves, the batch goes on for the othe
     const controller = new AbortController();
     const second = outcome(store.patch<Log>('log', append('two'), { signal: controller.signal }));
     const third = store.patch<Log>('log', append('three'));
-    const why = reason();
-    controller.abort(why);
     // It left before the write in flight was answered.
-    const left = await second;
-    expect(left).toEqual({ error: expect.any(StorageError) });
-    expect((left as { error: Error }).error.cause).toBe(why);
+    await expectAbortSettles(controller, second, StorageError);
     table.dynamodb.resetHistory();
     paused.release();
     expect(await first).toEqual({ ids: [] });
@@ -412,11 +409,7 @@ describe('group commit: an aborting patch leaves, the batch goes on for the othe
     const { store, paused } = await emptyLogPausing('UpdateItem');
     const { controller, leaving, staying } = oneLeavingOneStaying(store);
     await paused.reached;
-    const why = reason();
-    controller.abort(why);
-    const left = await leaving;
-    expect(left).toEqual({ error: expect.any(OutcomeUnknownError) });
-    expect((left as { error: Error }).error.cause).toBe(why);
+    await expectAbortSettles(controller, leaving, OutcomeUnknownError);
     paused.release();
     expect(await staying).toEqual({ ids: ['one'] });
     // The write held its change and landed: what "unknown" allowed for.
