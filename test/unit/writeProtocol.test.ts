@@ -45,6 +45,41 @@ function appender(id: string, runs: { count: number } = { count: 0 }) {
   };
 }
 
+/**
+ * The subject's patch of the log, appending 'subject': it resolves `previous`, its updater ran
+ * `runs` times, and the table received exactly the operations `sent`, in order.
+ */
+async function expectPatchOfLog(
+  store: SecretsStore,
+  expected: { previous: Log; runs: number; sent: string[] },
+): Promise<void> {
+  const runs = { count: 0 };
+  const before = table.memory.requests.length;
+  expect(await store.patch<Log>('log', appender('subject', runs))).toEqual(expected.previous);
+  expect(runs.count).toBe(expected.runs);
+  expect(table.memory.requests.slice(before).map((request) => request.operation)).toEqual(
+    expected.sent,
+  );
+}
+
+/**
+ * The subject's patch of the log (appending 'subject') has its copy paused at the table while
+ * `count` rivals append; then that copy is refused with a throttle. `before` counts the table's
+ * requests from the patch on.
+ */
+async function patchThrottledAfterRivals(store: SecretsStore, count: number) {
+  const paused = table.memory.pauseNext('UpdateItem', conditionedOn(await currentWriteId('log')));
+  const before = table.memory.requests.length;
+  const runs = { count: 0 };
+  const patching = store.patch<Log>('log', appender('subject', runs));
+  await paused.reached;
+  const rivalIds = await rivalAppends(count);
+  // Set now, so that it is the subject's paused copy (the next PutItem to go on) it refuses.
+  table.memory.failNext('UpdateItem', 'ThrottlingException');
+  paused.release();
+  return { patching, runs, before, rivalIds };
+}
+
 /** A rival patch lands before each of the subject's next `times` writes: it loses each race. */
 function rivalWinsTheNextRaces(times = Number.POSITIVE_INFINITY): void {
   const direct = table.memory.client();
@@ -68,15 +103,11 @@ describe('a write whose response is lost (the store decides at once, with one re
     const store = subject();
     await store.put('log', { ids: [] });
     table.memory.loseResponseOfNext('UpdateItem');
-    const runs = { count: 0 };
-    const before = table.memory.requests.length;
-    expect(await store.patch<Log>('log', appender('subject', runs))).toEqual({ ids: [] });
-    expect(runs.count).toBe(1);
-    expect(table.memory.requests.slice(before).map((request) => request.operation)).toEqual([
-      'GetItem',
-      'UpdateItem',
-      'GetItem',
-    ]);
+    await expectPatchOfLog(store, {
+      previous: { ids: [] },
+      runs: 1,
+      sent: ['GetItem', 'UpdateItem', 'GetItem'],
+    });
     expect(await store.get<Log>('log')).toEqual({ ids: ['subject'] });
   });
 
@@ -182,17 +213,11 @@ describe('a write whose response is lost (the store decides at once, with one re
     await store.put('log', { ids: [] });
     table.memory.failNext('UpdateItem', 'ThrottlingException');
     table.memory.loseResponseOfNext('UpdateItem');
-    const runs = { count: 0 };
-    const before = table.memory.requests.length;
-    expect(await store.patch<Log>('log', appender('subject', runs))).toEqual({ ids: [] });
-    expect(runs.count).toBe(1);
-    expect(table.memory.requests.slice(before).map((request) => request.operation)).toEqual([
-      'GetItem',
-      'UpdateItem',
-      'GetItem',
-      'UpdateItem',
-      'GetItem',
-    ]);
+    await expectPatchOfLog(store, {
+      previous: { ids: [] },
+      runs: 1,
+      sent: ['GetItem', 'UpdateItem', 'GetItem', 'UpdateItem', 'GetItem'],
+    });
     expect(await store.get<Log>('log')).toEqual({ ids: ['subject'] });
   });
 
@@ -216,16 +241,16 @@ describe('a write that certainly did not land', () => {
     const store = subject({ client: table.memory.client({ maxAttempts: 3 }) });
     await store.put('log', { ids: ['before'] });
     table.memory.failNext('UpdateItem', 'InternalServerError', undefined, { times: 3 });
-    const before = table.memory.requests.length;
-    const runs = { count: 0 };
-    expect(await store.patch<Log>('log', appender('subject', runs))).toEqual({ ids: ['before'] });
-    expect(runs.count).toBe(1);
     // The SDK does not retry a copy that may land: the store decides, then re-sends.
-    expect(table.memory.requests.slice(before).map((request) => request.operation)).toEqual([
-      'GetItem',
-      ...['UpdateItem', 'GetItem', 'UpdateItem', 'GetItem', 'UpdateItem', 'GetItem'],
-      'UpdateItem',
-    ]);
+    await expectPatchOfLog(store, {
+      previous: { ids: ['before'] },
+      runs: 1,
+      sent: [
+        'GetItem',
+        ...['UpdateItem', 'GetItem', 'UpdateItem', 'GetItem', 'UpdateItem', 'GetItem'],
+        'UpdateItem',
+      ],
+    });
     expect(await store.get<Log>('log')).toEqual({ ids: ['before', 'subject'] });
   });
 
@@ -248,32 +273,18 @@ describe('a write that certainly did not land', () => {
     const store = subject({ client: table.memory.client({ maxAttempts: 1 }) });
     await store.put('log', { ids: [] });
     table.memory.failNext('UpdateItem', 'ProvisionedThroughputExceededException');
-    const before = table.memory.requests.length;
-    const runs = { count: 0 };
-    expect(await store.patch<Log>('log', appender('subject', runs))).toEqual({ ids: [] });
-    expect(runs.count).toBe(1);
-    expect(table.memory.requests.slice(before).map((request) => request.operation)).toEqual([
-      'GetItem',
-      'UpdateItem',
-      'GetItem',
-      'UpdateItem',
-    ]);
+    await expectPatchOfLog(store, {
+      previous: { ids: [] },
+      runs: 1,
+      sent: ['GetItem', 'UpdateItem', 'GetItem', 'UpdateItem'],
+    });
     expect(await store.get<Log>('log')).toEqual({ ids: ['subject'] });
   });
 
   it('a throttled copy of a patch whose base moved meanwhile: a lost race, never re-sent stale; the patch runs again on the new value', async () => {
     const store = subject({ client: table.memory.client({ maxAttempts: 1 }) });
     await store.put('log', { ids: [] });
-    const subjectsCopy = conditionedOn(await currentWriteId('log'));
-    const paused = table.memory.pauseNext('UpdateItem', subjectsCopy);
-    const before = table.memory.requests.length;
-    const runs = { count: 0 };
-    const patching = store.patch<Log>('log', appender('subject', runs));
-    await paused.reached;
-    await rivalAppends(1);
-    // Set now, so that it is the subject's paused copy (the next PutItem to go on) it refuses.
-    table.memory.failNext('UpdateItem', 'ThrottlingException');
-    paused.release();
+    const { patching, runs, before } = await patchThrottledAfterRivals(store, 1);
     expect(await patching).toEqual({ ids: ['rival-1'] });
     expect(runs.count).toBe(2);
     // The subject's read and (paused) write, the rival's read and write, then the subject's
@@ -895,16 +906,8 @@ describe('v3: copies that were refused decide the write', () => {
   it('8 rival writes since the read and a throttled copy: nothing applied, so a lost race, not OutcomeUnknownError', async () => {
     const store = subject({ client: table.memory.client({ maxAttempts: 3 }) });
     await store.put('log', { ids: [] });
-    const subjectsCopy = conditionedOn(await currentWriteId('log'));
-    const paused = table.memory.pauseNext('UpdateItem', subjectsCopy);
-    const before = table.memory.requests.length;
-    const runs = { count: 0 };
-    const patching = store.patch<Log>('log', appender('subject', runs));
-    await paused.reached;
-    const rivalIds = await rivalAppends(8);
-    // Set now, so that it is the subject's paused copy (the next PutItem to go on) it refuses.
-    table.memory.failNext('UpdateItem', 'ThrottlingException');
-    paused.release(); // throttled: refused, and a read shows its base gone: a lost race
+    const { patching, runs, before, rivalIds } = await patchThrottledAfterRivals(store, 8);
+    // throttled: refused, and a read shows its base gone: a lost race
     expect(await patching).toEqual({ ids: rivalIds });
     expect(runs.count).toBe(2);
     // The subject's read and throttled copy, the rivals' 8 reads and writes, the read that found
