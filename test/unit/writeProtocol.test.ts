@@ -80,6 +80,22 @@ async function patchThrottledAfterRivals(store: SecretsStore, count: number) {
   return { patching, runs, before, rivalIds };
 }
 
+/**
+ * The subject's patch of the log (appending 'subject'), held at `pause` while one rival appends:
+ * what it resolved and how many times its updater ran.
+ */
+async function patchLosingOneRaceAt(
+  store: SecretsStore,
+  pause: { reached: Promise<unknown>; release(): void },
+): Promise<{ previous: Log; runs: number }> {
+  const runs = { count: 0 };
+  const patching = store.patch<Log>('log', appender('subject', runs));
+  await pause.reached;
+  await rivalAppends(1);
+  pause.release();
+  return { previous: await patching, runs: runs.count };
+}
+
 /** A rival patch lands before each of the subject's next `times` writes: it loses each race. */
 function rivalWinsTheNextRaces(times = Number.POSITIVE_INFINITY): void {
   const direct = table.memory.client();
@@ -349,13 +365,9 @@ describe('a lost race', () => {
     await store.put('log', { ids: [] });
     const paused = table.memory.pauseNext('UpdateItem');
     table.dynamodb.resetHistory();
-    const runs = { count: 0 };
-    const patching = store.patch<Log>('log', appender('subject', runs));
-    await paused.reached;
-    await rivalAppends(1);
-    paused.release();
-    expect(await patching).toEqual({ ids: ['rival-1'] });
-    expect(runs.count).toBe(2);
+    const { previous, runs } = await patchLosingOneRaceAt(store, paused);
+    expect(previous).toEqual({ ids: ['rival-1'] });
+    expect(runs).toBe(2);
     // The first read, then the read after the backoff: none to decide the failed write.
     expect(table.dynamodb).toHaveReceivedCommandTimes(GetItemCommand, 2);
     expect(table.dynamodb).toHaveReceivedCommandTimes(UpdateItemCommand, 2);
@@ -890,13 +902,9 @@ describe('v3: a copy that lands after the store gave up on it', () => {
     });
     // The read that decides waits while a rival writes.
     const decidingRead = table.memory.pauseNext('GetItem', () => copyHeld);
-    const runs = { count: 0 };
-    const patching = store.patch<Log>('log', appender('subject', runs));
-    await decidingRead.reached;
-    await rivalAppends(1);
-    decidingRead.release();
-    expect(await patching).toEqual({ ids: ['rival-1'] });
-    expect(runs.count).toBe(2);
+    const { previous, runs } = await patchLosingOneRaceAt(store, decidingRead);
+    expect(previous).toEqual({ ids: ['rival-1'] });
+    expect(runs).toBe(2);
     expect(await held.deliver()).toBe(false);
     expect(await store.get<Log>('log')).toEqual({ ids: ['rival-1', 'subject'] });
   });
