@@ -14,6 +14,7 @@ import {
   OutcomeUnknownError,
   SecretsStore,
   StorageError,
+  type ValueHash,
 } from '@secrets-store/core';
 import { describe, expect, it, vi } from 'vitest';
 import { tombstoneExpiry } from '../../packages/core/src/item.ts';
@@ -551,10 +552,27 @@ describe('item sanity: damaged metadata is handled in bounded time', () => {
     await table.putItem({ ...item, ...(attributes as object) });
   }
 
-  it('a version stored as a string: get reads, patch restarts the count, put repairs it with one more write', async () => {
+  /** A store with the secret `k` put as `value`, then its item damaged with `attributes`. */
+  async function damagedSecret(
+    attributes: Record<string, unknown>,
+    value: ValueHash = { a: 1 },
+  ): Promise<SecretsStore> {
     const store = subject();
-    await store.put('k', { a: 1 });
-    await damage('k', { version: { S: '7' } });
+    await store.put('k', value);
+    await damage('k', attributes);
+    return store;
+  }
+
+  /** The put of `{ a: 2 }` was refused and the secret written whole: its count starts again. */
+  async function expectRepairedByThePut(store: SecretsStore, reads: number): Promise<void> {
+    expect(table.dynamodb).toHaveReceivedCommandTimes(UpdateItemCommand, 2);
+    expect(table.dynamodb).toHaveReceivedCommandTimes(GetItemCommand, reads);
+    expect((await table.item(NAMESPACE, 'k'))?.version).toEqual({ N: '1' });
+    expect(await store.get('k')).toEqual({ a: 2 });
+  }
+
+  it('a version stored as a string: get reads, patch restarts the count, put repairs it with one more write', async () => {
+    const store = await damagedSecret({ version: { S: '7' } });
     expect(await store.get('k')).toEqual({ a: 1 });
     await store.patch('k', { a: 2 });
     expect((await table.item(NAMESPACE, 'k'))?.version).toEqual({ N: '1' });
@@ -586,16 +604,11 @@ describe('item sanity: damaged metadata is handled in bounded time', () => {
   ])(
     'a version of %s is corrupt: the next put replaces it with one more request',
     async (_, version) => {
-      const store = subject();
-      await store.put('k', { a: 1 });
-      await damage('k', { version });
+      const store = await damagedSecret({ version });
       table.dynamodb.resetHistory();
       await store.put('k', { a: 2 });
       // The put, refused, then the repair: a whole write of the secret.
-      expect(table.dynamodb).toHaveReceivedCommandTimes(UpdateItemCommand, 2);
-      expect(table.dynamodb).toHaveReceivedCommandTimes(GetItemCommand, 0);
-      expect((await table.item(NAMESPACE, 'k'))?.version).toEqual({ N: '1' });
-      expect(await store.get('k')).toEqual({ a: 2 });
+      await expectRepairedByThePut(store, 0);
       await store.put('k', { a: 3 });
       expect((await table.item(NAMESPACE, 'k'))?.version).toEqual({ N: '2' });
     },
@@ -604,16 +617,11 @@ describe('item sanity: damaged metadata is handled in bounded time', () => {
   // Within 1 to MAX_COUNT, so past the put's condition, yet `+ 1` needs a 39th digit: DynamoDB
   // refuses the increment (ValidationException), and a read shows the count to blame.
   it('a version of 9.99..9 (38 digits, not an integer): the put reads it and replaces it', async () => {
-    const store = subject();
-    await store.put('k', { a: 1 });
-    await damage('k', { version: { N: `9.${'9'.repeat(37)}` } });
+    const store = await damagedSecret({ version: { N: `9.${'9'.repeat(37)}` } });
     table.dynamodb.resetHistory();
     await store.put('k', { a: 2 });
     // The put, refused; the read; the repair (a whole write of the secret).
-    expect(table.dynamodb).toHaveReceivedCommandTimes(UpdateItemCommand, 2);
-    expect(table.dynamodb).toHaveReceivedCommandTimes(GetItemCommand, 1);
-    expect((await table.item(NAMESPACE, 'k'))?.version).toEqual({ N: '1' });
-    expect(await store.get('k')).toEqual({ a: 2 });
+    await expectRepairedByThePut(store, 1);
   });
 
   it('a put refused with a ValidationException over a sound count: the StorageError, after one read', async () => {
@@ -632,9 +640,7 @@ describe('item sanity: damaged metadata is handled in bounded time', () => {
     ['9.99E125', 'patch'],
     ['-9.99E125', 'a field delete'],
   ])('a version of %s is replaced by %s in its one write', async (number, write) => {
-    const store = subject();
-    await store.put('k', { a: 1, b: 2 });
-    await damage('k', { version: { N: number } });
+    const store = await damagedSecret({ version: { N: number } }, { a: 1, b: 2 });
     table.dynamodb.resetHistory();
     if (write === 'patch') await store.patch('k', { a: 2 });
     else await store.delete('k', ['b']);
@@ -643,9 +649,7 @@ describe('item sanity: damaged metadata is handled in bounded time', () => {
   });
 
   it('a version above 2^53 counts on exactly', async () => {
-    const store = subject();
-    await store.put('k', { a: 1 });
-    await damage('k', { version: { N: '9007199254740993' } });
+    const store = await damagedSecret({ version: { N: '9007199254740993' } });
     await store.patch('k', { a: 2 });
     expect((await table.item(NAMESPACE, 'k'))?.version).toEqual({ N: '9007199254740994' });
     await store.put('k', { a: 3 });
@@ -653,9 +657,9 @@ describe('item sanity: damaged metadata is handled in bounded time', () => {
   });
 
   it('a dataKeyCreatedAt in the future is not trusted: the next patch takes a new data key', async () => {
-    const store = subject();
-    await store.put('k', { a: 1 });
-    await damage('k', { dataKeyCreatedAt: { N: String(Date.now() + 365 * 24 * 3600 * 1000) } });
+    const store = await damagedSecret({
+      dataKeyCreatedAt: { N: String(Date.now() + 365 * 24 * 3600 * 1000) },
+    });
     kms.kms.resetHistory();
     await store.patch('k', { a: 2 });
     expect(kms.kms).toHaveReceivedCommandTimes(GenerateDataKeyCommand, 1);
@@ -664,9 +668,7 @@ describe('item sanity: damaged metadata is handled in bounded time', () => {
   });
 
   it('a dataKeyCreatedAt that is not a number: DecryptionError after one read, no retry loop', async () => {
-    const store = subject();
-    await store.put('k', { a: 1 });
-    await damage('k', { dataKeyCreatedAt: { S: 'soon' } });
+    const store = await damagedSecret({ dataKeyCreatedAt: { S: 'soon' } });
     table.dynamodb.resetHistory();
     await expect(store.patch('k', { a: 2 })).rejects.toBeInstanceOf(DecryptionError);
     expect(table.dynamodb.calls()).toHaveLength(1);
