@@ -2,12 +2,7 @@
  * Purge, the lifecycle record and the uninstall pipeline's tasks on a real DynamoDB API, with
  * secrets written the way the app writes them (a SecretsStore with a LocalKeyring).
  */
-import {
-  type AttributeValue,
-  BatchWriteItemCommand,
-  PutItemCommand,
-  QueryCommand,
-} from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, BatchWriteItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { purgeNamespace } from '@secrets-store/core';
 import {
   advanceLifecycle,
@@ -25,6 +20,7 @@ import {
   endpoint,
   itemsOf,
   newStore,
+  putTombstone,
   rawClient,
   tableName,
   uniqueNamespace,
@@ -152,18 +148,11 @@ describe('purgeWrittenBefore', () => {
   it('deletes a tombstone whenever its delete happened (not counted: it is no secret), and spares a secret written after the cutoff', async () => {
     const store = await oldThenNew(T0 + 5000);
     // A tombstone as write protocol v3's delete leaves it: no value, updatedAt = the delete.
-    await rawClient.send(
-      new PutItemCommand({
-        TableName: tableName,
-        Item: {
-          pk: { S: store.namespace },
-          sk: { S: 'deleted' },
-          updatedAt: { N: String(T0 + 5000) },
-          writeId: { S: 'w-delete' },
-          expiresAt: { N: String(Math.floor(T0 / 1000) + 86_400) },
-        },
-      }),
-    );
+    await putTombstone(store.namespace, 'deleted', {
+      writeId: 'w-delete',
+      updatedAt: T0 + 5000,
+      expiresAt: Math.floor(T0 / 1000) + 86_400,
+    });
     await expect(purgeBefore(store, T0 + 1000)).resolves.toEqual({
       deleted: 1,
       spared: 0,
