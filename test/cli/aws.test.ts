@@ -30,6 +30,15 @@ function cli(args: string[], environment: Record<string, string> = {}): Promise<
   return runCliAgainst({ dynamodb: dynamodb.endpoint, kms: kms.endpoint }, args, environment);
 }
 
+/** The SECRETS_STORE_* variables that point the CLI at this file's table and key, on `namespace`. */
+function storeEnvironment(namespace: string): Record<string, string> {
+  return {
+    SECRETS_STORE_TABLE: TABLE,
+    SECRETS_STORE_KEY_ID: LOCAL_KMS_KEY_ARN,
+    SECRETS_STORE_NAMESPACE: namespace,
+  };
+}
+
 describe('the AWS target', () => {
   it('put, get, exists and list with --table, --key-id and --namespace, through KMS', async () => {
     const target = ['--table', TABLE, '--key-id', LOCAL_KMS_KEY_ARN, '--namespace', 'app:cli'];
@@ -49,11 +58,7 @@ describe('the AWS target', () => {
   });
 
   it('takes its defaults from the SECRETS_STORE_* variables', async () => {
-    const environment = {
-      SECRETS_STORE_TABLE: TABLE,
-      SECRETS_STORE_KEY_ID: LOCAL_KMS_KEY_ARN,
-      SECRETS_STORE_NAMESPACE: 'app:env',
-    };
+    const environment = storeEnvironment('app:env');
     expect((await cli(['put', 'k', '{"v":1}'], environment)).code).toBe(0);
     expect((await cli(['get', 'k'], environment)).stdout).toBe('{"v":1}\n');
   });
@@ -78,11 +83,7 @@ describe('the AWS target', () => {
 
 describe('the demo with SECRETS_STORE_* set', () => {
   it('runs against "AWS" (the stand-ins), counts KMS calls, and leaves the namespace empty', async () => {
-    const environment = {
-      SECRETS_STORE_TABLE: TABLE,
-      SECRETS_STORE_KEY_ID: LOCAL_KMS_KEY_ARN,
-      SECRETS_STORE_NAMESPACE: 'demo:aws-mode',
-    };
+    const environment = storeEnvironment('demo:aws-mode');
     const result = await cli(['demo'], environment);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
@@ -93,11 +94,7 @@ describe('the demo with SECRETS_STORE_* set', () => {
   });
 
   it('refuses a namespace that is not empty, since it deletes everything in it', async () => {
-    const environment = {
-      SECRETS_STORE_TABLE: TABLE,
-      SECRETS_STORE_KEY_ID: LOCAL_KMS_KEY_ARN,
-      SECRETS_STORE_NAMESPACE: 'demo:not-empty',
-    };
+    const environment = storeEnvironment('demo:not-empty');
     expect((await cli(['put', 'precious', '{"keep":true}'], environment)).code).toBe(0);
     const result = await cli(['demo'], environment);
     expect(result.code).toBe(3);

@@ -2,23 +2,15 @@
  * The built CLI as a child process against `--local` in a temporary folder.
  */
 import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
-import {
-  chmodSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BatchWriteItemCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { localDynamoDBClient, startDynalite } from '../support/dynamodb.ts';
+import { useTemporaryFolder } from '../support/temporaryFolder.ts';
 
 const BIN = join(import.meta.dirname, '../../packages/cli/bin/secrets-store.mjs');
-let workdir: string;
+const workdir = useTemporaryFolder('secrets-store-cli-');
 
 interface Result {
   readonly code: number | null;
@@ -28,7 +20,7 @@ interface Result {
 
 function cli(args: string[], options: { input?: string; cwd?: string } = {}): Result {
   const result: SpawnSyncReturns<string> = spawnSync(process.execPath, [BIN, ...args], {
-    cwd: options.cwd ?? workdir,
+    cwd: options.cwd ?? workdir(),
     input: options.input ?? '',
     encoding: 'utf8',
     env: {
@@ -50,14 +42,6 @@ function expectOneLineError(result: Result, code: number, message: RegExp): void
   expect(result.stderr).toMatch(message);
   expect(result.stderr).not.toMatch(/\n\s+at /);
 }
-
-beforeAll(() => {
-  workdir = mkdtempSync(join(tmpdir(), 'secrets-store-cli-'));
-});
-
-afterAll(() => {
-  rmSync(workdir, { recursive: true, force: true });
-});
 
 describe('commands on the local store', () => {
   it('put, get, get --fields, patch, exists, list, delete --fields, delete, purge --yes', () => {
@@ -103,12 +87,12 @@ describe('commands on the local store', () => {
   });
 
   it('reads the value from stdin (-) and from --file, so it need not be in shell history', () => {
-    const dir = join(workdir, 'input');
+    const dir = join(workdir(), 'input');
     expect(
       cli([`--local=${dir}`, 'put', 'fromStdin', '-'], { input: '{"token":"s3cr3t"}' }).code,
     ).toBe(0);
     expect(cli([`--local=${dir}`, 'get', 'fromStdin']).stdout).toBe('{"token":"s3cr3t"}\n');
-    const file = join(workdir, 'value.json');
+    const file = join(workdir(), 'value.json');
     writeFileSync(file, '{\n  "url": "https://hooks.example/private"\n}\n');
     expect(cli([`--local=${dir}`, 'patch', 'fromStdin', '--file', file]).code).toBe(0);
     expect(JSON.parse(cli([`--local=${dir}`, 'get', 'fromStdin']).stdout)).toEqual({
@@ -118,7 +102,7 @@ describe('commands on the local store', () => {
   });
 
   it('--namespace keeps namespaces apart', () => {
-    const dir = join(workdir, 'namespaces');
+    const dir = join(workdir(), 'namespaces');
     cli([`--local=${dir}`, '--namespace', 'app:1', 'put', 'k', '{"v":1}']);
     cli([`--local=${dir}`, '--namespace', 'app:2', 'put', 'k', '{"v":2}']);
     expect(cli([`--local=${dir}`, '--namespace', 'app:1', 'get', 'k']).stdout).toBe('{"v":1}\n');
@@ -126,12 +110,12 @@ describe('commands on the local store', () => {
   });
 
   it('two commands at once on one store both succeed (the second waits)', async () => {
-    const dir = join(workdir, 'concurrent');
+    const dir = join(workdir(), 'concurrent');
     const { spawn } = await import('node:child_process');
     const runAsync = (key: string) =>
       new Promise<number | null>((resolve) => {
         const child = spawn(process.execPath, [BIN, `--local=${dir}`, 'put', key, '{"a":1}'], {
-          cwd: workdir,
+          cwd: workdir(),
         });
         child.on('close', resolve);
       });
@@ -142,7 +126,7 @@ describe('commands on the local store', () => {
 
 describe('the key file', () => {
   it('is created with mode 0600, and one readable by others is refused with the fix', () => {
-    const dir = join(workdir, 'keyfile');
+    const dir = join(workdir(), 'keyfile');
     expect(cli([`--local=${dir}`, 'put', 'k', '{"a":1}']).code).toBe(0);
     const keyFile = join(dir, 'master.key');
     expect(statSync(keyFile).mode & 0o777).toBe(0o600);
@@ -157,14 +141,14 @@ describe('the key file', () => {
   });
 
   it('an unreadable or corrupt key file is a one-line store error', () => {
-    const unreadable = join(workdir, 'unreadable');
+    const unreadable = join(workdir(), 'unreadable');
     mkdirSync(join(unreadable, 'master.key'), { recursive: true });
     expectOneLineError(
       cli([`--local=${unreadable}`, 'put', 'k', '{}']),
       3,
       /cannot read the key file .*EISDIR/,
     );
-    const corrupt = join(workdir, 'corrupt-key');
+    const corrupt = join(workdir(), 'corrupt-key');
     mkdirSync(corrupt);
     writeFileSync(join(corrupt, 'master.key'), 'not base64 of 32 bytes\n', { mode: 0o600 });
     expectOneLineError(cli([`--local=${corrupt}`, 'put', 'k', '{}']), 3, /key file .* is corrupt/);
@@ -181,7 +165,7 @@ describe('--version and --raw', () => {
   });
 
   it('get --raw prints one field as it is, for a pipe: no quotes, no newline', () => {
-    const dir = join(workdir, 'raw');
+    const dir = join(workdir(), 'raw');
     expect(
       cli([`--local=${dir}`, 'put', 'k', '{"token":"a b\\"c","n":5,"o":{"x":[1]}}']).code,
     ).toBe(0);
@@ -195,7 +179,7 @@ describe('--version and --raw', () => {
   });
 
   it('get --raw without one field, or of a missing field, is refused', () => {
-    const dir = join(workdir, 'raw');
+    const dir = join(workdir(), 'raw');
     expectOneLineError(
       cli([`--local=${dir}`, 'get', 'k', '--raw']),
       2,
@@ -251,7 +235,7 @@ describe('bad input: one line on stderr, a non-zero exit, nothing stored', () =>
       /1025 UTF-8 bytes, the limit is 1024/,
     ],
   ])('%s', (_name, args, code, message) => {
-    const dir = join(workdir, 'bad-input');
+    const dir = join(workdir(), 'bad-input');
     expectOneLineError(cli([`--local=${dir}`, ...args]), code, message);
     expect(cli([`--local=${dir}`, 'list']).stdout).toBe('[]\n');
   });
@@ -275,7 +259,7 @@ describe('bad input: one line on stderr, a non-zero exit, nothing stored', () =>
   });
 
   it('a tampered local store: a ciphertext moved to another key fails to decrypt', async () => {
-    const dir = join(workdir, 'tampered');
+    const dir = join(workdir(), 'tampered');
     cli([`--local=${dir}`, 'put', 'admin', '{"token":"admin-secret"}']);
     cli([`--local=${dir}`, 'put', 'guest', '{"token":"guest"}']);
     const server = await startDynalite({ path: join(dir, 'db') });
@@ -294,7 +278,7 @@ describe('bad input: one line on stderr, a non-zero exit, nothing stored', () =>
   });
 
   it('a corrupt local store is a one-line store error', () => {
-    const dir = join(workdir, 'corrupt-db');
+    const dir = join(workdir(), 'corrupt-db');
     cli([`--local=${dir}`, 'put', 'k', '{"a":1}']);
     writeFileSync(join(dir, 'db', 'CURRENT'), 'garbage\n');
     expectOneLineError(
@@ -307,7 +291,7 @@ describe('bad input: one line on stderr, a non-zero exit, nothing stored', () =>
 
 describe('progress on a terminal', () => {
   it('list and purge draw a live count on a terminal (through script(1)), and print the same JSON', async () => {
-    const dir = join(workdir, 'progress');
+    const dir = join(workdir(), 'progress');
     cli([`--local=${dir}`, 'put', 'seed', '{}']);
     const server = await startDynalite({ path: join(dir, 'db') });
     const client = localDynamoDBClient(server.endpoint);

@@ -8,34 +8,25 @@ import {
   linkSync,
   mkdtempSync,
   readFileSync,
-  rmSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalKeyring } from '@secrets-store/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   createMasterKey,
   readMasterKeys,
   retirePreviousMasterKeys,
   rotateMasterKeyFiles,
 } from '../../packages/cli/src/local/keyFiles.ts';
+import { useTemporaryFolder } from '../support/temporaryFolder.ts';
 import { expectOneLineError, runCli } from './runCli.ts';
 
-let workdir: string;
+const workdir = useTemporaryFolder('secrets-store-keyfiles-');
 let count = 0;
-const freshDir = () => mkdtempSync(join(workdir, `keys-${++count}-`));
+const freshDir = () => mkdtempSync(join(workdir(), `keys-${++count}-`));
 const keyIdOf = (key: Buffer | undefined) => LocalKeyring.keyIdOf(key as Buffer);
-
-beforeAll(() => {
-  workdir = mkdtempSync(join(tmpdir(), 'secrets-store-keyfiles-'));
-});
-
-afterAll(() => {
-  rmSync(workdir, { recursive: true, force: true });
-});
 
 describe('key files', () => {
   it('a folder without key files has no current key and no previous keys', async () => {
@@ -120,7 +111,7 @@ describe('key files', () => {
 describe('the CLI loads previous keys', () => {
   it('after a rotation, old secrets still read, new writes use the new key; retired, the old key reads nothing', async () => {
     const dir = freshDir();
-    const cli = (args: string[]) => runCli([`--local=${dir}`, ...args], { cwd: workdir });
+    const cli = (args: string[]) => runCli([`--local=${dir}`, ...args], { cwd: workdir() });
     expect(cli(['put', 'old', '{"v":1}']).code).toBe(0);
     await rotateMasterKeyFiles(dir);
     expect(cli(['get', 'old']).stdout).toBe('{"v":1}\n');

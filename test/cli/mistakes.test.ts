@@ -3,30 +3,22 @@
  * (usage) or 3 (store), never accepted silently. The built CLI as a child process.
  */
 import { spawnSync } from 'node:child_process';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  unlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useTemporaryFolder } from '../support/temporaryFolder.ts';
 import { CLEAN_ENVIRONMENT, type CliResult, expectOneLineError, runCli } from './runCli.ts';
 
-let workdir: string;
+const workdir = useTemporaryFolder('secrets-store-mistakes-');
 const cli = (
   args: readonly string[],
   options: { env?: Record<string, string>; timeoutMs?: number } = {},
-) => runCli(args, { cwd: workdir, ...options });
+) => runCli(args, { cwd: workdir(), ...options });
 
 /** A local store (database and key) in a fresh folder, holding the given secrets. */
 function storeWith(name: string, secrets: Record<string, object>): string {
-  const dir = join(workdir, name);
+  const dir = join(workdir(), name);
   mkdirSync(dir);
   expect(cli([`--local=${dir}`, 'put', 'seed', '{}']).code).toBe(0);
   expect(cli([`--local=${dir}`, 'delete', 'seed']).code).toBe(0);
@@ -35,14 +27,6 @@ function storeWith(name: string, secrets: Record<string, object>): string {
   }
   return dir;
 }
-
-beforeAll(() => {
-  workdir = mkdtempSync(join(tmpdir(), 'secrets-store-mistakes-'));
-});
-
-afterAll(() => {
-  rmSync(workdir, { recursive: true, force: true });
-});
 
 describe('arguments', () => {
   it("--namespace '' is refused (a namespace is 1 to 256 characters), nothing is written", () => {
@@ -81,7 +65,7 @@ describe('arguments', () => {
       const result = cli(args);
       expectOneLineError(result, 2, /unknown command 'frob'/);
       expect(result.stderr).toMatch(/--local \.\/frob/);
-      expect(existsSync(join(workdir, 'frob'))).toBe(false);
+      expect(existsSync(join(workdir(), 'frob'))).toBe(false);
     },
   );
 
@@ -181,7 +165,7 @@ describe('read-only commands never create a store or a key', () => {
   it.each([[['get', 'k']], [['list']], [['exists', 'k']]])(
     '%j on a folder with no store',
     (args) => {
-      const dir = join(workdir, `nothing-${args[0]}`);
+      const dir = join(workdir(), `nothing-${args[0]}`);
       expectOneLineError(
         cli([`--local=${dir}`, ...args]),
         3,
@@ -192,7 +176,7 @@ describe('read-only commands never create a store or a key', () => {
   );
 
   it('get on an empty folder creates no database and no key in it', () => {
-    const dir = join(workdir, 'empty-folder');
+    const dir = join(workdir(), 'empty-folder');
     mkdirSync(dir);
     expectOneLineError(cli([`--local=${dir}`, 'get', 'k']), 3, /no local store in/);
     expect(existsSync(join(dir, 'db'))).toBe(false);
@@ -202,7 +186,7 @@ describe('read-only commands never create a store or a key', () => {
 
 describe('the store folder in a git repository', () => {
   it('a new store gets a .gitignore of *, so git add . never takes the master key', () => {
-    const repository = join(workdir, 'user-repository');
+    const repository = join(workdir(), 'user-repository');
     mkdirSync(repository);
     expect(spawnSync('git', ['init', '-q'], { cwd: repository }).status).toBe(0);
     const put = runCli(['--local', './.secrets-store', 'put', 'k', '{"a":1}'], { cwd: repository });
@@ -218,7 +202,7 @@ describe('the store folder in a git repository', () => {
   });
 
   it('a folder that holds files of the user gets no .gitignore written into it', () => {
-    const dir = join(workdir, 'users-folder');
+    const dir = join(workdir(), 'users-folder');
     mkdirSync(dir);
     writeFileSync(join(dir, 'notes.txt'), 'mine');
     expect(cli([`--local=${dir}`, 'put', 'k', '{"a":1}']).code).toBe(0);
@@ -230,7 +214,7 @@ describe('folders that cannot be a store', () => {
   it.each([[['list']], [['get', 'k']], [['put', 'k', '{}']]])(
     '--local ./package.json %j says it is not a folder',
     (args) => {
-      writeFileSync(join(workdir, 'package.json'), '{}');
+      writeFileSync(join(workdir(), 'package.json'), '{}');
       expectOneLineError(
         cli(['--local', './package.json', ...args]),
         3,
@@ -246,13 +230,13 @@ describe('folders that cannot be a store', () => {
   });
 
   it('a folder whose parent does not exist is refused, naming the parent', () => {
-    const dir = join(workdir, 'no-parent', 'store');
+    const dir = join(workdir(), 'no-parent', 'store');
     expectOneLineError(
       cli([`--local=${dir}`, 'put', 'k', '{}']),
       3,
       /cannot create the local store .*no-parent\/store: its parent folder .*no-parent does not exist/,
     );
-    expect(existsSync(join(workdir, 'no-parent'))).toBe(false);
+    expect(existsSync(join(workdir(), 'no-parent'))).toBe(false);
   });
 });
 

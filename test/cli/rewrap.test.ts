@@ -47,34 +47,20 @@ function cli(args: string[], environment: Record<string, string> = {}): Promise<
   return runCliAgainst({ dynamodb: dynamodb.endpoint, kms: kms.endpoint }, args, environment);
 }
 
+/** The arguments of `command` on one namespace of `table`, under `keyId`. */
+function scoped(table: string, keyId: string, namespace: string, ...command: string[]): string[] {
+  return ['--table', table, '--key-id', keyId, '--namespace', namespace, ...command];
+}
+
 /** Writes `value` under `keyId` and checks it landed. */
 async function put(table: string, keyId: string, namespace: string, key: string, value: string) {
-  const result = await cli([
-    '--table',
-    table,
-    '--key-id',
-    keyId,
-    '--namespace',
-    namespace,
-    'put',
-    key,
-    value,
-  ]);
+  const result = await cli(scoped(table, keyId, namespace, 'put', key, value));
   expect(result).toMatchObject({ code: 0, stdout: 'true\n' });
 }
 
 /** Reads with a keyring that knows the new key only: the proof that a secret moved. */
 async function readWithNewKeyOnly(table: string, namespace: string, key: string) {
-  const result = await cli([
-    '--table',
-    table,
-    '--key-id',
-    NEW_KEY,
-    '--namespace',
-    namespace,
-    'get',
-    key,
-  ]);
+  const result = await cli(scoped(table, NEW_KEY, namespace, 'get', key));
   return result.code === 0 ? result.stdout.trim() : `exit ${result.code}`;
 }
 
@@ -87,7 +73,7 @@ describe('rewrap against KMS', () => {
     await put(table, OLD_KEY, 'app:one', 'b', '{"token":"bravo"}');
     await put(table, OLD_KEY, 'app:two', 'c', '{"token":"charlie"}');
     const before = reEncrypts();
-    const args = ['--table', table, '--key-id', NEW_KEY, '--namespace', 'app:one', 'rewrap'];
+    const args = scoped(table, NEW_KEY, 'app:one', 'rewrap');
 
     const result = await cli([...args, '--previous-key-id', OLD_KEY]);
 
@@ -148,17 +134,7 @@ describe('rewrap against KMS', () => {
     await put(table, UNLISTED_KEY, 'app', 'stray', '{"token":"stray-value"}');
     await put(table, OLD_KEY, 'app', 'z', '{"token":"zulu-value"}');
 
-    const result = await cli([
-      '--table',
-      table,
-      '--key-id',
-      NEW_KEY,
-      '--namespace',
-      'app',
-      'rewrap',
-      '--previous-key-id',
-      OLD_KEY,
-    ]);
+    const result = await cli(scoped(table, NEW_KEY, 'app', 'rewrap', '--previous-key-id', OLD_KEY));
 
     expect(result.code).toBe(3);
     const summary = JSON.parse(result.stdout);

@@ -4,30 +4,14 @@
  * SIGKILLs the process after N secrets) leaves both keys and a readable store, and a rerun
  * finishes that same rotation.
  */
-import {
-  cpSync,
-  existsSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useTemporaryFolder } from '../support/temporaryFolder.ts';
 import { expectOneLineError, runCli } from './runCli.ts';
 
-let workdir: string;
+const workdir = useTemporaryFolder('secrets-store-rotate-');
 let count = 0;
-
-beforeAll(() => {
-  workdir = mkdtempSync(join(tmpdir(), 'secrets-store-rotate-'));
-});
-
-afterAll(() => {
-  rmSync(workdir, { recursive: true, force: true });
-});
 
 const SECRETS: readonly { namespace: string; key: string; value: string }[] = [
   { namespace: 'local', key: 'a', value: '{"token":"alpha","n":1}' },
@@ -38,17 +22,17 @@ const SECRETS: readonly { namespace: string; key: string; value: string }[] = [
 
 /** A new store folder holding SECRETS; resolves to its path. */
 function storeWithSecrets(): string {
-  const dir = join(workdir, `store-${++count}`);
+  const dir = join(workdir(), `store-${++count}`);
   for (const { namespace, key, value } of SECRETS) {
     expect(
-      runCli([`--local=${dir}`, '--namespace', namespace, 'put', key, value], { cwd: workdir }),
+      runCli([`--local=${dir}`, '--namespace', namespace, 'put', key, value], { cwd: workdir() }),
     ).toMatchObject({ code: 0, stdout: 'true\n' });
   }
   return dir;
 }
 
 const cli = (dir: string, args: string[], env?: Record<string, string>) =>
-  runCli([`--local=${dir}`, ...args], { cwd: workdir, env });
+  runCli([`--local=${dir}`, ...args], { cwd: workdir(), env });
 
 const keyFile = (dir: string, name = 'master.key') => readFileSync(join(dir, name), 'utf8');
 const previousKeyFiles = (dir: string) =>
@@ -67,7 +51,7 @@ function readAll(dir: string): string[] {
  * would read (the copy, so that the store under test is left alone).
  */
 function copyWithOnlyKey(dir: string, keyText: string): string {
-  const copy = join(workdir, `copy-${++count}`);
+  const copy = join(workdir(), `copy-${++count}`);
   cpSync(dir, copy, { recursive: true });
   for (const name of previousKeyFiles(copy)) rmSync(join(copy, name));
   rmSync(join(copy, 'retired'), { recursive: true, force: true });
@@ -155,7 +139,7 @@ describe('rotate-key', () => {
   });
 
   it('rotates the key of a store that holds no secrets', () => {
-    const dir = join(workdir, `store-${++count}`);
+    const dir = join(workdir(), `store-${++count}`);
     expect(cli(dir, ['put', 'k', '{}']).code).toBe(0);
     expect(cli(dir, ['delete', 'k']).code).toBe(0);
     const oldKey = keyFile(dir);
@@ -177,25 +161,25 @@ describe('rotate-key', () => {
   });
 
   it('refuses a folder with no store, and creates nothing', () => {
-    const dir = join(workdir, `missing-${++count}`);
+    const dir = join(workdir(), `missing-${++count}`);
     expectOneLineError(cli(dir, ['rotate-key']), 3, /there is no local store in .* yet/);
     expect(existsSync(dir)).toBe(false);
   });
 
   it('is for the local store only, and rewrap points a local store to it', () => {
     expectOneLineError(
-      runCli(['--table', 't', '--key-id', 'k', 'rotate-key'], { cwd: workdir }),
+      runCli(['--table', 't', '--key-id', 'k', 'rotate-key'], { cwd: workdir() }),
       2,
       /rotate-key is for the local store \(--local \[dir\]\); against AWS, .* rewrap --all-namespaces/,
     );
     expectOneLineError(
-      runCli([`--local=${join(workdir, 'none')}`, 'rewrap'], { cwd: workdir }),
+      runCli([`--local=${join(workdir(), 'none')}`, 'rewrap'], { cwd: workdir() }),
       2,
       /rewrap is for AWS; a local store moves to a new master key with: secrets-store --local \[dir\] rotate-key/,
     );
     expectOneLineError(
-      runCli([`--local=${join(workdir, 'none')}`, '--namespace', 'n', 'rotate-key'], {
-        cwd: workdir,
+      runCli([`--local=${join(workdir(), 'none')}`, '--namespace', 'n', 'rotate-key'], {
+        cwd: workdir(),
       }),
       2,
       /rotate-key re-wraps every namespace of the local store; drop --namespace/,

@@ -3,24 +3,14 @@
  * channel, with the requests and the capacity units the local store's dynalite reported; the
  * output on stdout unchanged; never a value.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useTemporaryFolder } from '../support/temporaryFolder.ts';
 import { runCli } from './runCli.ts';
 
 const CANARY = 'canary-5d1f-never-on-stderr';
-let workdir: string;
+const workdir = useTemporaryFolder('secrets-store-verbose-');
 
-beforeAll(() => {
-  workdir = mkdtempSync(join(tmpdir(), 'secrets-store-verbose-'));
-});
-
-afterAll(() => {
-  rmSync(workdir, { recursive: true, force: true });
-});
-
-const cli = (args: string[]) => runCli(['--local', '--verbose', ...args], { cwd: workdir });
+const cli = (args: string[]) => runCli(['--local', '--verbose', ...args], { cwd: workdir() });
 const MS = String.raw`\d+\.\d ms`;
 
 describe('--verbose', () => {
@@ -76,7 +66,7 @@ describe('--verbose', () => {
   });
 
   it('without --verbose: nothing on stderr', () => {
-    const result = runCli(['--local', 'get', 'authToken'], { cwd: workdir });
+    const result = runCli(['--local', 'get', 'authToken'], { cwd: workdir() });
     expect(result).toMatchObject({ code: 0, stderr: '' });
   });
 });

@@ -16,6 +16,16 @@ import { SecretsStoreStack } from '../../infra/bin/secrets-store-stack.ts';
 import { SecretsStoreBackend, type SecretsStoreBackendProps } from '../../infra/lib/index.ts';
 import { newApp } from '../support/cdkApp.ts';
 
+/** The table actions a read-write grant allows, in the order CDK sorts them. */
+const TABLE_READ_WRITE_ACTIONS = [
+  'dynamodb:BatchGetItem',
+  'dynamodb:BatchWriteItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:GetItem',
+  'dynamodb:Query',
+  'dynamodb:UpdateItem',
+];
+
 let stack: SecretsStoreStack;
 let template: Template;
 
@@ -232,12 +242,7 @@ describe('the table', () => {
     );
     const statements = statementsOfRole('Writer', Template.fromStack(stack));
     expect(statements.flatMap((statement) => [statement.Action].flat())).toEqual([
-      'dynamodb:BatchGetItem',
-      'dynamodb:BatchWriteItem',
-      'dynamodb:DeleteItem',
-      'dynamodb:GetItem',
-      'dynamodb:Query',
-      'dynamodb:UpdateItem',
+      ...TABLE_READ_WRITE_ACTIONS,
       'kms:Decrypt',
       'kms:GenerateDataKey',
     ]);
@@ -517,14 +522,7 @@ describe('grants', () => {
     const key = statements.find((statement) => JSON.stringify(statement.Action).includes('kms:'));
     expect(table).toEqual({
       Effect: 'Allow',
-      Action: [
-        'dynamodb:BatchGetItem',
-        'dynamodb:BatchWriteItem',
-        'dynamodb:DeleteItem',
-        'dynamodb:GetItem',
-        'dynamodb:Query',
-        'dynamodb:UpdateItem',
-      ],
+      Action: TABLE_READ_WRITE_ACTIONS,
       Resource: { 'Fn::GetAtt': [logicalIdOf('AWS::DynamoDB::GlobalTable', 'Table'), 'Arn'] },
       Condition: {
         'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['example-app:install-1'] },

@@ -21,6 +21,20 @@ function eventDated(type: 'AppUninstalled' | 'AppInstalled', namespace: string, 
   return JSON.stringify({ ...JSON.parse(eventBody(type, namespace, `${type}-1`, T0)), time });
 }
 
+/** `ms` as EventBridge writes a time: ISO 8601 UTC in whole seconds. */
+function eventBridgeTime(ms: number): string {
+  return new Date(ms).toISOString().replace('.000Z', 'Z');
+}
+
+/** A new store and pipeline, the clock at T0, and `token` stored as authToken then. */
+async function storedAtT0(token: { token: string }) {
+  const store = newStore();
+  const pipeline = newPipeline();
+  setClock(T0);
+  await store.put('authToken', token);
+  return { store, pipeline };
+}
+
 /** Delivers every sweep sent so far, each when it is due (and what they send in turn), until `until`. */
 async function deliverSweeps(pipeline: ReturnType<typeof newPipeline>, until: number) {
   let handled = 0;
@@ -49,11 +63,8 @@ async function secretsOf(store: ReturnType<typeof newStore>) {
 
 describe('event times (issue 16)', () => {
   it("1. an AppUninstalled dated an hour ahead is refused, and never reaches a reinstall's writes 20 minutes later", async () => {
-    const store = newStore();
-    const pipeline = newPipeline();
-    setClock(T0);
-    await store.put('authToken', { token: 'first' });
-    const anHourAhead = new Date(T0 + 60 * MINUTE).toISOString().replace('.000Z', 'Z');
+    const { store, pipeline } = await storedAtT0({ token: 'first' });
+    const anHourAhead = eventBridgeTime(T0 + 60 * MINUTE);
     await pipeline.deliver(eventDated('AppUninstalled', store.namespace, anHourAhead));
     setClock(T0 + 20 * MINUTE);
     await pipeline.deliver(eventBody('AppInstalled', store.namespace, 'i2', T0 + 20 * MINUTE));
@@ -68,7 +79,7 @@ describe('event times (issue 16)', () => {
     const store = newStore();
     const pipeline = newPipeline();
     setClock(T0);
-    const tomorrow = new Date(T0 + 24 * 60 * MINUTE).toISOString().replace('.000Z', 'Z');
+    const tomorrow = eventBridgeTime(T0 + 24 * 60 * MINUTE);
     await pipeline.deliver(eventDated('AppInstalled', store.namespace, tomorrow));
     await store.put('authToken', { token: 'first' });
     setClock(T0 + MINUTE);
@@ -102,10 +113,7 @@ describe('event times (issue 16)', () => {
   });
 
   it('4. an AppUninstalled dated 9999 sends no sweep; a sweep dated 9999 is not sent back', async () => {
-    const store = newStore();
-    const pipeline = newPipeline();
-    setClock(T0);
-    await store.put('authToken', { token: 'kept' });
+    const { store, pipeline } = await storedAtT0({ token: 'kept' });
     await pipeline.deliver(eventDated('AppUninstalled', store.namespace, '9999-12-31T23:59:59Z'));
     await pipeline.deliver(
       JSON.stringify({
@@ -120,11 +128,8 @@ describe('event times (issue 16)', () => {
   });
 
   it('4. an uninstall whose SQS stamp is earlier than its time: the sweep is due from the stamp, sent back at most once', async () => {
-    const store = newStore();
-    const pipeline = newPipeline();
-    setClock(T0);
-    await store.put('authToken', { token: 'first' });
-    const fourMinutesAhead = new Date(T0 + 4 * MINUTE).toISOString().replace('.000Z', 'Z');
+    const { store, pipeline } = await storedAtT0({ token: 'first' });
+    const fourMinutesAhead = eventBridgeTime(T0 + 4 * MINUTE);
     await pipeline.deliver(eventDated('AppUninstalled', store.namespace, fourMinutesAhead), T0);
     expect(pipeline.sent().map((message) => message.delaySeconds)).toEqual([900]);
     await deliverSweeps(pipeline, T0 + 60 * MINUTE);
@@ -133,10 +138,7 @@ describe('event times (issue 16)', () => {
   });
 
   it('5. an event dated year 0 is refused and dropped: the message does not fail', async () => {
-    const store = newStore();
-    const pipeline = newPipeline();
-    setClock(T0);
-    await store.put('authToken', { token: 'kept' });
+    const { store, pipeline } = await storedAtT0({ token: 'kept' });
     await expect(
       pipeline.deliver(eventDated('AppUninstalled', store.namespace, '0000-01-01T00:00:00Z')),
     ).resolves.toBeUndefined();

@@ -3,10 +3,9 @@
  * project): getMany across pages of 100 and namespaces, with absent keys and tombstones, and the
  * value cache's write-through.
  */
-import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { localDynamoDBClient } from '../support/dynamodb.ts';
-import { countRequests, endpoint, newStore, rawClient, tableName } from '../support/integration.ts';
+import { countRequests, endpoint, newStore, putTombstone } from '../support/integration.ts';
 
 describe('getMany', () => {
   it('reads 230 keys in ceil(230 / 100) = 3 BatchGetItem calls, leaving out absent keys and tombstones', async () => {
@@ -17,18 +16,11 @@ describe('getMany', () => {
     for (let start = 0; start < keys.length; start += 20) {
       await Promise.all(keys.slice(start, start + 20).map((key) => store.put(key, { key })));
     }
-    await rawClient.send(
-      new PutItemCommand({
-        TableName: tableName,
-        Item: {
-          pk: { S: store.namespace },
-          sk: { S: 'key-7' },
-          writeId: { S: 'tombstone' },
-          updatedAt: { N: String(Date.now()) },
-          expiresAt: { N: String(Math.floor(Date.now() / 1000) + 86400) },
-        },
-      }),
-    );
+    await putTombstone(store.namespace, 'key-7', {
+      writeId: 'tombstone',
+      updatedAt: Date.now(),
+      expiresAt: Math.floor(Date.now() / 1000) + 86400,
+    });
     const other = store.forNamespace(`${store.namespace}-other`);
     await other.put('only-there', { other: true });
     const asked = [...keys, ...Array.from({ length: 9 }, (_, index) => `absent-${index}`)];

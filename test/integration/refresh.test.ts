@@ -14,6 +14,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localDynamoDBClient } from '../support/dynamodb.ts';
 import { type DynamoProxy, startDynamoProxy } from '../support/dynamoProxy.ts';
+import { deferred } from '../support/gate.ts';
 import {
   countRequests,
   endpoint,
@@ -21,6 +22,7 @@ import {
   tableName,
   uniqueNamespace,
 } from '../support/integration.ts';
+import { upstream } from '../support/refresh/upstream.ts';
 
 interface Token {
   token?: string;
@@ -51,38 +53,32 @@ function container(namespace: string, options: Partial<SecretsStoreOptions> = {}
   });
 }
 
-function deferred<T>() {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((onResolve) => {
-    resolve = onResolve;
-  });
-  return { promise, resolve };
-}
-
-/** An upstream the test controls: each call waits for `answer`, and is counted. */
-function upstream() {
-  const answer = deferred<Token>();
-  const entered = deferred<AbortSignal>();
-  let calls = 0;
-  return {
-    answer,
-    entered: entered.promise,
-    get calls() {
-      return calls;
-    },
-    options: (extra: Record<string, unknown> = {}) => ({
-      needsRefresh: (value: Token) => value.token !== 'new',
-      refresh: async (value: Token, { signal }: { signal: AbortSignal }) => {
-        calls += 1;
-        entered.resolve(signal);
-        return { ...value, ...(await answer.promise) };
-      },
-      ...extra,
-    }),
-  };
-}
-
 const NEW = { token: 'new', refreshToken: 'r2' };
+
+/** A holder of `value` on a new namespace, inside its refresh: the upstream answers when told. */
+async function holderInsideRefresh(value: Token) {
+  const namespace = uniqueNamespace('refresh');
+  const holder = container(namespace);
+  await holder.put('authToken', value);
+  const up = upstream();
+  const held = holder.refresh<Token>('authToken', up.options());
+  await up.entered;
+  return { namespace, holder, up, held };
+}
+
+/**
+ * A subject (through the proxy) of an old token, whose next UpdateItem that `matches` is applied
+ * and its response dropped; the upstream answers NEW at once.
+ */
+async function responseLostOf(matches: (body: Record<string, unknown>) => boolean) {
+  const namespace = uniqueNamespace('refresh');
+  await container(namespace).put('authToken', { token: 'old' });
+  const subject = container(namespace, { client: localDynamoDBClient(proxy.endpoint) });
+  const dropped = proxy.intercept('UpdateItem', { dropResponse: true, matches });
+  const up = upstream();
+  up.answer.resolve(NEW);
+  return { namespace, subject, up, dropped };
+}
 
 async function itemOf(namespace: string, key: string) {
   return (await itemsOf(namespace)).find((item) => item.sk?.S === key);
@@ -122,12 +118,7 @@ describe('refresh on the DynamoDB API', () => {
   });
 
   it('a rival patch of another field during the refresh survives, and the lease survives it', async () => {
-    const namespace = uniqueNamespace('refresh');
-    const holder = container(namespace);
-    await holder.put('authToken', { token: 'old', siteId: 1 });
-    const up = upstream();
-    const held = holder.refresh<Token>('authToken', up.options());
-    await up.entered;
+    const { namespace, holder, up, held } = await holderInsideRefresh({ token: 'old', siteId: 1 });
     await container(namespace).patch<Token>('authToken', { other: 5 });
     expect((await itemOf(namespace, 'authToken'))?.leaseMs).toEqual({ N: '10000' });
     up.answer.resolve(NEW);
@@ -136,12 +127,7 @@ describe('refresh on the DynamoDB API', () => {
   });
 
   it('a put during the refresh neither fails nor erases the lease', async () => {
-    const namespace = uniqueNamespace('refresh');
-    const holder = container(namespace);
-    await holder.put('authToken', { token: 'old' });
-    const up = upstream();
-    const held = holder.refresh<Token>('authToken', up.options());
-    await up.entered;
+    const { namespace, up, held } = await holderInsideRefresh({ token: 'old' });
     await expect(container(namespace).put('authToken', { token: 'put', siteId: 9 })).resolves.toBe(
       true,
     );
@@ -151,12 +137,7 @@ describe('refresh on the DynamoDB API', () => {
   });
 
   it('a delete during the refresh wins: LeaseLostError, nothing written', async () => {
-    const namespace = uniqueNamespace('refresh');
-    const holder = container(namespace);
-    await holder.put('authToken', { token: 'old' });
-    const up = upstream();
-    const held = holder.refresh<Token>('authToken', up.options());
-    await up.entered;
+    const { namespace, holder, up, held } = await holderInsideRefresh({ token: 'old' });
     await container(namespace).delete('authToken');
     up.answer.resolve(NEW);
     await expect(held).rejects.toBeInstanceOf(LeaseLostError);
@@ -165,12 +146,7 @@ describe('refresh on the DynamoDB API', () => {
   });
 
   it('a purge during the refresh wins: LeaseLostError, the namespace stays empty', async () => {
-    const namespace = uniqueNamespace('refresh');
-    const holder = container(namespace);
-    await holder.put('authToken', { token: 'old' });
-    const up = upstream();
-    const held = holder.refresh<Token>('authToken', up.options());
-    await up.entered;
+    const { namespace, up, held } = await holderInsideRefresh({ token: 'old' });
     expect(await container(namespace).purge()).toBe(1);
     up.answer.resolve(NEW);
     await expect(held).rejects.toBeInstanceOf(LeaseLostError);
@@ -193,15 +169,9 @@ describe('refresh on the DynamoDB API', () => {
   });
 
   it('the take whose response is lost: decided by one read, one upstream call', async () => {
-    const namespace = uniqueNamespace('refresh');
-    await container(namespace).put('authToken', { token: 'old' });
-    const subject = container(namespace, { client: localDynamoDBClient(proxy.endpoint) });
-    const dropped = proxy.intercept('UpdateItem', {
-      dropResponse: true,
-      matches: (body) => String(body.UpdateExpression).startsWith('SET #leaseId = :lease'),
-    });
-    const up = upstream();
-    up.answer.resolve(NEW);
+    const { namespace, subject, up, dropped } = await responseLostOf((body) =>
+      String(body.UpdateExpression).startsWith('SET #leaseId = :lease'),
+    );
     await expect(subject.refresh<Token>('authToken', up.options())).resolves.toEqual(NEW);
     await dropped;
     expect(up.calls).toBe(1);
@@ -209,15 +179,9 @@ describe('refresh on the DynamoDB API', () => {
   });
 
   it('the final write whose response is lost: its id is in the history, applied once', async () => {
-    const namespace = uniqueNamespace('refresh');
-    await container(namespace).put('authToken', { token: 'old' });
-    const subject = container(namespace, { client: localDynamoDBClient(proxy.endpoint) });
-    const dropped = proxy.intercept('UpdateItem', {
-      dropResponse: true,
-      matches: (body) => String(body.ConditionExpression).endsWith('AND #leaseId = :heldLease'),
-    });
-    const up = upstream();
-    up.answer.resolve(NEW);
+    const { namespace, subject, up, dropped } = await responseLostOf((body) =>
+      String(body.ConditionExpression).endsWith('AND #leaseId = :heldLease'),
+    );
     await expect(subject.refresh<Token>('authToken', up.options())).resolves.toEqual(NEW);
     await dropped;
     const item = await itemOf(namespace, 'authToken');

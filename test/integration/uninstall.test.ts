@@ -2,12 +2,7 @@
  * Purge, the lifecycle record and the uninstall pipeline's tasks on a real DynamoDB API, with
  * secrets written the way the app writes them (a SecretsStore with a LocalKeyring).
  */
-import {
-  type AttributeValue,
-  BatchWriteItemCommand,
-  PutItemCommand,
-  QueryCommand,
-} from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, BatchWriteItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { purgeNamespace } from '@secrets-store/core';
 import {
   advanceLifecycle,
@@ -19,11 +14,13 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { queryKeysInput } from '../../packages/core/src/item/index.ts';
 import { handle } from '../../packages/uninstall-handler/src/handler.ts';
 import { localDynamoDBClient } from '../support/dynamodb.ts';
+import { gate } from '../support/gate.ts';
 import {
   countRequests,
   endpoint,
   itemsOf,
   newStore,
+  putTombstone,
   rawClient,
   tableName,
   uniqueNamespace,
@@ -124,50 +121,43 @@ describe('purge', () => {
 });
 
 describe('purgeWrittenBefore', () => {
-  it('deletes the secrets written before the cutoff and keeps the later ones', async () => {
+  /** A store with `old` written at T0 and `new` written at `newAt`. */
+  async function oldThenNew(newAt: number) {
     const store = newStore();
     setClock(T0);
     await store.put('old', { v: 1 });
-    setClock(T0 + 1000);
+    setClock(newAt);
     await store.put('new', { v: 2 });
-    await expect(
-      purgeWrittenBefore({
-        client: rawClient,
-        tableName,
-        namespace: store.namespace,
-        writtenBefore: T0 + 1000,
-      }),
-    ).resolves.toEqual({ deleted: 1, spared: 0, complete: true });
+    return store;
+  }
+
+  /** The purge, on a direct client, of what `store`'s namespace holds from before `writtenBefore`. */
+  const purgeBefore = (store: { namespace: string }, writtenBefore: number) =>
+    purgeWrittenBefore({ client: rawClient, tableName, namespace: store.namespace, writtenBefore });
+
+  it('deletes the secrets written before the cutoff and keeps the later ones', async () => {
+    const store = await oldThenNew(T0 + 1000);
+    await expect(purgeBefore(store, T0 + 1000)).resolves.toEqual({
+      deleted: 1,
+      spared: 0,
+      complete: true,
+    });
     expect(await keysOf(store)).toEqual(['new']);
   });
 
   it('deletes a tombstone whenever its delete happened (not counted: it is no secret), and spares a secret written after the cutoff', async () => {
-    const store = newStore();
-    setClock(T0);
-    await store.put('old', { v: 1 });
-    setClock(T0 + 5000);
-    await store.put('new', { v: 2 });
+    const store = await oldThenNew(T0 + 5000);
     // A tombstone as write protocol v3's delete leaves it: no value, updatedAt = the delete.
-    await rawClient.send(
-      new PutItemCommand({
-        TableName: tableName,
-        Item: {
-          pk: { S: store.namespace },
-          sk: { S: 'deleted' },
-          updatedAt: { N: String(T0 + 5000) },
-          writeId: { S: 'w-delete' },
-          expiresAt: { N: String(Math.floor(T0 / 1000) + 86_400) },
-        },
-      }),
-    );
-    await expect(
-      purgeWrittenBefore({
-        client: rawClient,
-        tableName,
-        namespace: store.namespace,
-        writtenBefore: T0 + 1000,
-      }),
-    ).resolves.toEqual({ deleted: 1, spared: 0, complete: true });
+    await putTombstone(store.namespace, 'deleted', {
+      writeId: 'w-delete',
+      updatedAt: T0 + 5000,
+      expiresAt: Math.floor(T0 / 1000) + 86_400,
+    });
+    await expect(purgeBefore(store, T0 + 1000)).resolves.toEqual({
+      deleted: 1,
+      spared: 0,
+      complete: true,
+    });
     expect((await itemsOf(store.namespace)).map((item) => item.sk?.S)).toEqual(['new']);
   });
 
@@ -213,22 +203,15 @@ describe('purgeWrittenBefore', () => {
     await store.put('authToken', { token: 'old' });
     // The purge's client stops each delete call until the test lets it go.
     const client = localDynamoDBClient(endpoint);
-    let reachDelete!: () => void;
-    const deleteReached = new Promise<void>((resolve) => {
-      reachDelete = resolve;
-    });
-    let releaseDelete!: () => void;
-    const deleteReleased = new Promise<void>((resolve) => {
-      releaseDelete = resolve;
-    });
+    const deleting = gate();
     client.middlewareStack.add(
       (next, context) => async (args) => {
         // A conditional DeleteItem, or the TransactWriteItems of such deletes (where the server has them).
         if (
           ['DeleteItemCommand', 'TransactWriteItemsCommand'].includes(context.commandName ?? '')
         ) {
-          reachDelete();
-          await deleteReleased;
+          deleting.arrive();
+          await deleting.opened;
         }
         return next(args);
       },
@@ -241,10 +224,10 @@ describe('purgeWrittenBefore', () => {
       namespace: store.namespace,
       writtenBefore: T0 + 60_000,
     });
-    await deleteReached; // the Query saw the old item; its delete is about to go out
+    await deleting.reached; // the Query saw the old item; its delete is about to go out
     setClock(T0 + 61_000);
     await store.put('authToken', { token: 'new' }); // the rival write lands first
-    releaseDelete();
+    deleting.release();
     await expect(purge).resolves.toEqual({ deleted: 0, spared: 1, complete: true });
     expect(await store.get('authToken')).toEqual({ token: 'new' });
   });

@@ -55,6 +55,15 @@ async function everyOperation(store: SecretsStore, reader: SecretsStore): Promis
   await store.purge();
 }
 
+/** Every operation's requests reached DynamoDB and KMS, each naming the store in its user agent. */
+function expectEveryOperationWithUserAgent(): void {
+  expect(proxy.received.map((request) => request.operation)).toEqual(EVERY_OPERATION_SENDS);
+  expect(kms.received.map((request) => request.operation)).toEqual(['GenerateDataKey', 'Decrypt']);
+  for (const request of [...proxy.received, ...kms.received]) {
+    expect(request.userAgent.split(' ')).toContain(USER_AGENT);
+  }
+}
+
 describe('the user agent suffix', () => {
   it('is secrets-store/<the package version>', () => {
     expect(USER_AGENT).toBe(`secrets-store/${packageVersion}`);
@@ -83,14 +92,7 @@ describe('the user agent suffix', () => {
         }),
       });
     await everyOperation(ownClients(), ownClients());
-    expect(proxy.received.map((request) => request.operation)).toEqual(EVERY_OPERATION_SENDS);
-    expect(kms.received.map((request) => request.operation)).toEqual([
-      'GenerateDataKey',
-      'Decrypt',
-    ]);
-    for (const request of [...proxy.received, ...kms.received]) {
-      expect(request.userAgent.split(' ')).toContain(USER_AGENT);
-    }
+    expectEveryOperationWithUserAgent();
   });
 
   it("is on the store's requests through a user's clients, and not on the user's own commands", async () => {
@@ -111,14 +113,7 @@ describe('the user agent suffix', () => {
     proxy.received.length = 0;
     kms.received.length = 0;
     await everyOperation(usersClients(), usersClients());
-    expect(proxy.received.map((request) => request.operation)).toEqual(EVERY_OPERATION_SENDS);
-    expect(kms.received.map((request) => request.operation)).toEqual([
-      'GenerateDataKey',
-      'Decrypt',
-    ]);
-    for (const request of [...proxy.received, ...kms.received]) {
-      expect(request.userAgent.split(' ')).toContain(USER_AGENT);
-    }
+    expectEveryOperationWithUserAgent();
     proxy.received.length = 0;
     await dynamodb.send(
       new GetItemCommand({ TableName: tableName, Key: { pk: { S: 'x' }, sk: { S: 'y' } } }),

@@ -62,27 +62,43 @@ function pair(proxy: DynamoProxy) {
   return { subject, rival, namespace };
 }
 
+/** `count` rival patches, appending rival-1, rival-2, ... in turn. */
+async function rivalAppends(rival: SecretsStore, count: number): Promise<void> {
+  for (let index = 1; index <= count; index++) {
+    await rival.patch<Log>('log', appender(`rival-${index}`));
+  }
+}
+
+/** The next UpdateItem through `proxy` is applied, then `rivalsWrite` runs, then its response is dropped. */
+function loseResponseAfter(proxy: DynamoProxy, rivalsWrite: () => Promise<unknown>) {
+  return proxy.intercept('UpdateItem', {
+    afterForward: async () => {
+      await rivalsWrite();
+    },
+    dropResponse: true,
+  });
+}
+
 describe.each([
   ['with ALL_OLD (as DynamoDB)', 'allOld'],
   ['without ALL_OLD (one read decides)', 'plain'],
 ])('write protocol v2 %s', (_name, which) => {
   const proxy = () => proxies[which] as DynamoProxy;
 
+  /** The subject's patch (appending its id), whose response is lost while `rivals` rivals append. */
+  function patchLostWhileRivalsAppend(subject: SecretsStore, rival: SecretsStore, rivals: number) {
+    const runs = { count: 0 };
+    const schedule = loseResponseAfter(proxy(), () => rivalAppends(rival, rivals));
+    return { runs, schedule, patching: subject.patch<Log>('log', appender('subject', runs)) };
+  }
+
   it.each([1, 2, 7])(
     'a patch whose response is lost while %i rival patches land before the re-send: applied once, resolves',
     async (rivals) => {
       const { subject, rival } = pair(proxy());
       await subject.put('log', { ids: [] });
-      const runs = { count: 0 };
-      const schedule = proxy().intercept('UpdateItem', {
-        afterForward: async () => {
-          for (let index = 1; index <= rivals; index++) {
-            await rival.patch<Log>('log', appender(`rival-${index}`));
-          }
-        },
-        dropResponse: true,
-      });
-      const previous = await subject.patch<Log>('log', appender('subject', runs));
+      const { runs, schedule, patching } = patchLostWhileRivalsAppend(subject, rival, rivals);
+      const previous = await patching;
       await schedule;
       expect(runs.count).toBe(1);
       expect(previous).toEqual({ ids: [] });
@@ -96,18 +112,8 @@ describe.each([
     async (rivals) => {
       const { subject, rival } = pair(proxy());
       await subject.put('log', { ids: [] });
-      const runs = { count: 0 };
-      const schedule = proxy().intercept('UpdateItem', {
-        afterForward: async () => {
-          for (let index = 1; index <= rivals; index++) {
-            await rival.patch<Log>('log', appender(`rival-${index}`));
-          }
-        },
-        dropResponse: true,
-      });
-      await expect(subject.patch<Log>('log', appender('subject', runs))).rejects.toBeInstanceOf(
-        OutcomeUnknownError,
-      );
+      const { runs, schedule, patching } = patchLostWhileRivalsAppend(subject, rival, rivals);
+      await expect(patching).rejects.toBeInstanceOf(OutcomeUnknownError);
       await schedule;
       expect(runs.count).toBe(1);
       const { ids } = await subject.get<Log>('log');
@@ -119,12 +125,7 @@ describe.each([
   it('a create whose response is lost while a rival patches the new secret: applied once, resolves {}', async () => {
     const { subject, rival } = pair(proxy());
     const runs = { count: 0 };
-    const schedule = proxy().intercept('UpdateItem', {
-      afterForward: async () => {
-        await rival.patch<Log>('log', appender('rival'));
-      },
-      dropResponse: true,
-    });
+    const schedule = loseResponseAfter(proxy(), () => rival.patch<Log>('log', appender('rival')));
     expect(await subject.patch<Log>('log', appender('subject', runs))).toEqual({});
     await schedule;
     expect(runs.count).toBe(1);
@@ -162,12 +163,7 @@ describe.each([
   it('a put whose response is lost while a patch lands on top: the re-sent put erases nothing', async () => {
     const { subject, rival } = pair(proxy());
     await subject.put('log', { ids: ['before'] });
-    const schedule = proxy().intercept('UpdateItem', {
-      afterForward: async () => {
-        await rival.patch<Log>('log', appender('rival'));
-      },
-      dropResponse: true,
-    });
+    const schedule = loseResponseAfter(proxy(), () => rival.patch<Log>('log', appender('rival')));
     await expect(subject.put('log', { ids: ['put'] })).resolves.toBe(true);
     await schedule;
     expect(await subject.get<Log>('log')).toEqual({ ids: ['put', 'rival'] });
@@ -176,12 +172,7 @@ describe.each([
   it('a field delete whose response is lost while a rival patches: applied once', async () => {
     const { subject, rival, namespace } = pair(proxy());
     await subject.put('auth', { token: 't', siteId: 1, ids: [] });
-    const schedule = proxy().intercept('UpdateItem', {
-      afterForward: async () => {
-        await rival.patch<Log>('auth', appender('rival'));
-      },
-      dropResponse: true,
-    });
+    const schedule = loseResponseAfter(proxy(), () => rival.patch<Log>('auth', appender('rival')));
     await subject.delete('auth', ['siteId']);
     await schedule;
     expect(await subject.get('auth')).toEqual({ token: 't', ids: ['rival'] });
@@ -289,12 +280,7 @@ describe.each([
 
     it('put lost, then a delete, then the put re-sent: refused by the tombstone; the secret stays deleted', async () => {
       const { subject, rival } = pair(proxy());
-      const schedule = proxy().intercept('UpdateItem', {
-        afterForward: async () => {
-          await rival.delete('log');
-        },
-        dropResponse: true,
-      });
+      const schedule = loseResponseAfter(proxy(), () => rival.delete('log'));
       await expect(subject.put('log', { ids: ['put'] })).resolves.toBe(true);
       await schedule;
       expect(await rival.exists('log')).toBe(false);

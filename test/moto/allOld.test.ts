@@ -14,6 +14,7 @@ import {
 import { SecretsStore } from '@secrets-store/core';
 import { describe, expect, it } from 'vitest';
 import { localDynamoDBClient } from '../support/dynamodb.ts';
+import { gate } from '../support/gate.ts';
 import {
   countRequests,
   endpoint,
@@ -29,27 +30,20 @@ interface Log {
 
 /** Holds the next write of `client` until `release` is called; `reached` resolves when it waits. */
 function holdNextWrite(client: DynamoDBClient) {
-  let reach!: () => void;
-  const reached = new Promise<void>((resolve) => {
-    reach = resolve;
-  });
-  let release!: () => void;
-  const released = new Promise<void>((resolve) => {
-    release = resolve;
-  });
+  const write = gate();
   let held = false;
   client.middlewareStack.add(
     (next, context) => async (args) => {
       if (!held && ['PutItemCommand', 'UpdateItemCommand'].includes(context.commandName ?? '')) {
         held = true;
-        reach();
-        await released;
+        write.arrive();
+        await write.opened;
       }
       return next(args);
     },
     { step: 'initialize', name: 'holdNextWrite' },
   );
-  return { reached, release };
+  return { reached: write.reached, release: write.release };
 }
 
 describe('ALL_OLD on moto', () => {

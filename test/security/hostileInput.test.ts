@@ -93,29 +93,29 @@ describe('prototype pollution', () => {
   });
 });
 
+/** Any bytes (up to `maxLength`) as the `attribute` of a sound item: get gives DecryptionError. */
+async function expectAnyBytesAsDecryptionError(
+  attribute: 'ciphertext' | 'dataKey',
+  maxLength: number,
+): Promise<void> {
+  await store.put('k', { a: 1 });
+  const item = await table.item(NAMESPACE, 'k');
+  await fc.assert(
+    fc.asyncProperty(fc.uint8Array({ maxLength }), async (bytes) => {
+      await table.putItem({ ...item, [attribute]: { B: bytes } });
+      await expect(store.get('k')).rejects.toThrow(DecryptionError);
+    }),
+    { numRuns: 300 },
+  );
+}
+
 describe('arbitrary bytes where an envelope or a wrapped key belongs', () => {
   it('property: any bytes as the ciphertext give DecryptionError, never a crash', async () => {
-    await store.put('k', { a: 1 });
-    const item = await table.item(NAMESPACE, 'k');
-    await fc.assert(
-      fc.asyncProperty(fc.uint8Array({ maxLength: 400 }), async (bytes) => {
-        await table.putItem({ ...item, ciphertext: { B: bytes } });
-        await expect(store.get('k')).rejects.toThrow(DecryptionError);
-      }),
-      { numRuns: 300 },
-    );
+    await expectAnyBytesAsDecryptionError('ciphertext', 400);
   });
 
   it('property: any bytes as the wrapped data key give DecryptionError', async () => {
-    await store.put('k', { a: 1 });
-    const item = await table.item(NAMESPACE, 'k');
-    await fc.assert(
-      fc.asyncProperty(fc.uint8Array({ maxLength: 200 }), async (bytes) => {
-        await table.putItem({ ...item, dataKey: { B: bytes } });
-        await expect(store.get('k')).rejects.toThrow(DecryptionError);
-      }),
-      { numRuns: 300 },
-    );
+    await expectAnyBytesAsDecryptionError('dataKey', 200);
   });
 
   it('an item with attributes of the wrong types gives DecryptionError', async () => {

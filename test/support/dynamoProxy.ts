@@ -225,6 +225,23 @@ export async function startDynamoProxy(options: ProxyOptions): Promise<DynamoPro
         await new Promise((resolve) => setTimeout(resolve, random() * (faults?.maxDelayMs ?? 50)));
       }
     }
+    await forwardAndAnswer(request, response, body, operation, {
+      drop: () => faults !== undefined && hit(faults.dropAfter),
+    });
+  });
+
+  /**
+   * Forwards the request to the target and passes its answer on, unless `drop()` (asked once
+   * the target applied it, after `afterForward`) says the caller never hears of it: the SDK
+   * then sees a network error. A target that cannot be reached hangs up on the caller too.
+   */
+  async function forwardAndAnswer(
+    request: IncomingMessage,
+    response: ServerResponse,
+    body: Buffer,
+    operation: string,
+    after: { afterForward?: (() => Promise<void>) | undefined; drop: () => boolean },
+  ): Promise<void> {
     let result: Forwarded;
     try {
       result = await forward(target, request, body);
@@ -232,13 +249,14 @@ export async function startDynamoProxy(options: ProxyOptions): Promise<DynamoPro
       request.socket.destroy();
       return;
     }
-    if (faults && hit(faults.dropAfter)) {
+    await after.afterForward?.();
+    if (after.drop()) {
       count('dropAfter');
       request.socket.destroy();
       return;
     }
     await answer(request, response, body, operation, result);
-  });
+  }
 
   function takeInterception(operation: string, body: Buffer) {
     const index = interceptions.findIndex(
@@ -264,20 +282,10 @@ export async function startDynamoProxy(options: ProxyOptions): Promise<DynamoPro
       return;
     }
     await interception.beforeForward?.();
-    let result: Forwarded;
-    try {
-      result = await forward(target, request, body);
-    } catch {
-      request.socket.destroy();
-      return;
-    }
-    await interception.afterForward?.();
-    if (interception.dropResponse) {
-      count('dropAfter');
-      request.socket.destroy();
-      return;
-    }
-    await answer(request, response, body, operation, result);
+    await forwardAndAnswer(request, response, body, operation, {
+      afterForward: interception.afterForward,
+      drop: () => interception.dropResponse === true,
+    });
   }
 
   async function answer(

@@ -9,6 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { gate } from './gate.ts';
 
 export interface HeldAnswer {
   /** Resolves when the request was applied and its answer is held. */
@@ -61,16 +62,9 @@ export function holdAnswerOfNext(
   commandName: string,
   predicate?: (input: Record<string, unknown>) => boolean,
 ): HeldAnswer {
-  let arrived!: () => void;
-  let release!: () => void;
-  const applied = new Promise<void>((resolve) => {
-    arrived = resolve;
-  });
-  const released = new Promise<void>((resolve) => {
-    release = resolve;
-  });
-  holds(client).push({ commandName, predicate, arrived, released });
-  return { applied, release };
+  const held = gate();
+  holds(client).push({ commandName, predicate, arrived: held.arrive, released: held.opened });
+  return { applied: held.reached, release: held.release };
 }
 
 /** Requests held and not yet matched: a test's schedule has run when this is 0. */

@@ -4,7 +4,7 @@
  * or tamper with the items the store wrote.
  */
 import { randomUUID } from 'node:crypto';
-import { QueryCommand } from '@aws-sdk/client-dynamodb';
+import { PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { LocalKeyring, SecretsStore, type SecretsStoreOptions } from '@secrets-store/core';
 import { inject } from 'vitest';
 import { localDynamoDBClient } from './dynamodb.ts';
@@ -39,6 +39,29 @@ export async function itemsOf(namespace: string) {
     }),
   );
   return response.Items ?? [];
+}
+
+/**
+ * Writes, straight to the table, a tombstone as write protocol v3's delete leaves it: no value,
+ * `updatedAt` the delete, `writeId` the delete's, and a TTL.
+ */
+export async function putTombstone(
+  namespace: string,
+  key: string,
+  times: { writeId: string; updatedAt: number; expiresAt: number },
+): Promise<void> {
+  await rawClient.send(
+    new PutItemCommand({
+      TableName: tableName,
+      Item: {
+        pk: { S: namespace },
+        sk: { S: key },
+        writeId: { S: times.writeId },
+        updatedAt: { N: String(times.updatedAt) },
+        expiresAt: { N: String(times.expiresAt) },
+      },
+    }),
+  );
 }
 
 export { countRequests } from './countRequests.ts';

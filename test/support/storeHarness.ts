@@ -63,6 +63,35 @@ export function rival(options: Partial<SecretsStoreOptions> = {}): SecretsStore 
   });
 }
 
+/** The id of the write that last landed on `key`: a write based on reading it is conditioned on it. */
+export async function currentWriteId(key: string): Promise<string> {
+  return String((await table.item(NAMESPACE, key))?.writeId?.S);
+}
+
+/** Requests conditioned on the item whose id is `writeId` (a write based on that read). */
+export function conditionedOn(writeId: string): (input: Record<string, unknown>) => boolean {
+  return (input) => JSON.stringify(input.ExpressionAttributeValues ?? {}).includes(writeId);
+}
+
+/**
+ * The next copy of a write based on `key` as it stands now loses its response (the server
+ * applied it), and while it is lost `rivalsWrite` runs, once. Only that write's copies match:
+ * the rivals' own writes are based on later items.
+ */
+export async function loseResponseWhileRivalsWrite(
+  key: string,
+  rivalsWrite: () => Promise<unknown>,
+): Promise<void> {
+  let rivalsWrote = false;
+  table.memory.loseResponseOfNext('UpdateItem', conditionedOn(await currentWriteId(key)), {
+    onLost: async () => {
+      if (rivalsWrote) return;
+      rivalsWrote = true;
+      await rivalsWrite();
+    },
+  });
+}
+
 /** No call at all, and one DynamoDB read: the counts a cached and an uncached `get` make. */
 export const NONE = { dynamodb: 0, kms: 0 };
 export const ONE_READ = { dynamodb: 1, kms: 0 };

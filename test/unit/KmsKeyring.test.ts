@@ -92,17 +92,22 @@ describe('KmsKeyring.generateDataKey', () => {
   });
 });
 
+/** `keyring` decrypts a wrapped key with one Decrypt, its KeyId pinned to `keyId`, the context passed. */
+async function expectDecryptedPinned(keyring: KmsKeyring, keyId: string): Promise<void> {
+  const blob = new Uint8Array(184).fill(2);
+  const key = await keyring.decryptDataKey(blob, keyId, context);
+  expect(key.equals(Buffer.alloc(32, 3))).toBe(true);
+  expect(kms).toHaveReceivedCommandExactlyOnceWith(DecryptCommand, {
+    CiphertextBlob: blob,
+    KeyId: keyId,
+    EncryptionContext: { namespace: 'app:1', secret: 'authToken' },
+  });
+}
+
 describe('KmsKeyring.decryptDataKey', () => {
   it('pins KeyId to the configured key and passes the encryption context', async () => {
     kms.on(DecryptCommand).resolves({ Plaintext: new Uint8Array(32).fill(3), KeyId: KEY_ARN });
-    const blob = new Uint8Array(184).fill(2);
-    const key = await keyring().decryptDataKey(blob, KEY_ARN, context);
-    expect(key.equals(Buffer.alloc(32, 3))).toBe(true);
-    expect(kms).toHaveReceivedCommandExactlyOnceWith(DecryptCommand, {
-      CiphertextBlob: blob,
-      KeyId: KEY_ARN,
-      EncryptionContext: { namespace: 'app:1', secret: 'authToken' },
-    });
+    await expectDecryptedPinned(keyring(), KEY_ARN);
   });
 
   it('rejects an answer for another key and zero-fills its plaintext', async () => {
@@ -312,14 +317,7 @@ describe('previous keys', () => {
     kms
       .on(DecryptCommand)
       .resolves({ Plaintext: new Uint8Array(32).fill(3), KeyId: PREVIOUS_KEY_ARN });
-    const blob = new Uint8Array(184).fill(2);
-    const key = await rotated().decryptDataKey(blob, PREVIOUS_KEY_ARN, context);
-    expect(key.equals(Buffer.alloc(32, 3))).toBe(true);
-    expect(kms).toHaveReceivedCommandExactlyOnceWith(DecryptCommand, {
-      CiphertextBlob: blob,
-      KeyId: PREVIOUS_KEY_ARN,
-      EncryptionContext: { namespace: 'app:1', secret: 'authToken' },
-    });
+    await expectDecryptedPinned(rotated(), PREVIOUS_KEY_ARN);
   });
 
   it('a previous key given as a bare key id pins that id for the ARN that ends with it', async () => {

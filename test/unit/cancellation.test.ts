@@ -22,6 +22,7 @@ import {
 } from '@secrets-store/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type FakeTable, fakeTable } from '../support/fakeTable.ts';
+import { type Gate, gate } from '../support/gate.ts';
 
 const TABLE = 'secrets';
 const NAMESPACE = 'app-1:install-7';
@@ -36,19 +37,12 @@ class HoldingKeyring implements Keyring {
   readonly maxWrappedKeyBytes = this.#inner.maxWrappedKeyBytes;
   readonly maxKeyIdBytes = this.#inner.maxKeyIdBytes;
   readonly calls = { generate: 0, decrypt: 0 };
-  #hold: { kind: 'generate' | 'decrypt'; reach: () => void; released: Promise<void> } | undefined;
+  #hold: { kind: 'generate' | 'decrypt'; gate: Gate } | undefined;
 
   holdNext(kind: 'generate' | 'decrypt') {
-    let reach!: () => void;
-    const reached = new Promise<void>((resolve) => {
-      reach = resolve;
-    });
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    this.#hold = { kind, reach, released };
-    return { reached, release };
+    const held = gate();
+    this.#hold = { kind, gate: held };
+    return { reached: held.reached, release: held.release };
   }
 
   async #wait(kind: 'generate' | 'decrypt', signal: AbortSignal | undefined): Promise<void> {
@@ -56,9 +50,9 @@ class HoldingKeyring implements Keyring {
     const hold = this.#hold;
     if (hold?.kind !== kind) return;
     this.#hold = undefined;
-    hold.reach();
+    hold.gate.arrive();
     await new Promise<void>((resolve, reject) => {
-      void hold.released.then(resolve);
+      void hold.gate.opened.then(resolve);
       signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
     });
   }
@@ -137,6 +131,37 @@ interface Log {
   ids?: string[];
 }
 const append = (id: string) => (value: Log) => ({ ...value, ids: [...(value.ids ?? []), id] });
+
+/** A store whose log is empty, and its next `operation` paused before the table applies it. */
+async function emptyLogPausing(
+  operation: Parameters<FakeTable['memory']['pauseNext']>[0],
+  options: Parameters<typeof subject>[0] = {},
+) {
+  const store = subject(options);
+  await store.put('log', { ids: [] });
+  return { store, paused: table.memory.pauseNext(operation) };
+}
+
+/** Aborting `controller` settles `call` with an `errorClass` error whose cause is the reason. */
+async function expectAbortSettles(
+  controller: AbortController,
+  call: Promise<{ value: unknown } | { error: unknown }>,
+  errorClass: new (...args: never[]) => Error,
+): Promise<void> {
+  const why = reason();
+  controller.abort(why);
+  const settled = await call;
+  expect(settled).toEqual({ error: expect.any(errorClass) });
+  expect((settled as { error: Error }).error.cause).toBe(why);
+}
+
+/** Two patches of the log: 'one' on a signal the test aborts, and 'two', which stays. */
+function oneLeavingOneStaying(store: SecretsStore) {
+  const controller = new AbortController();
+  const leaving = outcome(store.patch<Log>('log', append('one'), { signal: controller.signal }));
+  const staying = store.patch<Log>('log', append('two'));
+  return { controller, leaving, staying };
+}
 
 describe('a signal already aborted: rejects before any call', () => {
   it.each([
@@ -298,11 +323,7 @@ describe('reads aborted in flight reject at once', () => {
     const leaving = outcome(store.get('k', { signal: controller.signal }));
     const staying = store.get('k');
     await held.reached;
-    const why = reason();
-    controller.abort(why);
-    const left = await leaving;
-    expect(left).toEqual({ error: expect.any(StorageError) });
-    expect((left as { error: Error }).error.cause).toBe(why);
+    await expectAbortSettles(controller, leaving, StorageError);
     held.release();
     expect(await staying).toEqual({ token: 'fresh' });
     expect(keyring.calls.decrypt).toBe(1);
@@ -332,11 +353,7 @@ describe('writes aborted are told from their copies', () => {
     const controller = new AbortController();
     const put = outcome(store.put('k', { a: 1 }, { signal: controller.signal }));
     await paused.reached;
-    const why = reason();
-    controller.abort(why);
-    const settled = await put;
-    expect(settled).toEqual({ error: expect.any(OutcomeUnknownError) });
-    expect((settled as { error: Error }).error.cause).toBe(why);
+    await expectAbortSettles(controller, put, OutcomeUnknownError);
     paused.release();
     // The copy that was in flight lands: "unknown" was the truth, not a guess.
     await expect.poll(() => table.item(NAMESPACE, 'k')).toBeDefined();
@@ -349,11 +366,7 @@ describe('writes aborted are told from their copies', () => {
     const controller = new AbortController();
     const put = outcome(store.put('k', { a: 1 }, { signal: controller.signal }));
     await held.reached;
-    const why = reason();
-    controller.abort(why);
-    const settled = await put;
-    expect(settled).toEqual({ error: expect.any(StorageError) });
-    expect((settled as { error: Error }).error.cause).toBe(why);
+    await expectAbortSettles(controller, put, StorageError);
     held.release();
     expect(table.dynamodb).toHaveReceivedCommandTimes(UpdateItemCommand, 0);
     expect(table.memory.requests).toHaveLength(0);
@@ -374,21 +387,15 @@ describe('writes aborted are told from their copies', () => {
 
 describe('group commit: an aborting patch leaves, the batch goes on for the others', () => {
   it('aborted while waiting for the next batch: StorageError, and its change is never written', async () => {
-    const store = subject();
-    await store.put('log', { ids: [] });
-    const paused = table.memory.pauseNext('UpdateItem');
+    const { store, paused } = await emptyLogPausing('UpdateItem');
     const first = store.patch<Log>('log', append('one'));
     await paused.reached;
     // These two wait for the batch in flight to end, and form the next batch.
     const controller = new AbortController();
     const second = outcome(store.patch<Log>('log', append('two'), { signal: controller.signal }));
     const third = store.patch<Log>('log', append('three'));
-    const why = reason();
-    controller.abort(why);
     // It left before the write in flight was answered.
-    const left = await second;
-    expect(left).toEqual({ error: expect.any(StorageError) });
-    expect((left as { error: Error }).error.cause).toBe(why);
+    await expectAbortSettles(controller, second, StorageError);
     table.dynamodb.resetHistory();
     paused.release();
     expect(await first).toEqual({ ids: [] });
@@ -399,18 +406,10 @@ describe('group commit: an aborting patch leaves, the batch goes on for the othe
   });
 
   it('aborted while the batch write holding its change is in flight: OutcomeUnknownError; the others resolve', async () => {
-    const store = subject();
-    await store.put('log', { ids: [] });
-    const paused = table.memory.pauseNext('UpdateItem');
-    const controller = new AbortController();
-    const leaving = outcome(store.patch<Log>('log', append('one'), { signal: controller.signal }));
-    const staying = store.patch<Log>('log', append('two'));
+    const { store, paused } = await emptyLogPausing('UpdateItem');
+    const { controller, leaving, staying } = oneLeavingOneStaying(store);
     await paused.reached;
-    const why = reason();
-    controller.abort(why);
-    const left = await leaving;
-    expect(left).toEqual({ error: expect.any(OutcomeUnknownError) });
-    expect((left as { error: Error }).error.cause).toBe(why);
+    await expectAbortSettles(controller, leaving, OutcomeUnknownError);
     paused.release();
     expect(await staying).toEqual({ ids: ['one'] });
     // The write held its change and landed: what "unknown" allowed for.
@@ -419,15 +418,11 @@ describe('group commit: an aborting patch leaves, the batch goes on for the othe
 
   it('aborted while its batch seals (a new data key is generated): StorageError; the batch writes again without it', async () => {
     // dataKeyMaxAgeMs 0: every write takes a new data key, so every seal calls the keyring.
-    const store = subject({ dataKeyMaxAgeMs: 0 });
-    await store.put('log', { ids: [] });
-    const paused = table.memory.pauseNext('UpdateItem');
+    const { store, paused } = await emptyLogPausing('UpdateItem', { dataKeyMaxAgeMs: 0 });
     const zero = store.patch<Log>('log', append('zero'));
     await paused.reached;
     // These two arrive while the first batch is in flight: together they form the next batch.
-    const controller = new AbortController();
-    const leaving = outcome(store.patch<Log>('log', append('one'), { signal: controller.signal }));
-    const staying = store.patch<Log>('log', append('two'));
+    const { controller, leaving, staying } = oneLeavingOneStaying(store);
     const held = keyring.holdNext('generate');
     table.dynamodb.resetHistory();
     paused.release();
@@ -444,12 +439,8 @@ describe('group commit: an aborting patch leaves, the batch goes on for the othe
   });
 
   it('aborted while the batch reads: StorageError; the others write without its change', async () => {
-    const store = subject();
-    await store.put('log', { ids: [] });
-    const paused = table.memory.pauseNext('GetItem');
-    const controller = new AbortController();
-    const leaving = outcome(store.patch<Log>('log', append('one'), { signal: controller.signal }));
-    const staying = store.patch<Log>('log', append('two'));
+    const { store, paused } = await emptyLogPausing('GetItem');
+    const { controller, leaving, staying } = oneLeavingOneStaying(store);
     await paused.reached;
     controller.abort(reason());
     expect(await leaving).toEqual({ error: expect.any(StorageError) });

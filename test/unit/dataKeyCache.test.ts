@@ -88,22 +88,29 @@ describe('DataKeyCache', () => {
       return stored;
     }
     const zeroed = (buffer: Buffer) => buffer.every((byte) => byte === 0);
-
-    it('zero-fills an expired key at maxAgeMs without anyone touching the cache', () => {
+    /** A cache whose keys live 100 ms, on fake timers. */
+    const cacheOnFakeTimers = () => {
       vi.useFakeTimers();
-      const cache = new DataKeyCache({ maxAgeMs: 100 });
-      const stored = setAndHold(cache, 'a', 1);
-      vi.advanceTimersByTime(99);
-      expect(zeroed(stored)).toBe(false);
+      return new DataKeyCache({ maxAgeMs: 100 });
+    };
+    /** `last` is still held `ms - 1` from now and swept at `ms`: the cache empty, no timer left. */
+    const expectSweptAfter = (cache: DataKeyCache, last: Buffer, ms: number) => {
+      vi.advanceTimersByTime(ms - 1);
+      expect(zeroed(last)).toBe(false);
       vi.advanceTimersByTime(1);
-      expect(zeroed(stored)).toBe(true);
+      expect(zeroed(last)).toBe(true);
       expect(cache.size).toBe(0);
       expect(vi.getTimerCount()).toBe(0);
+    };
+
+    it('zero-fills an expired key at maxAgeMs without anyone touching the cache', () => {
+      const cache = cacheOnFakeTimers();
+      const stored = setAndHold(cache, 'a', 1);
+      expectSweptAfter(cache, stored, 100);
     });
 
     it('sweeps each key at its own expiry, one timer at a time', () => {
-      vi.useFakeTimers();
-      const cache = new DataKeyCache({ maxAgeMs: 100 });
+      const cache = cacheOnFakeTimers();
       const first = setAndHold(cache, 'a', 1);
       vi.advanceTimersByTime(60);
       const second = setAndHold(cache, 'b', 2);
@@ -111,17 +118,11 @@ describe('DataKeyCache', () => {
       vi.advanceTimersByTime(40);
       expect([zeroed(first), zeroed(second)]).toEqual([true, false]);
       expect(cache.size).toBe(1);
-      vi.advanceTimersByTime(59);
-      expect(zeroed(second)).toBe(false);
-      vi.advanceTimersByTime(1);
-      expect(zeroed(second)).toBe(true);
-      expect(cache.size).toBe(0);
-      expect(vi.getTimerCount()).toBe(0);
+      expectSweptAfter(cache, second, 60);
     });
 
     it('a key set again lives maxAgeMs from then', () => {
-      vi.useFakeTimers();
-      const cache = new DataKeyCache({ maxAgeMs: 100 });
+      const cache = cacheOnFakeTimers();
       setAndHold(cache, 'a', 1);
       vi.advanceTimersByTime(50);
       const again = setAndHold(cache, 'a', 1);
@@ -148,8 +149,7 @@ describe('DataKeyCache', () => {
     });
 
     it('clear stops the sweep', () => {
-      vi.useFakeTimers();
-      const cache = new DataKeyCache({ maxAgeMs: 100 });
+      const cache = cacheOnFakeTimers();
       cache.set('a', key(1));
       cache.clear();
       expect(vi.getTimerCount()).toBe(0);

@@ -31,7 +31,19 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
+/** A throttle that outlasted the SDK's own retries. */
+const throttled = () => Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
 const keyItems = (keys: string[]) => keys.map((key) => ({ sk: { S: key } }));
+/** The Query answers `first`, continued after its last key, then `second`. */
+function queryAnswersPages(first: string[], second: string[]): void {
+  dynamodb
+    .on(QueryCommand)
+    .resolvesOnce({
+      Items: keyItems(first),
+      LastEvaluatedKey: { pk: { S: 'app:1' }, sk: { S: first.at(-1) as string } },
+    })
+    .resolvesOnce({ Items: keyItems(second) });
+}
 const names = (count: number, prefix = 'k') =>
   Array.from({ length: count }, (_, index) => `${prefix}${index}`);
 const sentKeys = (call: number) =>
@@ -69,13 +81,7 @@ describe('purgeNamespace', () => {
   });
 
   it('queries keys only, page after page, and deletes them in batches of 25', async () => {
-    dynamodb
-      .on(QueryCommand)
-      .resolvesOnce({
-        Items: keyItems(names(30)),
-        LastEvaluatedKey: { pk: { S: 'app:1' }, sk: { S: 'k29' } },
-      })
-      .resolvesOnce({ Items: keyItems(names(3, 'm')) });
+    queryAnswersPages(names(30), names(3, 'm'));
     dynamodb.on(BatchWriteItemCommand).resolves({});
     await expect(purgeNamespace(base)).resolves.toEqual({ deleted: 33, complete: true });
     expect(dynamodb).toHaveReceivedCommandWith(QueryCommand, {
@@ -147,9 +153,7 @@ describe('purgeNamespace', () => {
   });
 
   it('a Query that fails after the SDK retries is a StorageError naming the AWS error', async () => {
-    dynamodb
-      .on(QueryCommand)
-      .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    dynamodb.on(QueryCommand).rejects(throttled());
     await expect(purgeNamespace(base)).rejects.toThrow(StorageError);
     await expect(purgeNamespace(base)).rejects.toThrow(/ThrottlingException/);
   });
@@ -201,13 +205,7 @@ describe('PurgeIncompleteError is exact', () => {
   // Page 1: k0..k99 (4 batches), page 2: m0..m9. The batch k25..k49 keeps k25..k27 unprocessed.
   const stubborn = ['k25', 'k26', 'k27'];
   function twoPagesWithOneStubbornBatch(): void {
-    dynamodb
-      .on(QueryCommand)
-      .resolvesOnce({
-        Items: keyItems(names(100)),
-        LastEvaluatedKey: { pk: { S: 'app:1' }, sk: { S: 'k99' } },
-      })
-      .resolvesOnce({ Items: keyItems(names(10, 'm')) });
+    queryAnswersPages(names(100), names(10, 'm'));
     dynamodb.on(BatchWriteItemCommand).callsFake((input) => {
       const requests = input.RequestItems.secrets as WriteRequest[];
       const left = requests.filter((request) =>
@@ -262,7 +260,7 @@ describe('PurgeIncompleteError is exact', () => {
         Items: keyItems(['a']),
         LastEvaluatedKey: { pk: { S: 'app:1' }, sk: { S: 'a' } },
       })
-      .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+      .rejects(throttled());
     dynamodb.on(BatchWriteItemCommand).resolves({
       UnprocessedItems: {
         secrets: [{ DeleteRequest: { Key: { pk: { S: 'app:1' }, sk: { S: 'a' } } } }],
@@ -280,6 +278,11 @@ describe('PurgeIncompleteError is exact', () => {
 
 describe('purgeWrittenBefore', () => {
   const cutoff = 1_767_225_600_000;
+  /** The error of a purge of everything before `cutoff` that sends one request at a time. */
+  const purgeOneAtATimeFailing = () =>
+    purgeWrittenBefore({ ...base, writtenBefore: cutoff, concurrency: 1 }).catch(
+      (caught) => caught,
+    );
   const conditionFailed = () =>
     new ConditionalCheckFailedException({
       message: 'The conditional request failed',
@@ -381,15 +384,8 @@ describe('purgeWrittenBefore', () => {
 
   it('gives up with an exact PurgeIncompleteError when a transaction fails after the SDK retries', async () => {
     dynamodb.on(QueryCommand).resolves({ Items: keyItems(names(250)) });
-    dynamodb
-      .on(TransactWriteItemsCommand)
-      .resolvesOnce({})
-      .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
-    const error = await purgeWrittenBefore({
-      ...base,
-      writtenBefore: cutoff,
-      concurrency: 1,
-    }).catch((caught) => caught);
+    dynamodb.on(TransactWriteItemsCommand).resolvesOnce({}).rejects(throttled());
+    const error = await purgeOneAtATimeFailing();
     expect(error).toBeInstanceOf(PurgeIncompleteError);
     expect(error.deleted).toBe(100);
     expect(error.remainingKeys).toEqual(names(250).slice(100));
@@ -403,6 +399,16 @@ describe('purgeWrittenBefore', () => {
       Object.assign(new Error('An unknown operation was requested'), {
         name: 'UnknownOperationException',
       });
+    /** Keys to delete one by one, each landing but `failing`, whose DeleteItem throws `error`. */
+    function deletesOneByOneFailingAt(keys: string[], failing: string, error: Error): void {
+      dynamodb.on(QueryCommand).resolves({ Items: keyItems(keys) });
+      dynamodb.on(TransactWriteItemsCommand).rejects(unknownOperation());
+      dynamodb
+        .on(DeleteItemCommand)
+        .resolves({})
+        .on(DeleteItemCommand, { Key: { pk: { S: 'app:1' }, sk: { S: failing } } })
+        .rejects(error);
+    }
 
     it('deletes each key with a DeleteItem under the same condition', async () => {
       dynamodb.on(QueryCommand).resolves({ Items: keyItems(['a', 'b']) });
@@ -420,31 +426,15 @@ describe('purgeWrittenBefore', () => {
     });
 
     it('spares an item whose condition fails (rewritten since the Query) and counts it', async () => {
-      dynamodb.on(QueryCommand).resolves({ Items: keyItems(['a', 'b', 'c']) });
-      dynamodb.on(TransactWriteItemsCommand).rejects(unknownOperation());
-      dynamodb
-        .on(DeleteItemCommand)
-        .resolves({})
-        .on(DeleteItemCommand, { Key: { pk: { S: 'app:1' }, sk: { S: 'b' } } })
-        .rejects(conditionFailed());
+      deletesOneByOneFailingAt(['a', 'b', 'c'], 'b', conditionFailed());
       await expect(
         purgeWrittenBefore({ ...base, writtenBefore: cutoff, concurrency: 1 }),
       ).resolves.toEqual({ deleted: 2, spared: 1, complete: true });
     });
 
     it('gives up with an exact PurgeIncompleteError when a delete fails after the SDK retries', async () => {
-      dynamodb.on(QueryCommand).resolves({ Items: keyItems(names(40)) });
-      dynamodb.on(TransactWriteItemsCommand).rejects(unknownOperation());
-      dynamodb
-        .on(DeleteItemCommand)
-        .resolves({})
-        .on(DeleteItemCommand, { Key: { pk: { S: 'app:1' }, sk: { S: 'k1' } } })
-        .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
-      const error = await purgeWrittenBefore({
-        ...base,
-        writtenBefore: cutoff,
-        concurrency: 1,
-      }).catch((caught) => caught);
+      deletesOneByOneFailingAt(names(40), 'k1', throttled());
+      const error = await purgeOneAtATimeFailing();
       expect(error).toBeInstanceOf(PurgeIncompleteError);
       // The first 16 go out together; k1 fails among them, and the 24 after them never start.
       expect(error.deleted).toBe(15);

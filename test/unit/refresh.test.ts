@@ -26,6 +26,7 @@ import {
   type TestSecretsStore,
 } from '@secrets-store/core/testing';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { upstream } from '../support/refresh/upstream.ts';
 
 interface Token {
   token?: string;
@@ -51,37 +52,14 @@ function container(options: Parameters<typeof createTestStore>[0] = {}): TestSec
   return createTestStore({ table, masterKey, ...options });
 }
 
-function deferred<T>() {
-  let resolve!: (value: T) => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<T>((onResolve, onReject) => {
-    resolve = onResolve;
-    reject = onReject;
-  });
-  return { promise, resolve, reject };
-}
-
-/** An upstream the test controls: each call waits for `answer`, and is counted. */
-function upstream() {
-  const answer = deferred<{ token: string; refreshToken: string }>();
-  const entered = deferred<AbortSignal>();
-  let calls = 0;
-  return {
-    answer,
-    entered: entered.promise,
-    get calls() {
-      return calls;
-    },
-    options: (extra: Record<string, unknown> = {}) => ({
-      needsRefresh: (value: Token) => value.token !== 'new',
-      refresh: async (value: Token, { signal }: { signal: AbortSignal }) => {
-        calls += 1;
-        entered.resolve(signal);
-        return { ...value, ...(await answer.promise) };
-      },
-      ...extra,
-    }),
-  };
+/** A holder of `value` inside its refresh, on `options`: the upstream answers when told. */
+async function holderInsideRefresh(value: Token, options: Record<string, unknown> = {}) {
+  const holder = container();
+  await holder.put('authToken', value);
+  const up = upstream();
+  const held = holder.refresh<Token>('authToken', up.options(options));
+  await up.entered;
+  return { holder, up, held };
 }
 
 const operations = (from = 0) => table.requests.slice(from).map((request) => request.operation);
@@ -150,12 +128,8 @@ describe('one flight, one upstream call', () => {
 describe('the lease', () => {
   it('a refresh running 2.5 x leaseMs keeps its lease: it renews every third, no takeover, one upstream call', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'setInterval', 'performance'] });
-    const holder = container();
     const waiter = container();
-    await holder.put('authToken', { token: 'old' });
-    const up = upstream();
-    const held = holder.refresh<Token>('authToken', up.options({ leaseMs: 300 }));
-    await up.entered;
+    const { up, held } = await holderInsideRefresh({ token: 'old' }, { leaseMs: 300 });
     const waiting = waiter.refresh<Token>('authToken', up.options({ leaseMs: 300 }));
     const leaseIds = new Set<string>();
     for (let elapsed = 0; elapsed < 750; elapsed += 10) {
@@ -239,12 +213,8 @@ describe('the lease', () => {
 
   it('waiting past waitMs for a holder that keeps renewing: RefreshTimeoutError, nothing written', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'setInterval', 'performance'] });
-    const holder = container();
     const waiter = container();
-    await holder.put('authToken', { token: 'old' });
-    const up = upstream();
-    const held = holder.refresh<Token>('authToken', up.options({ leaseMs: 300 }));
-    await up.entered;
+    const { up, held } = await holderInsideRefresh({ token: 'old' }, { leaseMs: 300 });
     const waiting = waiter
       .refresh<Token>('authToken', up.options({ leaseMs: 300, waitMs: 500 }))
       .catch((error: unknown) => error);
@@ -259,12 +229,8 @@ describe('the lease', () => {
   });
 
   it("the caller's signal aborts its wait at once: StorageError, the signal's reason as cause; the holder goes on", async () => {
-    const holder = container();
     const waiter = container();
-    await holder.put('authToken', { token: 'old' });
-    const up = upstream();
-    const held = holder.refresh<Token>('authToken', up.options());
-    await up.entered;
+    const { up, held } = await holderInsideRefresh({ token: 'old' });
     const controller = new AbortController();
     const waiting = waiter.refresh<Token>('authToken', up.options({ signal: controller.signal }));
     const reason = new Error('the handler is out of time');
@@ -379,11 +345,7 @@ describe('refresh throws', () => {
 
 describe('rival writes during a refresh', () => {
   it('a rival patch of another field survives; the lease survives the patch', async () => {
-    const holder = container();
-    await holder.put('authToken', { token: 'old', siteId: 1 });
-    const up = upstream();
-    const held = holder.refresh<Token>('authToken', up.options());
-    await up.entered;
+    const { holder, up, held } = await holderInsideRefresh({ token: 'old', siteId: 1 });
     await container().patch<Token>('authToken', { other: 5 });
     expect(item('authToken')?.leaseMs).toEqual({ N: '10000' });
     up.answer.resolve({ token: 'new', refreshToken: 'r2' });
@@ -406,11 +368,7 @@ describe('rival writes during a refresh', () => {
   });
 
   it('a put during the refresh neither fails nor erases the lease; the refresh merges over it', async () => {
-    const holder = container();
-    await holder.put('authToken', { token: 'old' });
-    const up = upstream();
-    const held = holder.refresh<Token>('authToken', up.options());
-    await up.entered;
+    const { up, held } = await holderInsideRefresh({ token: 'old' });
     await expect(container().put('authToken', { token: 'put', siteId: 9 })).resolves.toBe(true);
     expect(item('authToken')?.leaseMs).toEqual({ N: '10000' });
     up.answer.resolve({ token: 'new', refreshToken: 'r2' });
@@ -418,11 +376,7 @@ describe('rival writes during a refresh', () => {
   });
 
   it('a delete during the refresh wins: LeaseLostError, nothing written, the secret stays deleted', async () => {
-    const holder = container();
-    await holder.put('authToken', { token: 'old' });
-    const up = upstream();
-    const held = holder.refresh<Token>('authToken', up.options());
-    await up.entered;
+    const { holder, up, held } = await holderInsideRefresh({ token: 'old' });
     await container().delete('authToken');
     up.answer.resolve({ token: 'new', refreshToken: 'r2' });
     const error = await held.catch((caught: unknown) => caught);

@@ -78,6 +78,28 @@ const queriedCutoffs = () =>
     .filter((cutoff) => cutoff !== undefined)
     .map(Number);
 
+/** A message refused: the batch does not fail, nothing is sent, one error line says so. */
+function expectRefused(response: unknown): void {
+  expect(response).toEqual({ batchItemFailures: [] });
+  expect(dynamodb.calls()).toHaveLength(0);
+  expect(sqs.calls()).toHaveLength(0);
+  expect(logs).toEqual([
+    expect.objectContaining({ level: 'error', message: 'message refused', messageId: 'm0' }),
+  ]);
+}
+
+/** The handler's Query for app:1's lifecycle record finds it holding `times` (installedAt, ...). */
+function lifecycleRecordHolds(times: Record<string, { N: string }>): void {
+  dynamodb
+    .on(QueryCommand, {
+      ExpressionAttributeValues: {
+        ':namespace': { S: 'app:1' },
+        ':record': { S: '\u0000lifecycle' },
+      },
+    })
+    .resolves({ Items: [{ ...recordKey, ...times }] });
+}
+
 beforeEach(() => {
   vi.useFakeTimers({ toFake: ['Date'] });
   vi.setSystemTime(NOW);
@@ -129,14 +151,7 @@ describe('AppUninstalled', () => {
     dynamodb
       .on(UpdateItemCommand)
       .rejects(new ConditionalCheckFailedException({ message: 'failed', $metadata: {} }));
-    dynamodb
-      .on(QueryCommand, {
-        ExpressionAttributeValues: {
-          ':namespace': { S: 'app:1' },
-          ':record': { S: '\u0000lifecycle' },
-        },
-      })
-      .resolves({ Items: [{ ...recordKey, uninstalledAt: { N: String(EVENT_MS) } }] });
+    lifecycleRecordHolds({ uninstalledAt: { N: String(EVENT_MS) } });
     const response = await handle(sqsEvent(uninstalled('app:1')), plenty, config);
     expect(response).toEqual({ batchItemFailures: [] });
     expect(queriedCutoffs()).toEqual([EVENT_MS]);
@@ -268,12 +283,7 @@ describe('event times the pipeline cannot trust are refused (logged, dropped, no
     ['a SecondSweep dated 1970', sweep(1000)],
   ])('%s', async (_name, body) => {
     const response = await handle(sqsRecord(body, NOW), plenty, config);
-    expect(response).toEqual({ batchItemFailures: [] });
-    expect(dynamodb.calls()).toHaveLength(0);
-    expect(sqs.calls()).toHaveLength(0);
-    expect(logs).toEqual([
-      expect.objectContaining({ level: 'error', message: 'message refused', messageId: 'm0' }),
-    ]);
+    expectRefused(response);
   });
 
   it('5 minutes ahead is accepted, a second more is not; the reason names both times', async () => {
@@ -370,14 +380,7 @@ describe('the second sweep', () => {
   it('after a reinstall: deletes only what was written before the install', async () => {
     vi.setSystemTime(due + 1000);
     const installedAt = EVENT_MS + 300_000;
-    dynamodb
-      .on(QueryCommand, {
-        ExpressionAttributeValues: {
-          ':namespace': { S: 'app:1' },
-          ':record': { S: '\u0000lifecycle' },
-        },
-      })
-      .resolves({ Items: [{ ...recordKey, installedAt: { N: String(installedAt) } }] });
+    lifecycleRecordHolds({ installedAt: { N: String(installedAt) } });
     await handle(sqsEvent(sweep(EVENT_MS)), plenty, config);
     expect(queriedCutoffs()).toEqual([installedAt]);
   });
@@ -392,14 +395,7 @@ describe('the second sweep', () => {
     'an install at %s as the uninstall: the sweep cuts off where it should',
     async (_name, installedAt, cutoff) => {
       vi.setSystemTime(due + 1000);
-      dynamodb
-        .on(QueryCommand, {
-          ExpressionAttributeValues: {
-            ':namespace': { S: 'app:1' },
-            ':record': { S: '\u0000lifecycle' },
-          },
-        })
-        .resolves({ Items: [{ ...recordKey, installedAt: { N: String(installedAt) } }] });
+      lifecycleRecordHolds({ installedAt: { N: String(installedAt) } });
       await handle(sqsEvent(sweep(EVENT_MS)), plenty, config);
       expect(queriedCutoffs()).toEqual([cutoff]);
     },
@@ -407,14 +403,7 @@ describe('the second sweep', () => {
 
   it('an install older than the uninstall changes nothing', async () => {
     vi.setSystemTime(due + 1000);
-    dynamodb
-      .on(QueryCommand, {
-        ExpressionAttributeValues: {
-          ':namespace': { S: 'app:1' },
-          ':record': { S: '\u0000lifecycle' },
-        },
-      })
-      .resolves({ Items: [{ ...recordKey, installedAt: { N: String(EVENT_MS - 1000) } }] });
+    lifecycleRecordHolds({ installedAt: { N: String(EVENT_MS - 1000) } });
     await handle(sqsEvent(sweep(EVENT_MS)), plenty, config);
     expect(queriedCutoffs()).toEqual([due]);
   });
@@ -435,12 +424,7 @@ describe('refused messages', () => {
     ['a JSON array', '[]'],
   ])('%s is logged and dropped; nothing is deleted', async (_name, body) => {
     const response = await handle(sqsEvent(body), plenty, config);
-    expect(response).toEqual({ batchItemFailures: [] });
-    expect(dynamodb.calls()).toHaveLength(0);
-    expect(sqs.calls()).toHaveLength(0);
-    expect(logs).toEqual([
-      expect.objectContaining({ level: 'error', message: 'message refused', messageId: 'm0' }),
-    ]);
+    expectRefused(response);
   });
 
   it('the reason says what was wrong and what was received', async () => {

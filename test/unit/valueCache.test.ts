@@ -18,9 +18,11 @@ import {
 import { describe, expect, it, vi } from 'vitest';
 import { valueCacheFrom as valueCacheFromEnvironment } from '../../packages/core/src/environment.ts';
 import { KEY_ARN } from '../support/fakeKms.ts';
+import { gate } from '../support/gate.ts';
 import {
   calls,
   kms,
+  loseResponseWhileRivalsWrite,
   NAMESPACE,
   NONE,
   ONE_READ,
@@ -32,6 +34,16 @@ import {
 } from '../support/storeHarness.ts';
 
 useStoreHarness({ valueCache: {} });
+
+/** `key` is cached as absent: get and exists say so, with no call. */
+async function expectCachedAsAbsent(store: SecretsStore, key: string): Promise<void> {
+  expect(
+    await calls(async () => {
+      expect(await store.get(key)).toEqual({});
+      expect(await store.exists(key)).toBe(false);
+    }),
+  ).toEqual(NONE);
+}
 
 describe('off by default', () => {
   it('every get reads the table', async () => {
@@ -58,12 +70,7 @@ describe('within maxAgeMs', () => {
   it('an absent key is cached as absent, for get and exists', async () => {
     const store = subject();
     expect(await calls(() => store.get('missing'))).toEqual(ONE_READ);
-    expect(
-      await calls(async () => {
-        expect(await store.get('missing')).toEqual({});
-        expect(await store.exists('missing')).toBe(false);
-      }),
-    ).toEqual(NONE);
+    await expectCachedAsAbsent(store, 'missing');
   });
 
   it('fields are picked from the cached value', async () => {
@@ -111,12 +118,7 @@ describe('write-through: a container reads its own writes at once, with no call'
     await store.put('k', { a: 1 });
     await store.get('k');
     await store.delete('k');
-    expect(
-      await calls(async () => {
-        expect(await store.get('k')).toEqual({});
-        expect(await store.exists('k')).toBe(false);
-      }),
-    ).toEqual(NONE);
+    await expectCachedAsAbsent(store, 'k');
   });
 
   it('of a forNamespace sibling, in its namespace only', async () => {
@@ -137,26 +139,19 @@ describe('write-through: a container reads its own writes at once, with no call'
     const writer = otherContainer();
     await writer.put('k', { v: 1 });
     // The read has fetched v1 and waits on its data key while the store writes v2.
-    let reached!: () => void;
-    let release!: () => void;
-    const decryptReached = new Promise<void>((resolve) => {
-      reached = resolve;
-    });
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
+    const decrypting = gate();
     const keyring = new KmsKeyring({ keyId: KEY_ARN, client: kms.client });
     const decrypt = keyring.decryptDataKey.bind(keyring);
     vi.spyOn(keyring, 'decryptDataKey').mockImplementationOnce(async (...args) => {
-      reached();
-      await gate;
+      decrypting.arrive();
+      await decrypting.opened;
       return decrypt(...args);
     });
     const store = subject({ keyring });
     const staleRead = store.get('k');
-    await decryptReached;
+    await decrypting.reached;
     await store.put('k', { v: 2 });
-    release();
+    decrypting.release();
     expect(await staleRead).toEqual({ v: 1 });
     expect(await calls(async () => expect(await store.get('k')).toEqual({ v: 2 }))).toEqual(NONE);
   });
@@ -178,21 +173,13 @@ describe('a write that fails or whose outcome is unknown evicts the key', () => 
   it('patch whose outcome is unknown (OutcomeUnknownError): the next get reads what landed', async () => {
     const store = subject({ client: table.memory.client({ maxAttempts: 3 }) });
     await store.put('log', { ids: [] });
-    const readWriteId = String((await table.item(NAMESPACE, 'log'))?.writeId?.S);
-    const subjectsCopy = (input: Record<string, unknown>) =>
-      JSON.stringify(input.ExpressionAttributeValues ?? {}).includes(readWriteId);
-    let rivalsWrote = false;
-    table.memory.loseResponseOfNext('UpdateItem', subjectsCopy, {
-      onLost: async () => {
-        if (rivalsWrote) return;
-        rivalsWrote = true;
-        const rival = otherContainer();
-        for (let index = 1; index <= 8; index++) {
-          await rival.patch<{ ids: string[] }>('log', (value) => ({
-            ids: [...value.ids, `rival-${index}`],
-          }));
-        }
-      },
+    await loseResponseWhileRivalsWrite('log', async () => {
+      const rival = otherContainer();
+      for (let index = 1; index <= 8; index++) {
+        await rival.patch<{ ids: string[] }>('log', (value) => ({
+          ids: [...value.ids, `rival-${index}`],
+        }));
+      }
     });
     const error = await store
       .patch<{ ids: string[] }>('log', (value) => ({ ids: [...value.ids, 'subject'] }))

@@ -8,6 +8,7 @@ import { KmsKeyring, type SecretsStore, ValueCache, type ValueHash } from '@secr
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { blindWriteState } from '../../packages/core/src/tableState.ts';
 import { KEY_ARN, PREVIOUS_KEY_ARN } from '../support/fakeKms.ts';
+import { type Gate, gate } from '../support/gate.ts';
 import { holdAnswerOfNext, pendingHolds } from '../support/heldAnswers.ts';
 import { harness, NAMESPACE, NONE, ONE_READ, useStoreHarness } from '../support/storeHarness.ts';
 
@@ -17,26 +18,52 @@ afterEach(() => {
   expect(pendingHolds(harness.table.client)).toBe(0);
 });
 
-/** A promise the test resolves: a Decrypt held until `release()`. */
-function gate(): {
-  reached: Promise<void>;
-  arrive: () => void;
-  opened: Promise<void>;
-  release: () => void;
-} {
-  let arrive!: () => void;
-  let release!: () => void;
-  const reached = new Promise<void>((resolve) => {
-    arrive = resolve;
-  });
-  const opened = new Promise<void>((resolve) => {
-    release = resolve;
-  });
-  return { reached, arrive, opened, release };
+/**
+ * The subject's read of `k` (another container put `{ v: 0 }`) has been applied by the table;
+ * its answer waits for `held.release()`.
+ */
+async function heldEarlyRead(options: Parameters<typeof harness.subject>[0] = {}) {
+  await harness.otherContainer().put('k', { v: 0 });
+  const store = harness.subject(options);
+  const held = holdAnswerOfNext(harness.table.client, 'GetItemCommand');
+  const early = store.get('k');
+  await held.applied;
+  return { store, held, early };
+}
+
+/** `store.get(key)` answers `value`, and makes exactly the `expected` calls (NONE: cached). */
+async function expectGet(
+  store: SecretsStore,
+  key: string,
+  value: unknown,
+  expected: { dynamodb: number; kms: number },
+): Promise<void> {
+  expect(await harness.calls(async () => expect(await store.get(key)).toEqual(value))).toEqual(
+    expected,
+  );
+}
+
+/** `store`'s put of `value` to `k` has been applied by the table; its answer waits for `held.release()`. */
+async function heldPut(store: SecretsStore, value: ValueHash) {
+  const held = holdAnswerOfNext(harness.table.client, 'UpdateItemCommand');
+  const late = store.put('k', value);
+  await held.applied;
+  return { held, late };
+}
+
+/** Released, the early read answers the `{ v: 0 }` it read, and `{ v: 1 }` stays cached. */
+async function expectEarlyReadReplacedNothing(
+  store: SecretsStore,
+  held: { release(): void },
+  early: Promise<unknown>,
+): Promise<void> {
+  held.release();
+  expect(await early).toEqual({ v: 0 });
+  await expectGet(store, 'k', { v: 1 }, NONE);
 }
 
 /** A keyring whose next Decrypt waits for `held.release()`. */
-function slowDecrypt(): { keyring: KmsKeyring; held: ReturnType<typeof gate> } {
+function slowDecrypt(): { keyring: KmsKeyring; held: Gate } {
   const held = gate();
   const keyring = new KmsKeyring({ keyId: KEY_ARN, client: harness.kms.client });
   const decrypt = keyring.decryptDataKey.bind(keyring);
@@ -116,9 +143,7 @@ describe("a write's late answer never overwrites a newer write of the same proce
   it('a patch that read the put it follows keeps its entry with no call: the history orders them', async () => {
     const store = harness.subject();
     await store.put('k', { a: 0 });
-    const held = holdAnswerOfNext(harness.table.client, 'UpdateItemCommand');
-    const late = store.put('k', { a: 1 });
-    await held.applied;
+    const { held, late } = await heldPut(store, { a: 1 });
     await store.patch('k', { b: 2 });
     held.release();
     await late;
@@ -129,58 +154,38 @@ describe("a write's late answer never overwrites a newer write of the same proce
 
   it('two blind puts whose answers cross cannot be ordered: the entry is evicted, one read', async () => {
     const store = harness.subject();
-    const held = holdAnswerOfNext(harness.table.client, 'UpdateItemCommand');
-    const late = store.put('k', { v: 1 });
-    await held.applied;
+    const { held, late } = await heldPut(store, { v: 1 });
     await store.put('k', { v: 2 });
     held.release();
     await late;
     expect(
       await harness.requests('GetItem', async () => expect(await store.get('k')).toEqual({ v: 2 })),
     ).toBe(1);
-    expect(await harness.calls(async () => expect(await store.get('k')).toEqual({ v: 2 }))).toEqual(
-      NONE,
-    );
+    await expectGet(store, 'k', { v: 2 }, NONE);
   });
 });
 
 describe('no get joins a read that went out before the process last wrote the key', () => {
   it('after the entry expired', async () => {
     vi.useFakeTimers({ toFake: ['Date'] });
-    await harness.otherContainer().put('k', { v: 0 });
-    const store = harness.subject({ valueCache: { maxAgeMs: 1000 } });
-    const held = holdAnswerOfNext(harness.table.client, 'GetItemCommand');
-    const early = store.get('k');
-    await held.applied;
+    const { store, held, early } = await heldEarlyRead({ valueCache: { maxAgeMs: 1000 } });
     await store.put('k', { v: 1 });
     vi.setSystemTime(Date.now() + 1000);
     expect(
       await harness.requests('GetItem', async () => expect(await store.get('k')).toEqual({ v: 1 })),
     ).toBe(1);
-    held.release();
-    expect(await early).toEqual({ v: 0 });
     // The early answer, older in the history, did not replace what the later read found.
-    expect(await harness.calls(async () => expect(await store.get('k')).toEqual({ v: 1 }))).toEqual(
-      NONE,
-    );
+    await expectEarlyReadReplacedNothing(store, held, early);
   });
 
   it('after the entry was evicted by newer keys (LRU)', async () => {
-    await harness.otherContainer().put('k', { v: 0 });
-    const store = harness.subject({ valueCache: { maxEntries: 1 } });
-    const held = holdAnswerOfNext(harness.table.client, 'GetItemCommand');
-    const early = store.get('k');
-    await held.applied;
+    const { store, held, early } = await heldEarlyRead({ valueCache: { maxEntries: 1 } });
     await store.put('k', { v: 1 });
     await store.put('other', { v: 'x' });
     expect(
       await harness.requests('GetItem', async () => expect(await store.get('k')).toEqual({ v: 1 })),
     ).toBe(1);
-    held.release();
-    expect(await early).toEqual({ v: 0 });
-    expect(await harness.calls(async () => expect(await store.get('k')).toEqual({ v: 1 }))).toEqual(
-      NONE,
-    );
+    await expectEarlyReadReplacedNothing(store, held, early);
   });
 
   it("after a forNamespace sibling's write", async () => {
@@ -194,19 +199,11 @@ describe('no get joins a read that went out before the process last wrote the ke
     await sibling.patch('k', { v: 1 });
     vi.setSystemTime(Date.now() + 1000);
     expect(await sibling.get('k')).toEqual({ v: 1 });
-    held.release();
-    expect(await early).toEqual({ v: 0 });
-    expect(await harness.calls(async () => expect(await store.get('k')).toEqual({ v: 1 }))).toEqual(
-      NONE,
-    );
+    await expectEarlyReadReplacedNothing(store, held, early);
   });
 
   it('concurrent misses still share one read', async () => {
-    await harness.otherContainer().put('k', { v: 0 });
-    const store = harness.subject();
-    const held = holdAnswerOfNext(harness.table.client, 'GetItemCommand');
-    const first = store.get('k');
-    await held.applied;
+    const { store, held, early: first } = await heldEarlyRead();
     const second = store.get('k');
     held.release();
     expect(await Promise.all([first, second])).toEqual([{ v: 0 }, { v: 0 }]);
@@ -229,9 +226,7 @@ describe('maxAgeMs counts from when the table answered', () => {
     held.release();
     expect(await reading).toEqual({ v: 1 });
     vi.setSystemTime(answeredAt + 199);
-    expect(await harness.calls(async () => expect(await store.get('k')).toEqual({ v: 1 }))).toEqual(
-      NONE,
-    );
+    await expectGet(store, 'k', { v: 1 }, NONE);
     vi.setSystemTime(answeredAt + 200);
     expect(await harness.calls(async () => expect(await store.get('k')).toEqual({ v: 2 }))).toEqual(
       {
@@ -257,31 +252,19 @@ describe('maxAgeMs counts from when the table answered', () => {
 
 describe('forceFetch', () => {
   it('is never undone by an older read that finishes after it', async () => {
-    await harness.otherContainer().put('k', { v: 0 });
-    const store = harness.subject();
-    const held = holdAnswerOfNext(harness.table.client, 'GetItemCommand');
-    const early = store.get('k');
-    await held.applied;
+    const { store, held, early } = await heldEarlyRead();
     await harness.otherContainer().put('k', { v: 1 });
     expect(await store.get('k', { forceFetch: true })).toEqual({ v: 1 });
-    held.release();
-    expect(await early).toEqual({ v: 0 });
-    expect(await harness.calls(async () => expect(await store.get('k')).toEqual({ v: 1 }))).toEqual(
-      NONE,
-    );
+    await expectEarlyReadReplacedNothing(store, held, early);
   });
 
   it('of a key deleted by another container is not undone by an older read of the live secret', async () => {
-    await harness.otherContainer().put('k', { v: 0 });
-    const store = harness.subject();
-    const held = holdAnswerOfNext(harness.table.client, 'GetItemCommand');
-    const early = store.get('k');
-    await held.applied;
+    const { store, held, early } = await heldEarlyRead();
     await harness.otherContainer().delete('k');
     expect(await store.get('k', { forceFetch: true })).toEqual({});
     held.release();
     expect(await early).toEqual({ v: 0 });
-    expect(await harness.calls(async () => expect(await store.get('k')).toEqual({}))).toEqual(NONE);
+    await expectGet(store, 'k', {}, NONE);
   });
 });
 
@@ -315,10 +298,8 @@ describe('purge, delete and rewrap cancel the fills of a getMany in flight', () 
     await store.delete('a');
     held.release();
     expect((await many).get('a')).toEqual({ v: 'a' });
-    expect(await harness.calls(async () => expect(await store.get('a')).toEqual({}))).toEqual(
-      ONE_READ,
-    );
-    expect(await harness.calls(async () => expect(await store.get('a')).toEqual({}))).toEqual(NONE);
+    await expectGet(store, 'a', {}, ONE_READ);
+    await expectGet(store, 'a', {}, NONE);
   });
 
   it('rewrap: nothing read before it is cached after it', async () => {
@@ -378,9 +359,7 @@ describe('one ValueCache shared by stores of two tables', () => {
     expect(
       await harness.calls(async () => expect(await inA.get('k')).toEqual({ table: 'A' })),
     ).toEqual(NONE);
-    expect(await harness.calls(async () => expect(await inB.get('k')).toEqual({}))).toEqual(
-      ONE_READ,
-    );
+    await expectGet(inB, 'k', {}, ONE_READ);
   });
 });
 

@@ -14,12 +14,16 @@ import {
   OutcomeUnknownError,
   SecretsStore,
   StorageError,
+  type ValueHash,
 } from '@secrets-store/core';
 import { describe, expect, it, vi } from 'vitest';
 import { tombstoneExpiry } from '../../packages/core/src/item/index.ts';
 import { MAX_RESENDS } from '../../packages/core/src/writeLoop.ts';
 import {
+  conditionedOn,
+  currentWriteId,
   kms,
+  loseResponseWhileRivalsWrite,
   NAMESPACE,
   rival,
   subject,
@@ -40,6 +44,57 @@ function appender(id: string, runs: { count: number } = { count: 0 }) {
     runs.count++;
     return { ...value, ids: [...(value.ids ?? []), id] };
   };
+}
+
+/**
+ * The subject's patch of the log, appending 'subject': it resolves `previous`, its updater ran
+ * `runs` times, and the table received exactly the operations `sent`, in order.
+ */
+async function expectPatchOfLog(
+  store: SecretsStore,
+  expected: { previous: Log; runs: number; sent: string[] },
+): Promise<void> {
+  const runs = { count: 0 };
+  const before = table.memory.requests.length;
+  expect(await store.patch<Log>('log', appender('subject', runs))).toEqual(expected.previous);
+  expect(runs.count).toBe(expected.runs);
+  expect(table.memory.requests.slice(before).map((request) => request.operation)).toEqual(
+    expected.sent,
+  );
+}
+
+/**
+ * The subject's patch of the log (appending 'subject') has its copy paused at the table while
+ * `count` rivals append; then that copy is refused with a throttle. `before` counts the table's
+ * requests from the patch on.
+ */
+async function patchThrottledAfterRivals(store: SecretsStore, count: number) {
+  const paused = table.memory.pauseNext('UpdateItem', conditionedOn(await currentWriteId('log')));
+  const before = table.memory.requests.length;
+  const runs = { count: 0 };
+  const patching = store.patch<Log>('log', appender('subject', runs));
+  await paused.reached;
+  const rivalIds = await rivalAppends(count);
+  // Set now, so that it is the subject's paused copy (the next PutItem to go on) it refuses.
+  table.memory.failNext('UpdateItem', 'ThrottlingException');
+  paused.release();
+  return { patching, runs, before, rivalIds };
+}
+
+/**
+ * The subject's patch of the log (appending 'subject'), held at `pause` while one rival appends:
+ * what it resolved and how many times its updater ran.
+ */
+async function patchLosingOneRaceAt(
+  store: SecretsStore,
+  pause: { reached: Promise<unknown>; release(): void },
+): Promise<{ previous: Log; runs: number }> {
+  const runs = { count: 0 };
+  const patching = store.patch<Log>('log', appender('subject', runs));
+  await pause.reached;
+  await rivalAppends(1);
+  pause.release();
+  return { previous: await patching, runs: runs.count };
 }
 
 /** A rival patch lands before each of the subject's next `times` writes: it loses each race. */
@@ -65,15 +120,11 @@ describe('a write whose response is lost (the store decides at once, with one re
     const store = subject();
     await store.put('log', { ids: [] });
     table.memory.loseResponseOfNext('UpdateItem');
-    const runs = { count: 0 };
-    const before = table.memory.requests.length;
-    expect(await store.patch<Log>('log', appender('subject', runs))).toEqual({ ids: [] });
-    expect(runs.count).toBe(1);
-    expect(table.memory.requests.slice(before).map((request) => request.operation)).toEqual([
-      'GetItem',
-      'UpdateItem',
-      'GetItem',
-    ]);
+    await expectPatchOfLog(store, {
+      previous: { ids: [] },
+      runs: 1,
+      sent: ['GetItem', 'UpdateItem', 'GetItem'],
+    });
     expect(await store.get<Log>('log')).toEqual({ ids: ['subject'] });
   });
 
@@ -179,35 +230,18 @@ describe('a write whose response is lost (the store decides at once, with one re
     await store.put('log', { ids: [] });
     table.memory.failNext('UpdateItem', 'ThrottlingException');
     table.memory.loseResponseOfNext('UpdateItem');
-    const runs = { count: 0 };
-    const before = table.memory.requests.length;
-    expect(await store.patch<Log>('log', appender('subject', runs))).toEqual({ ids: [] });
-    expect(runs.count).toBe(1);
-    expect(table.memory.requests.slice(before).map((request) => request.operation)).toEqual([
-      'GetItem',
-      'UpdateItem',
-      'GetItem',
-      'UpdateItem',
-      'GetItem',
-    ]);
+    await expectPatchOfLog(store, {
+      previous: { ids: [] },
+      runs: 1,
+      sent: ['GetItem', 'UpdateItem', 'GetItem', 'UpdateItem', 'GetItem'],
+    });
     expect(await store.get<Log>('log')).toEqual({ ids: ['subject'] });
   });
 
   it('the copy lost while 8 rivals wrote: OutcomeUnknownError with the network error as cause', async () => {
     const store = subject({ client: table.memory.client({ maxAttempts: 3 }) });
     await store.put('log', { ids: [] });
-    const readWriteId = String((await table.item(NAMESPACE, 'log'))?.writeId?.S);
-    // Only the subject's copies are conditioned on the id it read (the rivals read later items).
-    const subjectsCopy = (input: Record<string, unknown>) =>
-      JSON.stringify(input.ExpressionAttributeValues ?? {}).includes(readWriteId);
-    let rivalsWrote = false;
-    table.memory.loseResponseOfNext('UpdateItem', subjectsCopy, {
-      onLost: async () => {
-        if (rivalsWrote) return;
-        rivalsWrote = true;
-        await rivalAppends(8);
-      },
-    });
+    await loseResponseWhileRivalsWrite('log', () => rivalAppends(8));
     const error = await store
       .patch<Log>('log', appender('subject'))
       .catch((caught: unknown) => caught);
@@ -224,16 +258,16 @@ describe('a write that certainly did not land', () => {
     const store = subject({ client: table.memory.client({ maxAttempts: 3 }) });
     await store.put('log', { ids: ['before'] });
     table.memory.failNext('UpdateItem', 'InternalServerError', undefined, { times: 3 });
-    const before = table.memory.requests.length;
-    const runs = { count: 0 };
-    expect(await store.patch<Log>('log', appender('subject', runs))).toEqual({ ids: ['before'] });
-    expect(runs.count).toBe(1);
     // The SDK does not retry a copy that may land: the store decides, then re-sends.
-    expect(table.memory.requests.slice(before).map((request) => request.operation)).toEqual([
-      'GetItem',
-      ...['UpdateItem', 'GetItem', 'UpdateItem', 'GetItem', 'UpdateItem', 'GetItem'],
-      'UpdateItem',
-    ]);
+    await expectPatchOfLog(store, {
+      previous: { ids: ['before'] },
+      runs: 1,
+      sent: [
+        'GetItem',
+        ...['UpdateItem', 'GetItem', 'UpdateItem', 'GetItem', 'UpdateItem', 'GetItem'],
+        'UpdateItem',
+      ],
+    });
     expect(await store.get<Log>('log')).toEqual({ ids: ['before', 'subject'] });
   });
 
@@ -256,32 +290,18 @@ describe('a write that certainly did not land', () => {
     const store = subject({ client: table.memory.client({ maxAttempts: 1 }) });
     await store.put('log', { ids: [] });
     table.memory.failNext('UpdateItem', 'ProvisionedThroughputExceededException');
-    const before = table.memory.requests.length;
-    const runs = { count: 0 };
-    expect(await store.patch<Log>('log', appender('subject', runs))).toEqual({ ids: [] });
-    expect(runs.count).toBe(1);
-    expect(table.memory.requests.slice(before).map((request) => request.operation)).toEqual([
-      'GetItem',
-      'UpdateItem',
-      'GetItem',
-      'UpdateItem',
-    ]);
+    await expectPatchOfLog(store, {
+      previous: { ids: [] },
+      runs: 1,
+      sent: ['GetItem', 'UpdateItem', 'GetItem', 'UpdateItem'],
+    });
     expect(await store.get<Log>('log')).toEqual({ ids: ['subject'] });
   });
 
   it('a throttled copy of a patch whose base moved meanwhile: a lost race, never re-sent stale; the patch runs again on the new value', async () => {
     const store = subject({ client: table.memory.client({ maxAttempts: 1 }) });
     await store.put('log', { ids: [] });
-    const subjectsCopy = conditionedOn(await currentWriteId());
-    const paused = table.memory.pauseNext('UpdateItem', subjectsCopy);
-    const before = table.memory.requests.length;
-    const runs = { count: 0 };
-    const patching = store.patch<Log>('log', appender('subject', runs));
-    await paused.reached;
-    await rivalAppends(1);
-    // Set now, so that it is the subject's paused copy (the next PutItem to go on) it refuses.
-    table.memory.failNext('UpdateItem', 'ThrottlingException');
-    paused.release();
+    const { patching, runs, before } = await patchThrottledAfterRivals(store, 1);
     expect(await patching).toEqual({ ids: ['rival-1'] });
     expect(runs.count).toBe(2);
     // The subject's read and (paused) write, the rival's read and write, then the subject's
@@ -346,13 +366,9 @@ describe('a lost race', () => {
     await store.put('log', { ids: [] });
     const paused = table.memory.pauseNext('UpdateItem');
     table.dynamodb.resetHistory();
-    const runs = { count: 0 };
-    const patching = store.patch<Log>('log', appender('subject', runs));
-    await paused.reached;
-    await rivalAppends(1);
-    paused.release();
-    expect(await patching).toEqual({ ids: ['rival-1'] });
-    expect(runs.count).toBe(2);
+    const { previous, runs } = await patchLosingOneRaceAt(store, paused);
+    expect(previous).toEqual({ ids: ['rival-1'] });
+    expect(runs).toBe(2);
     // The first read, then the read after the backoff: none to decide the failed write.
     expect(table.dynamodb).toHaveReceivedCommandTimes(GetItemCommand, 2);
     expect(table.dynamodb).toHaveReceivedCommandTimes(UpdateItemCommand, 2);
@@ -536,10 +552,27 @@ describe('item sanity: damaged metadata is handled in bounded time', () => {
     await table.putItem({ ...item, ...(attributes as object) });
   }
 
-  it('a version stored as a string: get reads, patch restarts the count, put repairs it with one more write', async () => {
+  /** A store with the secret `k` put as `value`, then its item damaged with `attributes`. */
+  async function damagedSecret(
+    attributes: Record<string, unknown>,
+    value: ValueHash = { a: 1 },
+  ): Promise<SecretsStore> {
     const store = subject();
-    await store.put('k', { a: 1 });
-    await damage('k', { version: { S: '7' } });
+    await store.put('k', value);
+    await damage('k', attributes);
+    return store;
+  }
+
+  /** The put of `{ a: 2 }` was refused and the secret written whole: its count starts again. */
+  async function expectRepairedByThePut(store: SecretsStore, reads: number): Promise<void> {
+    expect(table.dynamodb).toHaveReceivedCommandTimes(UpdateItemCommand, 2);
+    expect(table.dynamodb).toHaveReceivedCommandTimes(GetItemCommand, reads);
+    expect((await table.item(NAMESPACE, 'k'))?.version).toEqual({ N: '1' });
+    expect(await store.get('k')).toEqual({ a: 2 });
+  }
+
+  it('a version stored as a string: get reads, patch restarts the count, put repairs it with one more write', async () => {
+    const store = await damagedSecret({ version: { S: '7' } });
     expect(await store.get('k')).toEqual({ a: 1 });
     await store.patch('k', { a: 2 });
     expect((await table.item(NAMESPACE, 'k'))?.version).toEqual({ N: '1' });
@@ -571,16 +604,11 @@ describe('item sanity: damaged metadata is handled in bounded time', () => {
   ])(
     'a version of %s is corrupt: the next put replaces it with one more request',
     async (_, version) => {
-      const store = subject();
-      await store.put('k', { a: 1 });
-      await damage('k', { version });
+      const store = await damagedSecret({ version });
       table.dynamodb.resetHistory();
       await store.put('k', { a: 2 });
       // The put, refused, then the repair: a whole write of the secret.
-      expect(table.dynamodb).toHaveReceivedCommandTimes(UpdateItemCommand, 2);
-      expect(table.dynamodb).toHaveReceivedCommandTimes(GetItemCommand, 0);
-      expect((await table.item(NAMESPACE, 'k'))?.version).toEqual({ N: '1' });
-      expect(await store.get('k')).toEqual({ a: 2 });
+      await expectRepairedByThePut(store, 0);
       await store.put('k', { a: 3 });
       expect((await table.item(NAMESPACE, 'k'))?.version).toEqual({ N: '2' });
     },
@@ -589,16 +617,11 @@ describe('item sanity: damaged metadata is handled in bounded time', () => {
   // Within 1 to MAX_COUNT, so past the put's condition, yet `+ 1` needs a 39th digit: DynamoDB
   // refuses the increment (ValidationException), and a read shows the count to blame.
   it('a version of 9.99..9 (38 digits, not an integer): the put reads it and replaces it', async () => {
-    const store = subject();
-    await store.put('k', { a: 1 });
-    await damage('k', { version: { N: `9.${'9'.repeat(37)}` } });
+    const store = await damagedSecret({ version: { N: `9.${'9'.repeat(37)}` } });
     table.dynamodb.resetHistory();
     await store.put('k', { a: 2 });
     // The put, refused; the read; the repair (a whole write of the secret).
-    expect(table.dynamodb).toHaveReceivedCommandTimes(UpdateItemCommand, 2);
-    expect(table.dynamodb).toHaveReceivedCommandTimes(GetItemCommand, 1);
-    expect((await table.item(NAMESPACE, 'k'))?.version).toEqual({ N: '1' });
-    expect(await store.get('k')).toEqual({ a: 2 });
+    await expectRepairedByThePut(store, 1);
   });
 
   it('a put refused with a ValidationException over a sound count: the StorageError, after one read', async () => {
@@ -617,9 +640,7 @@ describe('item sanity: damaged metadata is handled in bounded time', () => {
     ['9.99E125', 'patch'],
     ['-9.99E125', 'a field delete'],
   ])('a version of %s is replaced by %s in its one write', async (number, write) => {
-    const store = subject();
-    await store.put('k', { a: 1, b: 2 });
-    await damage('k', { version: { N: number } });
+    const store = await damagedSecret({ version: { N: number } }, { a: 1, b: 2 });
     table.dynamodb.resetHistory();
     if (write === 'patch') await store.patch('k', { a: 2 });
     else await store.delete('k', ['b']);
@@ -628,9 +649,7 @@ describe('item sanity: damaged metadata is handled in bounded time', () => {
   });
 
   it('a version above 2^53 counts on exactly', async () => {
-    const store = subject();
-    await store.put('k', { a: 1 });
-    await damage('k', { version: { N: '9007199254740993' } });
+    const store = await damagedSecret({ version: { N: '9007199254740993' } });
     await store.patch('k', { a: 2 });
     expect((await table.item(NAMESPACE, 'k'))?.version).toEqual({ N: '9007199254740994' });
     await store.put('k', { a: 3 });
@@ -638,9 +657,9 @@ describe('item sanity: damaged metadata is handled in bounded time', () => {
   });
 
   it('a dataKeyCreatedAt in the future is not trusted: the next patch takes a new data key', async () => {
-    const store = subject();
-    await store.put('k', { a: 1 });
-    await damage('k', { dataKeyCreatedAt: { N: String(Date.now() + 365 * 24 * 3600 * 1000) } });
+    const store = await damagedSecret({
+      dataKeyCreatedAt: { N: String(Date.now() + 365 * 24 * 3600 * 1000) },
+    });
     kms.kms.resetHistory();
     await store.patch('k', { a: 2 });
     expect(kms.kms).toHaveReceivedCommandTimes(GenerateDataKeyCommand, 1);
@@ -649,9 +668,7 @@ describe('item sanity: damaged metadata is handled in bounded time', () => {
   });
 
   it('a dataKeyCreatedAt that is not a number: DecryptionError after one read, no retry loop', async () => {
-    const store = subject();
-    await store.put('k', { a: 1 });
-    await damage('k', { dataKeyCreatedAt: { S: 'soon' } });
+    const store = await damagedSecret({ dataKeyCreatedAt: { S: 'soon' } });
     table.dynamodb.resetHistory();
     await expect(store.patch('k', { a: 2 })).rejects.toBeInstanceOf(DecryptionError);
     expect(table.dynamodb.calls()).toHaveLength(1);
@@ -783,16 +800,6 @@ describe('schedules a review tried, that held', () => {
 // Write protocol v3: every copy's answer, re-sends, tombstones
 
 /** The id of the item as stored now: what a write that reads it is conditioned on. */
-async function currentWriteId(key = 'log'): Promise<string> {
-  return String((await table.item(NAMESPACE, key))?.writeId?.S);
-}
-
-/** Requests conditioned on the item whose id is `writeId` (a write based on that read). */
-function conditionedOn(writeId: string) {
-  return (input: Record<string, unknown>) =>
-    JSON.stringify(input.ExpressionAttributeValues ?? {}).includes(writeId);
-}
-
 describe('v3: a copy that lands after the store gave up on it', () => {
   // The schedule that broke v2: the write's copies are held in the network (the client sees
   // resets), the store's read still finds the item it was based on, and then a held copy lands.
@@ -889,7 +896,7 @@ describe('v3: a copy that lands after the store gave up on it', () => {
   it('a held copy, then a rival write before the deciding read: the history shows the write moved past its base without it, so not landed; retried, applied once', async () => {
     const store = subject({ client: table.memory.client({ maxAttempts: 1 }) });
     await store.put('log', { ids: [] });
-    const subjectsCopy = conditionedOn(await currentWriteId());
+    const subjectsCopy = conditionedOn(await currentWriteId('log'));
     let copyHeld = false;
     const held = table.memory.holdNext('UpdateItem', (input) => {
       copyHeld = subjectsCopy(input); // set as the copy arrives, before the store can read
@@ -897,13 +904,9 @@ describe('v3: a copy that lands after the store gave up on it', () => {
     });
     // The read that decides waits while a rival writes.
     const decidingRead = table.memory.pauseNext('GetItem', () => copyHeld);
-    const runs = { count: 0 };
-    const patching = store.patch<Log>('log', appender('subject', runs));
-    await decidingRead.reached;
-    await rivalAppends(1);
-    decidingRead.release();
-    expect(await patching).toEqual({ ids: ['rival-1'] });
-    expect(runs.count).toBe(2);
+    const { previous, runs } = await patchLosingOneRaceAt(store, decidingRead);
+    expect(previous).toEqual({ ids: ['rival-1'] });
+    expect(runs).toBe(2);
     expect(await held.deliver()).toBe(false);
     expect(await store.get<Log>('log')).toEqual({ ids: ['rival-1', 'subject'] });
   });
@@ -913,16 +916,8 @@ describe('v3: copies that were refused decide the write', () => {
   it('8 rival writes since the read and a throttled copy: nothing applied, so a lost race, not OutcomeUnknownError', async () => {
     const store = subject({ client: table.memory.client({ maxAttempts: 3 }) });
     await store.put('log', { ids: [] });
-    const subjectsCopy = conditionedOn(await currentWriteId());
-    const paused = table.memory.pauseNext('UpdateItem', subjectsCopy);
-    const before = table.memory.requests.length;
-    const runs = { count: 0 };
-    const patching = store.patch<Log>('log', appender('subject', runs));
-    await paused.reached;
-    const rivalIds = await rivalAppends(8);
-    // Set now, so that it is the subject's paused copy (the next PutItem to go on) it refuses.
-    table.memory.failNext('UpdateItem', 'ThrottlingException');
-    paused.release(); // throttled: refused, and a read shows its base gone: a lost race
+    const { patching, runs, before, rivalIds } = await patchThrottledAfterRivals(store, 8);
+    // throttled: refused, and a read shows its base gone: a lost race
     expect(await patching).toEqual({ ids: rivalIds });
     expect(runs.count).toBe(2);
     // The subject's read and throttled copy, the rivals' 8 reads and writes, the read that found
