@@ -401,9 +401,10 @@ const outcome = async (call) => call.then(() => 'resolved', (error) => \`\${erro
 console.log(JSON.stringify({ get: await outcome(store.get('authToken')), put: await outcome(store.put('authToken', { token: 'canary-value' })) }));
 `,
     );
+    // The keyring's own client takes the Region of the key ARN: KMS gets as far as credentials.
     expectEqual('without a region', JSON.parse(run('node no-aws.mjs', noAws)), {
       get: 'StorageError: DynamoDB failed the get of "authToken" in namespace my-app:1 (table secrets): Error: Region is missing',
-      put: 'KeyServiceError: KMS GenerateDataKey for secret "authToken" in namespace my-app:1 failed with Error: Region is missing: the request was not sent',
+      put: 'KeyServiceError: KMS GenerateDataKey for secret "authToken" in namespace my-app:1 failed with CredentialsProviderError: Could not load credentials from any providers: the request was not sent',
     });
     expectEqual('without credentials', JSON.parse(run('node no-aws.mjs eu-west-1', noAws)), {
       get: 'StorageError: DynamoDB failed the get of "authToken" in namespace my-app:1 (table secrets): CredentialsProviderError: Could not load credentials from any providers',
