@@ -16,8 +16,8 @@ import {
   StorageError,
 } from '@secrets-store/core';
 import { describe, expect, it, vi } from 'vitest';
+import { MAX_RESENDS } from '../../packages/core/src/backoff.ts';
 import { tombstoneExpiry } from '../../packages/core/src/item.ts';
-import { MAX_RESENDS } from '../../packages/core/src/secretWriter.ts';
 import {
   kms,
   NAMESPACE,

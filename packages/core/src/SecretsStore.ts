@@ -24,7 +24,7 @@ import {
 import type { Keyring } from './keyrings/Keyring.ts';
 import { checkKey, checkNamespace, RESERVED_KEY_PREFIX } from './keys.ts';
 import { observeOperations, usesValueCache } from './observability/operationChannel.ts';
-import { purgeNamespace } from './purge.ts';
+import { purgeNamespace } from './purgeNamespace.ts';
 import { checkRefreshOptions, Refresher, type RefreshOptions } from './refresh.ts';
 import { type RewrapOptions, type RewrapSummary, rewrapKeys } from './rewrap.ts';
 import { resolveClient } from './sdkClient.ts';

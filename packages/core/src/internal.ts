@@ -23,4 +23,4 @@ export {
   type PurgeWrittenBeforeOptions,
   type PurgeWrittenBeforeResult,
   purgeWrittenBefore,
-} from './purge.ts';
+} from './purgeWrittenBefore.ts';

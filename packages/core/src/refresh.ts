@@ -13,7 +13,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { type DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { sleep } from './backoff.ts';
+import { sleepUnlessAborted } from './abort.ts';
 import { type CallSite, callDynamo, describeSite } from './dynamoCall.ts';
 import {
   ConfigurationError,
@@ -459,7 +459,7 @@ async function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
     signal.addEventListener('abort', onAbort, { once: true });
   });
   try {
-    await Promise.race([sleep(ms), aborted]);
+    await Promise.race([sleepUnlessAborted(ms, undefined), aborted]);
   } finally {
     signal.removeEventListener('abort', onAbort as () => void);
   }

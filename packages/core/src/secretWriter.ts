@@ -25,10 +25,11 @@ import {
 import { raceAbort, reasonName, sleepUnlessAborted } from './abort.ts';
 import { describeAwsError } from './awsErrors.ts';
 import {
+  backOff,
   ContentionBackoff,
-  fullJitterDelay,
+  MAX_RESENDS,
   type PatchRetryPolicy,
-  type RetryPolicy,
+  RESEND_BACKOFF,
 } from './backoff.ts';
 import { CopyLog, sdkFailure, type WriteCommand } from './copyAnswers.ts';
 import { DataKeyHolder } from './dataKeyHolder.ts';
@@ -71,16 +72,6 @@ import type {
 } from './secretSealer.ts';
 import { blindWriteState, type TableState, tableStateOf } from './valueCache.ts';
 import type { ValueHash } from './values.ts';
-
-/**
- * How many times a write is sent again while a copy of it may still land and its condition
- * still holds. A copy in doubt ends the SDK's send (copyAnswers.ts), and the store re-sends only
- * after a read succeeded, so a network that is down ends at the read, with OutcomeUnknownError.
- */
-export const MAX_RESENDS = 4;
-
-/** The sleep before a re-send: DynamoDB may be failing (5xx) or throttling, so not at once. */
-const RESEND_BACKOFF: RetryPolicy = { maxAttempts: MAX_RESENDS, baseDelayMs: 25, maxDelayMs: 1000 };
 
 /**
  * How many sends of a conditional write may be refused (throttled) before StorageError: as
@@ -615,7 +606,7 @@ export class SecretWriter {
         }
         // Throttled: after a backoff, send it again only if its base is still current; a base
         // that moved meanwhile makes it a lost race (its copies, all refused, can never land).
-        await unlessAborted(sleepUnlessAborted(fullJitterDelay(refused, RESEND_BACKOFF), signal));
+        await unlessAborted(backOff(refused, RESEND_BACKOFF, signal));
         const current = await unlessAborted(this.#read(write.site, signal));
         if (write.whileInFlight(current) !== 'resend') return { landed: false, current };
         request = write.request;
@@ -651,7 +642,7 @@ export class SecretWriter {
       }
       request = step === 'resend' ? write.request : step.instead;
       resends += 1;
-      await unlessAborted(sleepUnlessAborted(fullJitterDelay(resends, RESEND_BACKOFF), signal));
+      await unlessAborted(backOff(resends, RESEND_BACKOFF, signal));
     }
   }
 
