@@ -58,8 +58,8 @@ export const DEFAULT_PATCH_RETRY: PatchRetryPolicy = {
 
 /**
  * A purge's retries of `UnprocessedItems` and of transactions cancelled by a conflict: a purge
- * runs in the background (an uninstall, an operator's command), so it waits longer (up to 5 s a
- * sleep, about 12 s in all) rather than give up on a table that is throttled for a while.
+ * runs in the background (an uninstall, an operator's command), so it waits longer (a window
+ * of up to 5 s, about 6.4 s in all at worst) rather than give up on a throttled table.
  */
 export const PURGE_RETRY: RetryPolicy = { maxAttempts: 8, baseDelayMs: 50, maxDelayMs: 5000 };
 

@@ -19,6 +19,7 @@ import {
 
 /** BatchWriteItem takes at most 25 requests. */
 const BATCH_SIZE = 25;
+
 /**
  * Deletes every secret of `namespace`: Query (keys only, all pages), then BatchWriteItem in
  * groups of 25 with bounded concurrency, retrying `UnprocessedItems` with full-jitter backoff.

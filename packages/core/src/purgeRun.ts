@@ -23,7 +23,7 @@ export interface PurgeOptions {
    * @default 4 (purgeNamespace: 25 keys a call; purgeWrittenBefore: 100 keys a call)
    */
   readonly concurrency?: number;
-  /** Retries of UnprocessedItems, and of transactions cancelled by a conflict. @default PURGE_RETRY (backoff.ts) */
+  /** Retries of UnprocessedItems, and of transactions cancelled by a conflict. @default { maxAttempts: 8, baseDelayMs: 50, maxDelayMs: 5000 } (PURGE_RETRY) */
   readonly retry?: RetryOptions;
   /** Called after each delete call with the running count, e.g. for a progress bar. */
   readonly onProgress?: (deleted: number) => void;
