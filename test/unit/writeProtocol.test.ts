@@ -17,8 +17,8 @@ import {
   type ValueHash,
 } from '@secrets-store/core';
 import { describe, expect, it, vi } from 'vitest';
+import { MAX_RESENDS } from '../../packages/core/src/backoff.ts';
 import { tombstoneExpiry } from '../../packages/core/src/item/index.ts';
-import { MAX_RESENDS } from '../../packages/core/src/writeLoop.ts';
 import {
   conditionedOn,
   currentWriteId,

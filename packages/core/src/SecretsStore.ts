@@ -15,7 +15,7 @@ import {
 } from './item/index.ts';
 import { checkKey, RESERVED_KEY_PREFIX } from './keys.ts';
 import { observeOperations, usesValueCache } from './observability/operationChannel.ts';
-import { purgeNamespace } from './purge.ts';
+import { purgeNamespace } from './purgeNamespace.ts';
 import type { Refresher } from './refresh.ts';
 import { checkRefreshOptions, type RefreshOptions } from './refreshOptions.ts';
 import { type RewrapOptions, type RewrapSummary, rewrapKeys } from './rewrap.ts';

@@ -112,8 +112,8 @@ export function raceAbort<T>(work: Promise<T>, signal: AbortSignal | undefined):
 }
 
 /**
- * Sleeps `ms`, or throws {@link Aborted} as soon as `signal` aborts. Like backoff.ts's `sleep`,
- * only store-level retries wait here: each counts as one more attempt of the operation.
+ * Sleeps `ms`, or throws {@link Aborted} as soon as `signal` aborts. Only store-level retries
+ * wait here (backoff.ts): each counts as one more attempt of the operation.
  */
 export function sleepUnlessAborted(ms: number, signal: AbortSignal | undefined): Promise<void> {
   throwIfAborted(signal);

@@ -77,7 +77,12 @@ export function describeAwsError(error: unknown): string {
  */
 export function safeCause(error: unknown): Error {
   if (!(error instanceof Error)) return new Error(`non-error thrown: ${typeof error}`);
-  const copy = new Error(error.message) as Error & AwsErrorFields;
+  // A failed connection to every address of a host is an AggregateError without a message of
+  // its own: Node's message of the first attempt (`connect ECONNREFUSED ::1:8000`) names the
+  // address, which the copy would otherwise lose.
+  const first = error instanceof AggregateError ? error.errors[0] : undefined;
+  const message = error.message || (first instanceof Error ? first.message : '');
+  const copy = new Error(message) as Error & AwsErrorFields;
   copy.name = error.name;
   const fields = error as Error & AwsErrorFields;
   if (fields.$fault !== undefined) copy.$fault = fields.$fault;

@@ -1,16 +1,21 @@
+/**
+ * Every store-level retry: the policies (how often, how patiently) as named constants, and the
+ * one sleep they all take ({@link backOff}, or for a lost race {@link ContentionBackoff}'s
+ * window through the same {@link sleepUnlessAborted}), so that each counts once as a retry.
+ */
+import { sleepUnlessAborted } from './abort.ts';
 import { ConfigurationError } from './errors.ts';
-import { noteRetry } from './observability/operationMeter.ts';
 
-/** How often and how patiently a conflicting write is retried. */
+/**
+ * How often and how patiently a call is retried: a purge's `UnprocessedItems` and cancelled
+ * transactions ({@link PURGE_RETRY}), or a write that lost races ({@link PatchRetryOptions}).
+ */
 export interface RetryOptions {
-  /** Attempts in all, the first included. @default 40 */
+  /** Attempts in all, the first included. @default 8 (a purge) */
   readonly maxAttempts?: number;
-  /**
-   * Smallest round trip the backoff window is scaled from: the window after a lost race spans 16
-   * observed round trips (at least 16 x this) and grows by a quarter per further loss. @default 2
-   */
+  /** The first backoff window; it doubles per attempt. @default 50 (a purge) */
   readonly baseDelayMs?: number;
-  /** Largest backoff window. @default 1000 */
+  /** Largest backoff window. @default 5000 (a purge) */
   readonly maxDelayMs?: number;
 }
 
@@ -18,6 +23,13 @@ export type RetryPolicy = Required<RetryOptions>;
 
 /** How a conditional write that keeps losing races is retried: patch, field deletes, rewrap. */
 export interface PatchRetryOptions extends RetryOptions {
+  /**
+   * Smallest round trip the backoff window is scaled from: the window after a lost race spans 16
+   * observed round trips (at least 16 x this) and grows by a quarter per further loss. @default 2
+   */
+  readonly baseDelayMs?: number;
+  /** Largest backoff window. @default 1000 */
+  readonly maxDelayMs?: number;
   /**
    * Attempts in all, the first included. @default unlimited: `budgetMs` decides. A budget of
    * time, not of attempts: the more writers race, the more attempts each needs, while the time
@@ -41,6 +53,33 @@ export const DEFAULT_PATCH_RETRY: PatchRetryPolicy = {
   maxAttempts: Number.POSITIVE_INFINITY,
   budgetMs: 20_000,
   baseDelayMs: 2,
+  maxDelayMs: 1000,
+};
+
+/**
+ * A purge's retries of `UnprocessedItems` and of transactions cancelled by a conflict: a purge
+ * runs in the background (an uninstall, an operator's command), so it waits longer (a window
+ * of up to 5 s, about 6.4 s in all at worst) rather than give up on a throttled table.
+ */
+export const PURGE_RETRY: RetryPolicy = { maxAttempts: 8, baseDelayMs: 50, maxDelayMs: 5000 };
+
+/**
+ * getMany's retries of `UnprocessedKeys`: about 3.5 s in all at worst before the keys left are
+ * an error, because a caller is waiting on the read.
+ */
+export const BATCH_READ_RETRY: RetryPolicy = { maxAttempts: 8, baseDelayMs: 50, maxDelayMs: 1000 };
+
+/**
+ * How many times a write is sent again while a copy of it may still land and its condition
+ * still holds. A copy in doubt ends the SDK's send (copyAnswers.ts), and the store re-sends only
+ * after a read succeeded, so a network that is down ends at the read, with OutcomeUnknownError.
+ */
+export const MAX_RESENDS = 4;
+
+/** The sleep before a re-send: DynamoDB may be failing (5xx) or throttling, so not at once. */
+export const RESEND_BACKOFF: RetryPolicy = {
+  maxAttempts: MAX_RESENDS,
+  baseDelayMs: 25,
   maxDelayMs: 1000,
 };
 
@@ -135,8 +174,15 @@ export class ContentionBackoff {
   }
 }
 
-/** Every store-level retry (a lost race, a re-send, unprocessed keys) waits here, once: it counts. */
-export function sleep(ms: number): Promise<void> {
-  noteRetry();
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * The sleep before the next attempt after the `attempt`-th failed: full jitter on `policy`
+ * ({@link fullJitterDelay}), ended by `signal` as {@link sleepUnlessAborted} ends it. Every
+ * jittered retry (a re-send, unprocessed keys or items, a cancelled transaction) waits here.
+ */
+export function backOff(
+  attempt: number,
+  policy: RetryPolicy,
+  signal?: AbortSignal | undefined,
+): Promise<void> {
+  return sleepUnlessAborted(fullJitterDelay(attempt, policy), signal);
 }

@@ -9,10 +9,9 @@ import {
   type DynamoDBClient,
   type KeysAndAttributes,
 } from '@aws-sdk/client-dynamodb';
-import { sleepUnlessAborted } from './abort.ts';
-import { fullJitterDelay, type RetryPolicy } from './backoff.ts';
-import { type CallSite, callDynamo, sendDynamo } from './dynamoCall.ts';
-import { InvalidKeyError, StorageError } from './errors.ts';
+import { BATCH_READ_RETRY, backOff } from './backoff.ts';
+import { type CallSite, callDynamo, sendDynamo, unprocessedError } from './dynamoCall.ts';
+import { InvalidKeyError, type StorageError } from './errors.ts';
 import {
   ATTRIBUTE,
   batchGetSecretsInput,
@@ -31,9 +30,6 @@ import {
   valueCacheId,
 } from './valueCache.ts';
 import type { ValueHash } from './values.ts';
-
-/** Retries of `UnprocessedKeys`: about 3.5 s in all at worst before the keys left are an error. */
-export const BATCH_READ_RETRY: RetryPolicy = { maxAttempts: 8, baseDelayMs: 50, maxDelayMs: 1000 };
 
 /** What `getMany` needs of its store. */
 export interface BatchReadContext {
@@ -197,7 +193,7 @@ async function readChunk(
       return { items, unread: unprocessed.Keys.map((key) => keyOf(key) ?? '?') };
     }
     request = { [context.tableName]: unprocessed };
-    await sleepUnlessAborted(fullJitterDelay(attempt, BATCH_READ_RETRY), signal);
+    await backOff(attempt, BATCH_READ_RETRY, signal);
   }
 }
 
@@ -232,7 +228,7 @@ const NAMED_UNREAD_KEYS = 100;
 function unreadError(context: BatchReadContext, unread: readonly string[]): StorageError {
   const named = unread.slice(0, NAMED_UNREAD_KEYS).map((key) => JSON.stringify(key));
   const more = unread.length - named.length;
-  return new StorageError(
-    `DynamoDB left ${unread.length} of the keys of a getMany in namespace ${context.namespace} (table ${context.tableName}) unread after ${BATCH_READ_RETRY.maxAttempts} attempts (UnprocessedKeys: the table is throttled); unread: ${named.join(', ')}${more > 0 ? ` and ${more} more` : ''}`,
+  return unprocessedError(
+    `left ${unread.length} of the keys of a getMany in namespace ${context.namespace} (table ${context.tableName}) unread after ${BATCH_READ_RETRY.maxAttempts} attempts (UnprocessedKeys: the table is throttled); unread: ${named.join(', ')}${more > 0 ? ` and ${more} more` : ''}`,
   );
 }

@@ -1,5 +1,6 @@
 import { raceAbort, throwIfAborted } from './abort.ts';
 import { ConfigurationError } from './errors.ts';
+import { TtlLru } from './ttlLru.ts';
 
 export interface DataKeyCacheOptions {
   /** Most data keys held at once; the least recently used is evicted. @default 1000 */
@@ -8,33 +9,23 @@ export interface DataKeyCacheOptions {
   readonly maxAgeMs?: number;
 }
 
-interface Entry {
-  readonly key: Buffer;
-  readonly expiresAt: number;
-}
-
 /**
  * An in-process LRU of unwrapped data keys, so that reading a secret again costs no KMS call.
  *
  * - Keys are zero-filled when evicted, expired or cleared. An expired key is zero-filled by a
  *   sweep when it expires, not only when next touched: a timer set for the earliest expiry,
- *   unref'd so that it never keeps the process alive (as the Encryption SDK's local
+ *   unref'd so that it never keeps the process alive (ttlLru.ts, as the Encryption SDK's local
  *   cryptographic materials cache does). No plaintext key outlives `maxAgeMs` in the cache.
  * - Callers always receive their own copy and zero-fill it after use, so an eviction can never
  *   pull a key out from under an operation in flight.
  * - Concurrent misses for one entry share one keyring call. A caller whose signal aborts stops
  *   waiting at once; the call goes on for the others.
- *
- * Hand-written (a Map keeps insertion order, which is all an LRU needs) to keep the core's
- * run-time dependencies to the AWS SDK.
  */
 export class DataKeyCache {
   readonly maxEntries: number;
   readonly maxAgeMs: number;
-  readonly #entries = new Map<string, Entry>();
+  readonly #entries: TtlLru<Buffer>;
   readonly #inFlight = new Map<string, Promise<Buffer>>();
-  /** The sweep, set for the earliest expiry while the cache holds a key. */
-  #sweep: ReturnType<typeof setTimeout> | undefined;
 
   constructor(options: DataKeyCacheOptions = {}) {
     this.maxEntries = options.maxEntries ?? 1000;
@@ -49,6 +40,8 @@ export class DataKeyCache {
         `dataKeyCache.maxAgeMs must be a positive number, received ${this.maxAgeMs}`,
       );
     }
+    // Whatever way a key leaves (expiry, the sweep, overflow, clear), it leaves zero-filled.
+    this.#entries = new TtlLru({ maxEntries: this.maxEntries, onEvict: (_, key) => key.fill(0) });
   }
 
   /** How many keys are held now. */
@@ -58,30 +51,14 @@ export class DataKeyCache {
 
   /** A copy of the cached key for `id`, or undefined. Refreshes its LRU position. */
   get(id: string): Buffer | undefined {
-    const entry = this.#entries.get(id);
-    if (!entry) return undefined;
-    this.#entries.delete(id);
-    if (entry.expiresAt <= Date.now()) {
-      entry.key.fill(0);
-      return undefined;
-    }
-    this.#entries.set(id, entry);
-    return Buffer.from(entry.key);
+    const key = this.#entries.get(id);
+    return key && Buffer.from(key);
   }
 
   /** Caches a copy of `key`; the caller keeps (and zero-fills) its own buffer. */
   set(id: string, key: Uint8Array): void {
-    this.#entries.get(id)?.key.fill(0);
-    this.#entries.delete(id);
-    const expiresAt = Date.now() + this.maxAgeMs;
-    this.#entries.set(id, { key: Buffer.from(key), expiresAt });
-    for (const [oldest, entry] of this.#entries) {
-      if (this.#entries.size <= this.maxEntries) break;
-      entry.key.fill(0);
-      this.#entries.delete(oldest);
-    }
-    // Every entry lives maxAgeMs: a sweep already set is due no later than this one.
-    if (this.#sweep === undefined) this.#scheduleSweep(expiresAt);
+    this.#entries.delete(id)?.fill(0);
+    this.#entries.set(id, Buffer.from(key), Date.now() + this.maxAgeMs);
   }
 
   /**
@@ -108,31 +85,6 @@ export class DataKeyCache {
 
   /** Zero-fills and drops every key. */
   clear(): void {
-    for (const entry of this.#entries.values()) entry.key.fill(0);
     this.#entries.clear();
-    clearTimeout(this.#sweep);
-    this.#sweep = undefined;
-  }
-
-  /** Zero-fills and drops every expired key, then sets the sweep for the next expiry. */
-  #sweepExpired(): void {
-    this.#sweep = undefined;
-    const now = Date.now();
-    let next = Number.POSITIVE_INFINITY;
-    for (const [id, entry] of this.#entries) {
-      if (entry.expiresAt <= now) {
-        entry.key.fill(0);
-        this.#entries.delete(id);
-      } else {
-        next = Math.min(next, entry.expiresAt);
-      }
-    }
-    if (next !== Number.POSITIVE_INFINITY) this.#scheduleSweep(next);
-  }
-
-  #scheduleSweep(at: number): void {
-    this.#sweep = setTimeout(() => this.#sweepExpired(), Math.max(0, at - Date.now()));
-    // A cache must not keep a process (a CLI, a test runner) alive.
-    this.#sweep.unref?.();
   }
 }

@@ -3,7 +3,9 @@
  * one place where a command meets the client's `send` (what every request carries, or is
  * counted by, belongs there). {@link callDynamo} turns a call's failure into a
  * {@link StorageError} that names the AWS error (and, for network failures, the system code:
- * `ECONNREFUSED`, see awsErrors.ts). Writes go through the write loop (writeLoop.ts), which
+ * `ECONNREFUSED`, see awsErrors.ts); {@link storageError} is the one place such an error is
+ * built, so every one carries the SDK error without its raw response (`safeCause`). Writes go
+ * through the write loop (writeLoop.ts), which
  * also accounts for every copy the SDK sent (copyAnswers.ts).
  */
 import type {
@@ -12,7 +14,7 @@ import type {
   ServiceOutputTypes,
 } from '@aws-sdk/client-dynamodb';
 import { reasonName } from './abort.ts';
-import { describeAwsError } from './awsErrors.ts';
+import { describeAwsError, safeCause } from './awsErrors.ts';
 import { StorageError } from './errors.ts';
 import { activeMeter, meterCommand } from './observability/operationMeter.ts';
 import { withUserAgent } from './observability/userAgent.ts';
@@ -67,11 +69,29 @@ export function describeSite(site: CallSite): string {
   return `the ${site.operation}${target} in namespace ${site.namespace}`;
 }
 
-export function storageError(site: CallSite, error: unknown): StorageError {
-  return new StorageError(
-    `DynamoDB failed ${describeSite(site)} (table ${site.tableName}): ${describeAwsError(error)}`,
-    { cause: error },
-  );
+/**
+ * What failed: a store operation's site, or for the store's other callers (a purge, the
+ * lifecycle record, a Scan) its own words (`the purge's Query in namespace n`).
+ */
+export type FailedCall = CallSite | string;
+
+/**
+ * The StorageError of a DynamoDB call that failed: its cause is a copy of the SDK error without
+ * the raw HTTP response (safeCause), which for a failed deserialisation holds the body.
+ */
+export function storageError(site: FailedCall, error: unknown): StorageError {
+  const what = typeof site === 'string' ? site : `${describeSite(site)} (table ${site.tableName})`;
+  return new StorageError(`DynamoDB failed ${what}: ${describeAwsError(error)}`, {
+    cause: safeCause(error),
+  });
+}
+
+/**
+ * The StorageError of a DynamoDB answer that left work undone with no error to wrap (keys still
+ * unprocessed after every retry): `detail` says what it left.
+ */
+export function unprocessedError(detail: string): StorageError {
+  return new StorageError(`DynamoDB ${detail}`);
 }
 
 /**
@@ -87,7 +107,7 @@ export function abortedError(site: CallSite, reason: unknown, detail?: string): 
 
 /** Runs one DynamoDB call; any failure becomes a StorageError. */
 export async function callDynamo<Output>(
-  site: CallSite,
+  site: FailedCall,
   call: () => Promise<Output>,
 ): Promise<Output> {
   try {

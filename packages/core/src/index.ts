@@ -46,7 +46,8 @@ export {
   recordOperationMetrics,
 } from './observability/operationMetrics.ts';
 export { USER_AGENT } from './observability/userAgent.ts';
-export { type PurgeOptions, type PurgeResult, purgeNamespace } from './purge.ts';
+export { purgeNamespace } from './purgeNamespace.ts';
+export type { PurgeOptions, PurgeResult } from './purgeRun.ts';
 export type { RefreshContext, RefreshOptions } from './refreshOptions.ts';
 export type {
   RewrapFailure,

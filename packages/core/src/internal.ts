@@ -22,4 +22,4 @@ export {
   type PurgeWrittenBeforeOptions,
   type PurgeWrittenBeforeResult,
   purgeWrittenBefore,
-} from './purge.ts';
+} from './purgeWrittenBefore.ts';

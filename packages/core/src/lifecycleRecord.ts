@@ -16,9 +16,7 @@ import {
   UpdateItemCommand,
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
-import { describeAwsError, safeCause } from './awsErrors.ts';
-import { sendDynamo } from './dynamoCall.ts';
-import { StorageError } from './errors.ts';
+import { sendDynamo, storageError } from './dynamoCall.ts';
 import { ATTRIBUTE, type Item, itemKey } from './item/index.ts';
 import { LIFECYCLE_RECORD_KEY } from './keys.ts';
 
@@ -130,7 +128,7 @@ export async function advanceLifecycle(
     return { advanced: true, record: parseLifecycleRecord(response.Attributes) };
   } catch (error) {
     if (!(error instanceof ConditionalCheckFailedException)) {
-      throw storageError('UpdateItem', namespace, error);
+      throw storageError(lifecycleCall('UpdateItem', namespace), error);
     }
   }
   return { advanced: false, record: await readLifecycle(client, tableName, namespace) };
@@ -149,13 +147,11 @@ export async function readLifecycle(
     );
     return parseLifecycleRecord(response.Items?.[0]);
   } catch (error) {
-    throw storageError('Query', namespace, error);
+    throw storageError(lifecycleCall('Query', namespace), error);
   }
 }
 
-function storageError(operation: string, namespace: string, error: unknown): StorageError {
-  return new StorageError(
-    `DynamoDB failed the ${operation} of the lifecycle record of namespace ${namespace}: ${describeAwsError(error)}`,
-    { cause: safeCause(error) },
-  );
+/** How an error names a call on the lifecycle record. */
+function lifecycleCall(operation: string, namespace: string): string {
+  return `the ${operation} of the lifecycle record of namespace ${namespace}`;
 }

@@ -2,10 +2,9 @@
  * The namespaces of a table, for operator tools that act on all of them (`secrets-store rewrap
  * --all-namespaces`, the local `rotate-key`): a Scan of the partition key, every page.
  */
-import { type DynamoDBClient, ScanCommand, type ScanCommandOutput } from '@aws-sdk/client-dynamodb';
-import { describeAwsError, safeCause } from './awsErrors.ts';
-import { sendDynamo } from './dynamoCall.ts';
-import { ConfigurationError, StorageError } from './errors.ts';
+import { type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { callDynamo, sendDynamo } from './dynamoCall.ts';
+import { ConfigurationError } from './errors.ts';
 import { type Item, namespaceOf, scanNamespacesInput } from './item/index.ts';
 
 export interface ListNamespacesOptions {
@@ -38,18 +37,10 @@ export async function listNamespaces(options: ListNamespacesOptions): Promise<st
   let page = 0;
   do {
     page += 1;
-    let response: ScanCommandOutput;
-    try {
-      response = await sendDynamo(
-        client,
-        new ScanCommand(scanNamespacesInput(tableName, startKey)),
-      );
-    } catch (error) {
-      throw new StorageError(
-        `DynamoDB failed the Scan of table ${tableName} (page ${page}) listing its namespaces: ${describeAwsError(error)}`,
-        { cause: safeCause(error) },
-      );
-    }
+    const response = await callDynamo(
+      `the Scan of table ${tableName} (page ${page}) listing its namespaces`,
+      () => sendDynamo(client, new ScanCommand(scanNamespacesInput(tableName, startKey))),
+    );
     for (const item of response.Items ?? []) {
       const namespace = namespaceOf(item);
       if (namespace !== undefined) namespaces.add(namespace);

@@ -13,7 +13,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { type DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { sleep } from './backoff.ts';
+import { sleepUnlessAborted } from './abort.ts';
 import { abortedError, type CallSite, callDynamo, describeSite, sendDynamo } from './dynamoCall.ts';
 import {
   InvalidValueError,
@@ -387,7 +387,7 @@ async function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
     signal.addEventListener('abort', onAbort, { once: true });
   });
   try {
-    await Promise.race([sleep(ms), aborted]);
+    await Promise.race([sleepUnlessAborted(ms, undefined), aborted]);
   } finally {
     signal.removeEventListener('abort', onAbort as () => void);
   }

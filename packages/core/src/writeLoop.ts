@@ -21,9 +21,9 @@ import {
   type DynamoDBClient,
   GetItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { raceAbort, reasonName, sleepUnlessAborted } from './abort.ts';
+import { raceAbort, reasonName } from './abort.ts';
 import { describeAwsError } from './awsErrors.ts';
-import { fullJitterDelay, type RetryPolicy } from './backoff.ts';
+import { backOff, MAX_RESENDS, RESEND_BACKOFF } from './backoff.ts';
 import { CopyLog, sdkFailure, type WriteCommand } from './copyAnswers.ts';
 import {
   abortedError,
@@ -43,16 +43,6 @@ import {
   type SecretAddress,
   type WriteState,
 } from './item/index.ts';
-
-/**
- * How many times a write is sent again while a copy of it may still land and its condition
- * still holds. A copy in doubt ends the SDK's send (copyAnswers.ts), and the store re-sends only
- * after a read succeeded, so a network that is down ends at the read, with OutcomeUnknownError.
- */
-export const MAX_RESENDS = 4;
-
-/** The sleep before a re-send: DynamoDB may be failing (5xx) or throttling, so not at once. */
-const RESEND_BACKOFF: RetryPolicy = { maxAttempts: MAX_RESENDS, baseDelayMs: 25, maxDelayMs: 1000 };
 
 /**
  * How many sends of a conditional write may be refused (throttled) before StorageError: as
@@ -149,7 +139,7 @@ export async function land(client: DynamoDBClient, write: Write): Promise<Landin
       }
       // Throttled: after a backoff, send it again only if its base is still current; a base
       // that moved meanwhile makes it a lost race (its copies, all refused, can never land).
-      await unlessAborted(sleepUnlessAborted(fullJitterDelay(refused, RESEND_BACKOFF), signal));
+      await unlessAborted(backOff(refused, RESEND_BACKOFF, signal));
       const current = await unlessAborted(readItem(client, write.site, signal));
       if (write.whileInFlight(current) !== 'resend') return { landed: false, current };
       request = write.request;
@@ -185,7 +175,7 @@ export async function land(client: DynamoDBClient, write: Write): Promise<Landin
     }
     request = step === 'resend' ? write.request : step.instead;
     resends += 1;
-    await unlessAborted(sleepUnlessAborted(fullJitterDelay(resends, RESEND_BACKOFF), signal));
+    await unlessAborted(backOff(resends, RESEND_BACKOFF, signal));
   }
 }
 
