@@ -20,8 +20,10 @@
  * learned of the key (an answer, or the start of a write). Expired entries are dropped by a sweep
  * on an unref'd timer, so a decrypted value is not held past its expiry by the cache.
  *
- * Hand-written, like the data-key cache (a Map keeps insertion order, which is all an LRU needs),
- * to keep the core's run-time dependencies to the AWS SDK.
+ * Its entries live in the TTL-LRU it shares with the data-key cache (ttlLru.ts: hand-written, a
+ * Map keeps insertion order, to keep the core's run-time dependencies to the AWS SDK); the
+ * order rules above are this cache's own. Entries are owned by the cache, never handed out:
+ * callers get copies.
  */
 import { ConfigurationError } from './errors.ts';
 import type { Item } from './item/index.ts';
@@ -32,6 +34,7 @@ import {
   type TableState,
   tableStateOf,
 } from './tableState.ts';
+import { TtlLru } from './ttlLru.ts';
 import type { ValueHash } from './values.ts';
 
 export interface ValueCacheOptions {
@@ -44,12 +47,6 @@ export interface ValueCacheOptions {
 /** What the cache holds of a key: its value, or `ABSENT` when there is none (or a tombstone). */
 export const ABSENT = null;
 export type CachedValue = ValueHash | typeof ABSENT;
-
-interface Entry {
-  /** Owned by the cache, never handed out: callers get copies. */
-  readonly value: CachedValue;
-  readonly expiresAt: number;
-}
 
 /**
  * What the cache knows of a key besides its value. Kept while the key has an entry or a request
@@ -91,9 +88,6 @@ interface Flight {
   readonly sent: number;
 }
 
-/** setTimeout's longest delay (a longer one fires at once). */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
 /** The cache's key of a secret: a table name and a namespace never hold NUL, so ids cannot collide. */
 export function valueCacheId(tableName: string, namespace: string, key: string): string {
   return `${tableName}\u0000${namespace}\u0000${key}`;
@@ -121,15 +115,13 @@ export function copyCached(value: CachedValue): CachedValue {
 export class ValueCache {
   readonly maxAgeMs: number;
   readonly maxEntries: number;
-  /** Values, least recently used first. */
-  readonly #entries = new Map<string, Entry>();
+  /** Values (owned by the cache, never handed out: callers get copies), swept when expired. */
+  readonly #entries: TtlLru<CachedValue>;
   /** Every key with an entry or a request in flight. */
   readonly #keys = new Map<string, KeyState>();
   readonly #flights = new Map<string, Flight>();
   /** A logical clock: orders this process's sends and answers, whatever the wall clock does. */
   #clock = 0;
-  #sweep: ReturnType<typeof setTimeout> | undefined;
-  #sweepAt = Number.POSITIVE_INFINITY;
 
   constructor(options: ValueCacheOptions = {}) {
     this.maxAgeMs = options.maxAgeMs ?? 5000;
@@ -144,6 +136,7 @@ export class ValueCache {
         `valueCache.maxEntries must be a positive integer, received ${this.maxEntries}`,
       );
     }
+    this.#entries = new TtlLru({ maxEntries: this.maxEntries, onEvict: (id) => this.#settle(id) });
   }
 
   /** How many secrets' values are held now. */
@@ -156,20 +149,13 @@ export class ValueCache {
    * `undefined` on a miss. Refreshes its LRU position.
    */
   lookup(id: string): CachedValue | undefined {
-    const entry = this.#entries.get(id);
-    if (!entry) return undefined;
-    this.#entries.delete(id);
-    if (entry.expiresAt <= Date.now()) {
-      this.#settle(id);
-      return undefined;
-    }
-    this.#entries.set(id, entry);
-    return copyCached(entry.value);
+    const value = this.#entries.get(id);
+    return value === undefined ? undefined : copyCached(value);
   }
 
   /** Whether `id` is known to hold a secret (`false`: known absent), `undefined` on a miss. */
   exists(id: string): boolean | undefined {
-    const entry = this.#entries.get(id);
+    const entry = this.#entries.peek(id);
     if (!entry || entry.expiresAt <= Date.now()) return undefined;
     return entry.value !== ABSENT;
   }
@@ -288,9 +274,7 @@ export class ValueCache {
       this.#bar(id, key);
       this.#settle(id);
     }
-    clearTimeout(this.#sweep);
-    this.#sweep = undefined;
-    this.#sweepAt = Number.POSITIVE_INFINITY;
+    this.#entries.clear();
   }
 
   #tick(): number {
@@ -346,7 +330,7 @@ export class ValueCache {
       const longer =
         seen.state.history.length > key.known.state.history.length ? seen.state : key.known.state;
       key.known = { ...key.known, state: longer };
-      const entry = this.#entries.get(id);
+      const entry = this.#entries.peek(id);
       if (entry && entry.expiresAt >= seen.answeredAt + this.maxAgeMs) return;
     } else {
       key.known = seen;
@@ -357,42 +341,7 @@ export class ValueCache {
   #store(id: string, value: CachedValue, expiresAt: number): void {
     this.#entries.delete(id);
     if (expiresAt <= Date.now()) return; // answered longer than maxAgeMs ago (a slow decrypt)
-    this.#entries.set(id, { value, expiresAt });
-    for (const oldest of this.#entries.keys()) {
-      if (this.#entries.size <= this.maxEntries) break;
-      this.#entries.delete(oldest);
-      this.#settle(oldest);
-    }
-    this.#armSweep(expiresAt);
-  }
-
-  /** Arms the sweep for `at`, unless it runs sooner already. Unref'd: it never keeps a process alive. */
-  #armSweep(at: number): void {
-    if (this.#sweep !== undefined && this.#sweepAt <= at) return;
-    clearTimeout(this.#sweep);
-    this.#sweepAt = at;
-    this.#sweep = setTimeout(
-      () => this.#sweepExpired(),
-      Math.min(MAX_TIMER_MS, Math.max(0, at - Date.now())),
-    );
-    this.#sweep.unref?.();
-  }
-
-  /** Drops every expired entry (its decrypted value goes with it) and arms the next sweep. */
-  #sweepExpired(): void {
-    this.#sweep = undefined;
-    this.#sweepAt = Number.POSITIVE_INFINITY;
-    const now = Date.now();
-    let next = Number.POSITIVE_INFINITY;
-    for (const [id, entry] of [...this.#entries]) {
-      if (entry.expiresAt <= now) {
-        this.#entries.delete(id);
-        this.#settle(id);
-      } else {
-        next = Math.min(next, entry.expiresAt);
-      }
-    }
-    if (next !== Number.POSITIVE_INFINITY) this.#armSweep(next);
+    this.#entries.set(id, value, expiresAt);
   }
 }
 
