@@ -44,10 +44,24 @@ export function sendDynamo<Command extends DynamoCommand>(
   command: Command,
   call?: SendOptions,
 ): Promise<OutputOf<Command>> {
+  return sendCommand(client, command, 'dynamodb', call);
+}
+
+/**
+ * What every command of the library goes through on its way to a client's `send` (DynamoDB
+ * here, KMS in kmsCall.ts): the user agent, the meter of the operation when someone observes it,
+ * and the caller's signal.
+ */
+export function sendCommand<Command extends { readonly input: object } & SdkCommand<unknown>>(
+  client: { send(command: never, options?: { abortSignal?: AbortSignal }): Promise<unknown> },
+  command: Command,
+  service: 'dynamodb' | 'kms',
+  call?: SendOptions,
+): Promise<OutputOf<Command>> {
   withUserAgent(command as Command & { readonly middlewareStack: unknown });
   const meter = activeMeter();
   if (meter)
-    meterCommand(command as Command & { readonly middlewareStack: unknown }, 'dynamodb', meter);
+    meterCommand(command as Command & { readonly middlewareStack: unknown }, service, meter);
   const sent =
     call?.signal === undefined
       ? client.send(command as never)

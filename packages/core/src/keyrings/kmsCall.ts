@@ -4,9 +4,7 @@
  * there). Errors are mapped by the caller (kmsErrors.ts), which knows the operation.
  */
 import type { KMSClient, ServiceInputTypes, ServiceOutputTypes } from '@aws-sdk/client-kms';
-import type { OutputOf, SdkCommand, SendOptions } from '../dynamoCall.ts';
-import { activeMeter, meterCommand } from '../observability/operationMeter.ts';
-import { withUserAgent } from '../observability/userAgent.ts';
+import { type OutputOf, type SdkCommand, type SendOptions, sendCommand } from '../dynamoCall.ts';
 
 /** A KMS command (`new DecryptCommand(...)`). */
 type KmsCommand = { readonly input: ServiceInputTypes } & SdkCommand<ServiceOutputTypes>;
@@ -17,12 +15,5 @@ export function sendKms<Command extends KmsCommand>(
   command: Command,
   call?: SendOptions,
 ): Promise<OutputOf<Command>> {
-  withUserAgent(command as Command & { readonly middlewareStack: unknown });
-  const meter = activeMeter();
-  if (meter) meterCommand(command as Command & { readonly middlewareStack: unknown }, 'kms', meter);
-  const sent =
-    call?.signal === undefined
-      ? client.send(command as never)
-      : client.send(command as never, { abortSignal: call.signal });
-  return sent as Promise<OutputOf<Command>>;
+  return sendCommand(client, command, 'kms', call);
 }
