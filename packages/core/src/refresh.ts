@@ -164,7 +164,8 @@ export class Refresher {
           Math.round(waited),
         );
       }
-      await abortableSleep(
+      // Ends early (its timer cleared) when every caller of the flight has aborted.
+      await sleepUnlessAborted(
         Math.min(pollDelay(poll, options.leaseMs, readMs), options.waitMs - waited),
         signal,
       );
@@ -377,18 +378,4 @@ function follow(signal: AbortSignal, target: AbortController): () => void {
   const onAbort = () => target.abort(signal.reason);
   signal.addEventListener('abort', onAbort, { once: true });
   return () => signal.removeEventListener('abort', onAbort);
-}
-
-async function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) throw signal.reason;
-  let onAbort: (() => void) | undefined;
-  const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-  try {
-    await Promise.race([sleepUnlessAborted(ms, undefined), aborted]);
-  } finally {
-    signal.removeEventListener('abort', onAbort as () => void);
-  }
 }
